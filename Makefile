@@ -1,0 +1,48 @@
+# mas_lib: two commands for a newcomer -- `make lab` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# The real UCI Online Retail data is never committed; use the shared copy when it sits beside the repo.
+SHARED_RETAIL := $(abspath ../shared/data/online_retail)
+ifneq ($(wildcard $(SHARED_RETAIL)/online_retail.csv.gz),)
+export MAS_LIB_ONLINE_RETAIL ?= $(SHARED_RETAIL)
+endif
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: lab test unit notebooks lint book bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+lab: $(STAMP)  ## open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check mas_lib tests benchmarks notebooks
+
+test: $(STAMP) lint  ## unit tests + every notebook under nbval (lax)
+	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -p no:cacheprovider
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest notebooks --nbval-lax -p no:cacheprovider
+
+book: $(STAMP)  ## execute every notebook in a fresh kernel and render HTML to build/book/
+	$(BIN)/python -m mas_lib.book --notebooks notebooks --out build/book
+
+bench: $(STAMP)  ## print the benchmark figures shown in the README
+	$(BIN)/python benchmarks/bench_env.py
+	@for f in benchmarks/bench_forecast.py benchmarks/bench_policies.py; do \
+	  if [ -f $$f ]; then $(BIN)/python $$f; fi; done
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,222 @@
+"""``MultiWarehouseEnv``: the paper's warehouses as agents, behind PettingZoo's ``ParallelEnv`` API.
+
+Each warehouse is an agent (paper sections 3.1, 4). Every day every agent observes its own stock,
+its pipeline, the forecast for the next ``H`` days and -- with information sharing -- its
+neighbours' stock and forecast; then it chooses a replenishment quantity and a transfer to each
+neighbour (section 4.2). The simulation itself is :class:`mas_lib.core.BatchCore` with one copy.
+
+Actions per agent, in whichever form is handiest:
+
+* a ``MultiDiscrete`` array ``[replenish, transfer_to_neighbour_1, ...]`` (units; the default
+  action space, neighbours in the order of :meth:`MultiWarehouseEnv.neighbours`);
+* a ``dict`` ``{"replenish": 20, "transfer": {"B": 30}}``;
+* an ``int`` index when the config has ``order_grid``/``transfer_grid`` (``Discrete`` space).
+
+Notebooks 01, 02, 05 and 06 use it; ``tests/test_env.py`` runs PettingZoo's ``parallel_api_test``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from .config import EnvConfig
+from .core import BatchCore, InvalidActionError, StepResult
+
+__all__ = ["MultiWarehouseEnv", "InvalidActionError"]
+
+
+class MultiWarehouseEnv(ParallelEnv):
+    """A day-by-day multi-warehouse inventory simulation (PettingZoo parallel API).
+
+    Args:
+        config: the :class:`mas_lib.config.EnvConfig` to simulate.
+        render_mode: ``None`` or ``"ansi"`` (a text table of the day).
+
+    ``infos[agent]`` after a step holds the day's demand, sales, lost sales, fill rate, holding,
+    shortage, ordering and transport cost, overflow and the paper's reward terms (see
+    :class:`mas_lib.core.StepResult` for units).
+    """
+
+    metadata = {"name": "multi_warehouse_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+
+    def __init__(self, config: EnvConfig, render_mode: str | None = None):
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"render_mode must be None or 'ansi'; got {render_mode!r}")
+        self.config = config
+        self.render_mode = render_mode
+        self.core = BatchCore(config, batch_size=1)
+        self.possible_agents = list(config.names)
+        self.agents: list[str] = []
+        self._labels = {a: self._make_labels(i) for i, a in enumerate(self.possible_agents)}
+        self._obs_spaces = {
+            a: spaces.Box(low=0.0, high=np.inf, shape=(len(self._labels[a]),), dtype=np.float32)
+            for a in self.possible_agents
+        }
+        if config.order_grid is not None:
+            sizes = self.core.discrete_sizes()
+            self._act_spaces = {a: spaces.Discrete(sizes[i]) for i, a in enumerate(self.possible_agents)}
+        else:
+            self._act_spaces = {}
+            for i, a in enumerate(self.possible_agents):
+                w = config.warehouses[i]
+                highs = [w.max_order + 1] + [w.capacity + 1 for _ in self.core.neighbours[i]]
+                self._act_spaces[a] = spaces.MultiDiscrete(np.array(highs, dtype=np.int64))
+        self.last_result: StepResult | None = None
+
+    # ------------------------------------------------------------ spaces
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self._act_spaces[agent]
+
+    def neighbours(self, agent: str) -> list[str]:
+        """The warehouses ``agent`` can ship to, in action order."""
+        return [self.possible_agents[j] for j in self.core.neighbours[self.config.index(agent)]]
+
+    def observation_labels(self, agent: str) -> list[str]:
+        """A name for every entry of ``agent``'s observation vector (units in brackets)."""
+        return list(self._labels[agent])
+
+    def _make_labels(self, i: int) -> list[str]:
+        cfg = self.config
+        labels = ["on_hand [units]"]
+        if cfg.backorders:
+            labels.append("backlog [units]")
+        labels += [f"pipeline_day+{k + 1} [units]" for k in range(cfg.warehouses[i].lead_time)]
+        labels += ["inbound_transfers [units]", "requested_of_me [units]"]
+        labels += [f"forecast_day+{k} [units]" for k in range(cfg.forecast_horizon)]
+        labels.append("episode_progress [0-1]")
+        if cfg.share_information:
+            for j in self.core.neighbours[i]:
+                n = cfg.names[j]
+                labels.append(f"{n}.on_hand [units]")
+                labels += [f"{n}.forecast_day+{k} [units]" for k in range(cfg.forecast_horizon)]
+        return labels
+
+    # -------------------------------------------------------- observations
+    def _observe(self) -> dict[str, np.ndarray]:
+        c, cfg = self.core, self.config
+        fc = c.current_forecast()[0]  # (H, N)
+        obs = {}
+        for i, a in enumerate(self.possible_agents):
+            parts = [[c.on_hand[0, i]]]
+            if cfg.backorders:
+                parts.append([c.backlog[0, i]])
+            parts.append(c.pipeline[0, i, : cfg.warehouses[i].lead_time])
+            parts.append([c.transit[0, i].sum(), c.requests[0, i].sum()])
+            parts.append(fc[:, i])
+            parts.append([min(c.t, c.T) / c.T])
+            if cfg.share_information:
+                for j in c.neighbours[i]:
+                    parts.append([c.on_hand[0, j]])
+                    parts.append(fc[:, j])
+            obs[a] = np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])
+        return obs
+
+    def state(self) -> np.ndarray:
+        """Global state: every agent's observation, concatenated."""
+        return np.concatenate([v for v in self._observe().values()])
+
+    # ---------------------------------------------------------------- API
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        """Start an episode. Same ``seed`` -> same demand path (copy 0 of a batch reset with it)."""
+        self.core.reset(seed=seed)
+        self.agents = list(self.possible_agents)
+        self.last_result = None
+        return self._observe(), {a: {} for a in self.agents}
+
+    def _to_arrays(self, actions: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray]:
+        c = self.core
+        missing = [a for a in self.agents if a not in actions]
+        unknown = [a for a in actions if a not in self.possible_agents]
+        if unknown:
+            raise InvalidActionError(f"actions for unknown warehouse(s) {unknown}; agents are {self.possible_agents}")
+        if missing:
+            raise InvalidActionError(f"no action for warehouse(s) {missing}; every live agent must act each day")
+        if self.config.order_grid is not None and all(
+            np.ndim(actions[a]) == 0 and not isinstance(actions[a], Mapping) for a in self.agents
+        ):
+            idx = np.array([[int(actions[a]) for a in self.possible_agents]])
+            return c.decode_discrete(idx)
+        q = np.zeros((1, c.N), dtype=np.int64)
+        x = np.zeros((1, c.N, c.N), dtype=np.int64)
+        for i, a in enumerate(self.possible_agents):
+            act = actions[a]
+            nb = c.neighbours[i]
+            if isinstance(act, Mapping):
+                extra = set(act) - {"replenish", "transfer"}
+                if extra:
+                    raise InvalidActionError(f"warehouse {a!r}: unknown action field(s) {sorted(extra)}; allowed: replenish, transfer")
+                q[0, i] = _whole(a, "replenish", act.get("replenish", 0))
+                for target, units in dict(act.get("transfer", {})).items():
+                    if target not in self.possible_agents:
+                        raise InvalidActionError(
+                            f"warehouse {a!r}: transfer to unknown warehouse {target!r}; known: {self.possible_agents}"
+                        )
+                    x[0, i, self.config.index(target)] = _whole(a, f"transfer[{target}]", units)
+            else:
+                arr = np.asarray(act).reshape(-1)
+                if arr.size != 1 + len(nb):
+                    raise InvalidActionError(
+                        f"warehouse {a!r}: action must have {1 + len(nb)} entries "
+                        f"[replenish, transfer to {self.neighbours(a)}]; got {arr.tolist()}"
+                    )
+                q[0, i] = _whole(a, "replenish", arr[0])
+                for k, j in enumerate(nb):
+                    x[0, i, j] = _whole(a, f"transfer[{self.possible_agents[j]}]", arr[1 + k])
+        return q, x
+
+    def step(self, actions: Mapping[str, object]):
+        """One day for every agent: ``(observations, rewards, terminations, truncations, infos)``."""
+        if not self.agents:
+            raise RuntimeError("the episode is over (or reset() was not called): call reset()")
+        q, x = self._to_arrays(actions)
+        res = self.core.step(q, x)
+        self.last_result = res
+        infos = res.for_copy(0, self.possible_agents)
+        rewards = {a: float(res.reward[0, i]) for i, a in enumerate(self.possible_agents)}
+        done = self.core.done
+        obs = self._observe()
+        terminations = {a: False for a in self.agents}
+        truncations = {a: done for a in self.agents}
+        if done:
+            self.agents = []
+        if self.render_mode == "ansi":
+            self._last_render = self.render()
+        return obs, rewards, terminations, truncations, infos
+
+    def render(self) -> str | None:
+        """A text table of the last day (``render_mode="ansi"``)."""
+        if self.render_mode is None:
+            return None
+        r = self.last_result
+        lines = [f"day {self.core.t}"]
+        if r is None:
+            for i, a in enumerate(self.possible_agents):
+                lines.append(f"  {a}: on hand {self.core.on_hand[0, i]}")
+            return "\n".join(lines)
+        lines.append("  agent  demand  sold  lost  on_hand  cost")
+        for i, a in enumerate(self.possible_agents):
+            lines.append(
+                f"  {a:<6} {r.demand[0, i]:>6} {r.sales[0, i]:>5} {r.lost[0, i]:>5} "
+                f"{r.on_hand[0, i]:>8} {r.total_cost[0, i]:>7.1f}"
+            )
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        pass
+
+
+def _whole(agent: str, field: str, value) -> int:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidActionError(f"warehouse {agent!r}: {field} must be a whole number of units; got {value!r}") from None
+    if not np.isfinite(v) or v != round(v):
+        raise InvalidActionError(f"warehouse {agent!r}: {field} must be a whole number of units; got {value!r}")
+    return int(v)
