@@ -10,7 +10,15 @@ scenario and its errata), ``policies``/``agents``, ``planning`` (exact optimum),
 ``forecasting``, ``widgets``, ``plotting``.
 """
 
-from .config import ConfigError, EnvConfig, InTransit, LinkConfig, Request, RewardConfig, WarehouseConfig
+from .config import (
+    ConfigError,
+    EnvConfig,
+    InTransit,
+    LinkConfig,
+    Request,
+    RewardConfig,
+    WarehouseConfig,
+)
 from .core import BatchCore, InvalidActionError, StepResult
 from .demand import DiscreteIIDDemand, ForecastPlusNoise, PoissonDemand, RecordedDemand
 from .env import MultiWarehouseEnv

@@ -31,11 +31,36 @@ import numpy as np
 from .config import EnvConfig
 from .rewards import paper_reward, paper_reward_terms
 
-__all__ = ["BatchCore", "StepResult", "InvalidActionError"]
+__all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
 
 
 class InvalidActionError(ValueError):
     """An impossible action: the message names the warehouse, the field, the value and the limit."""
+
+
+@dataclass
+class SystemState:
+    """What a policy may look at when it decides, for B copies at once (the batch form).
+
+    ``on_hand (B,N)``, ``backlog (B,N)``, ``pipeline (B,N,Lmax)`` (``pipeline[b,i,k]`` arrives at
+    the start of day ``t+1+k``), ``transit (B,N,Tmax)`` (transfers arriving at ``i`` at the start
+    of day ``t+1+k``), ``requests (B,N,N)`` (``requests[b,s,r]``: units ``r`` asked ``s`` to send),
+    ``forecast (B,H,N)`` (``forecast[b,k,i]``: forecast of day ``t+k``), all in units; ``t`` is
+    the day index. Policies (:mod:`mas_lib.policies`, :mod:`mas_lib.agents`) and the exact
+    planner (:mod:`mas_lib.planning`, which builds one state per row) all speak this form.
+    """
+
+    on_hand: np.ndarray
+    backlog: np.ndarray
+    pipeline: np.ndarray
+    transit: np.ndarray
+    requests: np.ndarray
+    forecast: np.ndarray
+    t: int = 0
+
+    @property
+    def batch_size(self) -> int:
+        return self.on_hand.shape[0]
 
 
 @dataclass
@@ -314,6 +339,13 @@ class BatchCore:
             holding_cost=holding, shortage_cost=shortage, ordering_cost=ordering, transport_cost=transport,
             total_cost=total, satisfaction=terms["satisfaction"],
             inventory_cost_reduction=terms["inventory_cost_reduction"], reward=reward, clipped=clipped,
+        )
+
+    def state(self) -> SystemState:
+        """The decision-time state of every copy (views; policies must not modify them)."""
+        return SystemState(
+            on_hand=self.on_hand, backlog=self.backlog, pipeline=self.pipeline, transit=self.transit,
+            requests=self.requests, forecast=self.current_forecast(), t=self.t,
         )
 
     @property

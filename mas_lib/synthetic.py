@@ -1,0 +1,261 @@
+"""Synthetic cross-border daily demand with a visible ground truth (paper 3.1.1(1), 3.2.2).
+
+The real UCI Online Retail table (:mod:`mas_lib.data`) is what the notebooks prefer. When it is
+not available -- and always in the unit tests -- this module makes a stand-in with the *same*
+columns (``date, market, stock_code, units, open``) plus the truth that produced it:
+
+* ``true_mean``  -- the expected units/day before noise (0 on closed days);
+* ``promo``      -- whether the product was on promotion that day;
+* ``holiday``    -- ``"black_friday"``, ``"singles_day"``, ``"christmas"`` or ``"none"``;
+* ``is_outlier`` -- an injected outlier (a bulk order, units multiplied);
+* ``is_missing`` -- an injected gap (``units`` is NaN there);
+* ``price``      -- the selling price (GBP/unit), lower during promotions.
+
+The expected demand of product ``p`` in market ``m`` on day ``t`` is a product of factors::
+
+    true_mean = level[p] * market_scale[m] * trend(t) * weekly[dow(t)] * yearly(t)
+                * holiday_lift(t, m) * promo_lift(p, t) * open(t)
+
+Observed units are negative-binomial around it (``dispersion = 0`` gives Poisson), with an
+extra chance of a zero day for intermittent (Croston-style) products; the zero chance is built
+into ``true_mean`` so ``true_mean`` stays the expectation of ``units`` (outliers aside).
+
+Used in notebook 04 (fallback data and the ground truth behind each forecasting idea) and by the
+tests of :mod:`mas_lib.forecasting`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "SyntheticDemandConfig",
+    "generate_demand",
+    "holiday_calendar",
+    "black_friday",
+]
+
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def black_friday(year: int) -> pd.Timestamp:
+    """Black Friday of ``year``: the day after the fourth Thursday of November."""
+    nov1 = pd.Timestamp(year=year, month=11, day=1)
+    first_thu = nov1 + pd.Timedelta(days=(3 - nov1.day_of_week) % 7)
+    return first_thu + pd.Timedelta(days=22)
+
+
+def holiday_calendar(index: pd.DatetimeIndex) -> pd.Series:
+    """Name the shopping peak each day falls in (paper 3.2.2: seasonality features).
+
+    Returns a string Series on ``index``: ``"black_friday"`` (Black Friday to Cyber Monday),
+    ``"singles_day"`` (11 November, China's 11.11), ``"christmas"`` (1-23 December, the
+    pre-Christmas rush) or ``"none"``. Pure calendar arithmetic: no data is looked at.
+    """
+    index = pd.DatetimeIndex(index).normalize()
+    out = np.full(len(index), "none", dtype=object)
+    month, day = index.month.to_numpy(), index.day.to_numpy()
+    out[(month == 12) & (day <= 23)] = "christmas"
+    out[(month == 11) & (day == 11)] = "singles_day"
+    for year in np.unique(index.year):
+        bf = black_friday(int(year))
+        window = (index >= bf) & (index <= bf + pd.Timedelta(days=3))
+        out[window] = "black_friday"
+    return pd.Series(out, index=index, name="holiday")
+
+
+@dataclass(frozen=True)
+class SyntheticDemandConfig:
+    """Knobs of the synthetic demand generator; every field is checked when the config is made.
+
+    Levels are in units/day; lifts and scales are multipliers (1 = no effect); rates are
+    probabilities per product-day.
+    """
+
+    base_level: float = 20.0  #: median expected units/day of a product on an ordinary open day
+    product_level_sd: float = 0.6  #: spread (log scale) of product levels around base_level
+    market_scale: tuple[tuple[str, float], ...] = (("domestic", 1.0), ("overseas", 0.35))
+    trend_per_year: float = 0.15  #: relative growth per year (0.15 = +15 %/year)
+    weekly_profile: tuple[float, ...] = (1.1, 1.15, 1.2, 1.25, 0.8, 1.0, 0.5)  #: Mon..Sun
+    yearly_amplitude: float = 0.3  #: relative swing of the yearly cycle
+    yearly_peak_doy: int = 320  #: day of the year when the yearly cycle peaks (mid-November)
+    black_friday_lift: float = 1.8
+    singles_day_lift: float = 2.5  #: applies to the "overseas" market only (cross-border)
+    christmas_lift: float = 1.4
+    promo_rate: float = 0.02  #: probability a promotion starts on a product-day
+    promo_length: int = 5  #: days a promotion lasts
+    promo_lift: float = 1.6
+    promo_discount: float = 0.2  #: price cut during a promotion (0.2 = 20 % off)
+    dispersion: float = 0.3  #: negative-binomial alpha (variance = mu + alpha mu^2); 0 = Poisson
+    zero_prob: float = 0.0  #: chance of a zero-demand open day for every product
+    intermittent_fraction: float = 0.0  #: share of products that are sparse (Croston-style)
+    intermittent_zero_prob: float = 0.75  #: chance of a zero open day for a sparse product
+    closed_weekdays: tuple[int, ...] = (5,)  #: 0 = Monday; the UCI retailer never trades Saturdays
+    christmas_break: bool = True  #: closed 24 Dec - 3 Jan like the UCI retailer
+    missing_rate: float = 0.01  #: share of product-days whose units are NaN
+    outlier_rate: float = 0.005  #: share of open product-days with a bulk-order outlier
+    outlier_scale: float = 8.0  #: outlier units = this multiple of the ordinary draw (+ 1)
+
+    def __post_init__(self) -> None:
+        def bad(name: str, allowed: str) -> ValueError:
+            return ValueError(
+                f"SyntheticDemandConfig.{name}={getattr(self, name)!r} is not allowed: {allowed}"
+            )
+
+        nonneg = ("base_level", "product_level_sd", "yearly_amplitude", "dispersion")
+        for name in nonneg:
+            v = getattr(self, name)
+            if not np.isfinite(v) or v < 0:
+                raise bad(name, "it must be a finite number >= 0")
+        if self.base_level <= 0:
+            raise bad("base_level", "it must be > 0 units/day")
+        if self.yearly_amplitude >= 1:
+            raise bad("yearly_amplitude", "it must be in [0, 1) so demand stays positive")
+        if not np.isfinite(self.trend_per_year) or self.trend_per_year <= -1:
+            raise bad("trend_per_year", "it must be a finite number > -1")
+        for name in ("black_friday_lift", "singles_day_lift", "christmas_lift", "promo_lift",
+                     "outlier_scale"):
+            v = getattr(self, name)
+            if not np.isfinite(v) or v <= 0:
+                raise bad(name, "it must be a multiplier > 0")
+        for name in ("promo_rate", "promo_discount", "zero_prob", "intermittent_fraction",
+                     "missing_rate", "outlier_rate"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and 0 <= v < 1):
+                raise bad(name, "it must be a probability in [0, 1)")
+        if not 0 <= self.intermittent_zero_prob < 1:
+            raise bad("intermittent_zero_prob", "it must be a probability in [0, 1)")
+        if int(self.promo_length) != self.promo_length or self.promo_length < 1:
+            raise bad("promo_length", "it must be a whole number of days >= 1")
+        if not 1 <= self.yearly_peak_doy <= 366:
+            raise bad("yearly_peak_doy", "it must be a day of the year in 1..366")
+        w = np.asarray(self.weekly_profile, dtype=float)
+        if w.shape != (7,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise bad("weekly_profile", "it must be 7 multipliers >= 0 (Mon..Sun), not all 0")
+        if any(int(d) != d or not 0 <= d <= 6 for d in self.closed_weekdays):
+            raise bad("closed_weekdays", "it must list weekdays 0 (Mon) .. 6 (Sun)")
+        if len(set(self.closed_weekdays)) >= 7:
+            raise bad("closed_weekdays", "at least one weekday must be open")
+        ms = dict(self.market_scale)
+        if not ms or any(not np.isfinite(v) or v <= 0 for v in ms.values()):
+            raise bad("market_scale", "it must be (market, multiplier > 0) pairs")
+
+    def describe(self) -> pd.DataFrame:
+        """The config as a two-column table (field, value) for display in a notebook."""
+        return pd.DataFrame(
+            [(f.name, getattr(self, f.name)) for f in fields(self)], columns=["field", "value"]
+        )
+
+
+def _open_calendar(index: pd.DatetimeIndex, cfg: SyntheticDemandConfig) -> np.ndarray:
+    is_open = ~np.isin(index.day_of_week.to_numpy(), list(cfg.closed_weekdays))
+    if cfg.christmas_break:
+        m, d = index.month.to_numpy(), index.day.to_numpy()
+        is_open &= ~(((m == 12) & (d >= 24)) | ((m == 1) & (d <= 3)))
+    return is_open
+
+
+def generate_demand(
+    config: SyntheticDemandConfig | None = None,
+    start: str | pd.Timestamp = "2010-12-01",
+    n_days: int = 365,
+    markets: Sequence[str] = ("domestic", "overseas"),
+    n_products: int = 5,
+    seed: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Generate tidy daily demand (units/day) with its ground truth (notebook 04, tests).
+
+    Returns one row per (market, product, day), sorted that way, with the columns of
+    :func:`mas_lib.data.load_daily_demand` (``date, market, stock_code, units, open``) plus
+    ``true_mean, promo, holiday, price, is_outlier, is_missing``. ``units`` is float because
+    injected gaps are NaN; otherwise it holds whole units >= 0. Closed days have ``units = 0``
+    and ``true_mean = 0``. The same ``seed`` (or an equally seeded ``rng``) gives the same frame.
+    """
+    cfg = SyntheticDemandConfig() if config is None else config
+    if not isinstance(cfg, SyntheticDemandConfig):
+        raise TypeError(f"config must be a SyntheticDemandConfig; got {type(cfg).__name__}")
+    if int(n_days) != n_days or n_days < 1:
+        raise ValueError(f"n_days must be a whole number >= 1; got {n_days!r}")
+    if int(n_products) != n_products or n_products < 1:
+        raise ValueError(f"n_products must be a whole number >= 1; got {n_products!r}")
+    markets = tuple(markets)
+    scales = dict(cfg.market_scale)
+    unknown = [m for m in markets if m not in scales]
+    if not markets or unknown:
+        raise ValueError(
+            f"markets {unknown or markets!r} have no entry in config.market_scale "
+            f"(known: {sorted(scales)})"
+        )
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    n_days, n_products = int(n_days), int(n_products)
+
+    index = pd.date_range(pd.Timestamp(start).normalize(), periods=n_days, freq="D")
+    is_open = _open_calendar(index, cfg)
+    dow = index.day_of_week.to_numpy()
+    t_years = np.arange(n_days) / 365.25
+    weekly = np.asarray(cfg.weekly_profile, dtype=float)
+    weekly = weekly / weekly[np.setdiff1d(np.arange(7), cfg.closed_weekdays)].mean()
+    doy = index.day_of_year.to_numpy()
+    season = (1 + cfg.trend_per_year) ** t_years * weekly[dow] * (
+        1 + cfg.yearly_amplitude * np.cos(2 * np.pi * (doy - cfg.yearly_peak_doy) / 365.25)
+    )
+    holiday = holiday_calendar(index).to_numpy()
+    lift_all = np.ones(n_days)
+    lift_all[holiday == "black_friday"] = cfg.black_friday_lift
+    lift_all[holiday == "christmas"] = cfg.christmas_lift
+
+    levels = cfg.base_level * np.exp(cfg.product_level_sd * rng.standard_normal(n_products))
+    prices = np.round(rng.uniform(0.5, 5.0, n_products), 2)
+    sparse = rng.random(n_products) < cfg.intermittent_fraction
+    codes = [f"SYN{p + 1:03d}" for p in range(n_products)]
+
+    frames = []
+    for market in markets:
+        lift = lift_all.copy()
+        if market == "overseas":
+            lift[holiday == "singles_day"] = cfg.singles_day_lift
+        for p in range(n_products):
+            starts = rng.random(n_days) < cfg.promo_rate
+            promo = np.convolve(starts, np.ones(int(cfg.promo_length)), mode="full")[:n_days] > 0
+            p_zero = 1 - (1 - cfg.zero_prob) * (
+                1 - (cfg.intermittent_zero_prob if sparse[p] else 0.0)
+            )
+            mu = levels[p] * scales[market] * season * lift
+            mu = mu * np.where(promo, cfg.promo_lift, 1.0) * is_open
+            true_mean = mu * (1 - p_zero)
+            if cfg.dispersion > 0:
+                shape = 1.0 / cfg.dispersion
+                lam = rng.gamma(shape, mu / shape + 1e-300)
+            else:
+                lam = mu
+            units = rng.poisson(lam).astype(float)
+            units[rng.random(n_days) < p_zero] = 0.0
+            units[~is_open] = 0.0
+            outlier = is_open & (rng.random(n_days) < cfg.outlier_rate)
+            units[outlier] = np.round(units[outlier] * cfg.outlier_scale + 1)
+            missing = rng.random(n_days) < cfg.missing_rate
+            units[missing] = np.nan
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "date": index,
+                        "market": market,
+                        "stock_code": codes[p],
+                        "units": units,
+                        "open": is_open,
+                        "true_mean": true_mean,
+                        "promo": promo & is_open,
+                        "holiday": holiday,
+                        "price": np.where(promo, prices[p] * (1 - cfg.promo_discount), prices[p]),
+                        "is_outlier": outlier & ~missing,
+                        "is_missing": missing,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
