@@ -1,0 +1,81 @@
+"""Matplotlib figures shared by the notebooks (labelled axes with units, titles that say what to see)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+__all__ = ["plot_trajectory", "plot_by_policy", "plot_tradeoff", "plot_daily_costs"]
+
+
+def plot_trajectory(traj: pd.DataFrame, title: str = "Stock and demand, day by day", axes=None):
+    """One panel per warehouse: closing stock, demand and lost sales [units] against the day.
+
+    ``traj`` is a frame from :func:`mas_lib.policies.trajectory`. Used in notebooks 01 and 02.
+    """
+    names = list(dict.fromkeys(traj["warehouse"]))
+    if axes is None:
+        _, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.6), sharey=True, squeeze=False)
+        axes = axes[0]
+    for ax, name in zip(axes, names, strict=False):
+        d = traj[traj["warehouse"] == name]
+        ax.plot(d["day"], d["end_stock"], label="closing stock", color="tab:blue")
+        ax.step(d["day"], d["demand"], where="mid", label="demand", color="tab:gray", alpha=0.8)
+        ax.bar(d["day"], d["lost"], label="lost sales", color="tab:red", alpha=0.6)
+        ax.set_xlabel("day")
+        ax.set_ylabel("units")
+        ax.set_title(f"warehouse {name}")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="upper left", fontsize=8)
+    axes[0].figure.suptitle(title)
+    axes[0].figure.tight_layout()
+    return axes
+
+
+def plot_by_policy(traj: pd.DataFrame, column: str = "end_stock", ylabel: str = "closing stock [units]",
+                   title: str = "", warehouses: list[str] | None = None):
+    """Compare policies: ``column`` against the day, one line per policy, one panel per warehouse."""
+    names = warehouses or list(dict.fromkeys(traj["warehouse"]))
+    fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.6), sharey=True, squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        for pol, d in traj[traj["warehouse"] == name].groupby("policy", sort=False):
+            ax.plot(d["day"], d[column], label=pol)
+        ax.set_xlabel("day")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"warehouse {name}")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return axes[0]
+
+
+def plot_tradeoff(df: pd.DataFrame, title: str = "More stock buys fewer stock-outs, at a price"):
+    """The risk trade-off of notebook 01: fill rate and daily cost against mean stock held."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(df["mean_on_hand"], 100 * df["fill_rate"], "o-", color="tab:blue")
+    for r in df.itertuples():
+        ax.annotate(f"{r.safety_stock:.0f}", (r.mean_on_hand, 100 * r.fill_rate), fontsize=7,
+                    textcoords="offset points", xytext=(3, -10))
+    ax.set_xlabel("mean stock on hand per warehouse-day [units]")
+    ax.set_ylabel("fill rate [%]", color="tab:blue")
+    ax2 = ax.twinx()
+    ax2.plot(df["mean_on_hand"], df["daily_cost"], "s--", color="tab:red")
+    ax2.set_ylabel("total cost [money/day]", color="tab:red")
+    ax.set_title(title + "\n(labels: safety stock in units)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return ax
+
+
+def plot_daily_costs(traj: pd.DataFrame, title: str = "Where the money goes, day by day"):
+    """Stacked daily costs [money] summed over warehouses: holding, shortage, ordering, transport."""
+    cols = ["holding_cost", "shortage_cost", "ordering_cost", "transport_cost"]
+    per_day = traj.groupby("day")[cols].sum()
+    ax = per_day.plot.bar(stacked=True, figsize=(9, 3.6), width=0.9)
+    ax.set_xlabel("day")
+    ax.set_ylabel("cost [money/day]")
+    ax.set_title(title)
+    ax.set_xticks(ax.get_xticks()[::5])
+    ax.figure.tight_layout()
+    return ax

@@ -1,0 +1,143 @@
+"""The four problems of traditional inventory management (paper section 2), made measurable.
+
+Section 2 lists (1) lack of flexibility, (2) insufficient information, (3) single-agent decisions
+and (4) inventory risk. Each function here builds a small experiment in the environment that
+makes one problem visible and returns tidy pandas frames for notebook 01 to plot. Every function
+takes a ``seed``; the same seed gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .config import EnvConfig, LinkConfig, WarehouseConfig
+from .demand import PoissonDemand
+from .policies import (
+    BaseStock,
+    Combined,
+    FixedOrderQuantity,
+    ForecastBaseStock,
+    Policy,
+    TransferRule,
+    simulate,
+    trajectory,
+)
+
+__all__ = [
+    "two_warehouses",
+    "compare",
+    "flexibility",
+    "information",
+    "single_vs_joint",
+    "risk_tradeoff",
+]
+
+
+def two_warehouses(
+    mean: np.ndarray | list,
+    lead_time: int = 1,
+    transfer_cost: float = 0.5,
+    episode_length: int = 60,
+    holding_cost: float = 1.0,
+    shortage_cost: float = 10.0,
+    capacity: int = 600,
+    initial: tuple[int, int] = (100, 150),
+) -> EnvConfig:
+    """Warehouses A and B with Poisson demand of rate ``mean`` (a vector, or a (days, 2) table
+    that repeats) [units/day], a transfer link (lead time 0) and the given costs [money]."""
+    ws = tuple(
+        WarehouseConfig(n, capacity=capacity, initial_inventory=i, lead_time=lead_time, holding_cost=holding_cost,
+                        shortage_cost=shortage_cost, order_unit_cost=0.0)
+        for n, i in zip(("A", "B"), initial, strict=True)
+    )
+    return EnvConfig(warehouses=ws, links=(LinkConfig("A", "B", unit_cost=transfer_cost),),
+                     demand=PoissonDemand(mean), episode_length=episode_length)
+
+
+def compare(config: EnvConfig, policies: dict[str, Policy], episodes: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Simulate each named policy on the same demand paths (common random numbers) and return a
+    table of KPIs: daily cost [money/day] with its 95% CI, fill rate, cost breakdown, mean stock."""
+    rows = []
+    for name, pol in policies.items():
+        s = simulate(config, pol, episodes=episodes, seed=seed).as_dict()
+        s["policy"] = name
+        rows.append(s)
+    cols = ["policy", "daily_cost", "daily_cost_ci", "fill_rate", "holding_cost", "shortage_cost",
+            "transport_cost", "mean_on_hand"]
+    return pd.DataFrame(rows)[cols].set_index("policy")
+
+
+def flexibility(shift_day: int = 30, before: float = 80.0, after: float = 120.0, seed: int = 0):
+    """Problem (1): a fixed order quantity tuned to the old demand, after demand jumps.
+
+    Demand at A and B is ``before`` units/day until ``shift_day`` and ``after`` from then on.
+    Returns ``(config, trajectories, kpis)``: one episode per policy as a tidy frame (for plots)
+    and the KPI table over many episodes.
+    """
+    days = 2 * shift_day
+    mean = np.array([[before, before]] * shift_day + [[after, after]] * shift_day)
+    cfg = two_warehouses(mean, lead_time=1, episode_length=days)
+    policies = {
+        "fixed order (tuned to old demand)": FixedOrderQuantity(cfg, quantity=before),
+        "forecast base-stock": ForecastBaseStock(cfg, safety=2.0 * np.sqrt(2 * after)),
+    }
+    traj = pd.concat([trajectory(cfg, p, seed=seed).assign(policy=n) for n, p in policies.items()], ignore_index=True)
+    return cfg, traj, compare(cfg, policies, seed=seed)
+
+
+def information(seed: int = 0, amplitude: float = 0.5):
+    """Problem (2): deciding without the forecast.
+
+    Demand follows a weekly pattern (mean 100 units/day, +/- ``amplitude``). A base-stock level
+    fixed for the *average* day (tuned by search) is compared with a base-stock level that follows
+    the forecast. Returns ``(config, kpis)``.
+    """
+    week = 100.0 * (1 + amplitude * np.sin(2 * np.pi * np.arange(7) / 7))
+    cfg = two_warehouses(np.stack([week, week], axis=1), lead_time=1, episode_length=70)
+    levels = np.arange(180, 420, 20)
+    costs = [simulate(cfg, BaseStock(cfg, level=float(lv)), episodes=100, seed=seed + 1).daily_cost for lv in levels]
+    best = float(levels[int(np.argmin(costs))])
+    safeties = np.arange(0, 80, 10)
+    costs_f = [simulate(cfg, ForecastBaseStock(cfg, safety=float(s)), episodes=100, seed=seed + 1).daily_cost
+               for s in safeties]
+    best_s = float(safeties[int(np.argmin(costs_f))])
+    policies = {
+        f"best fixed level ({best:.0f} units), no forecast": BaseStock(cfg, level=best),
+        f"forecast base-stock (safety {best_s:.0f} units)": ForecastBaseStock(cfg, safety=best_s),
+    }
+    return cfg, compare(cfg, policies, seed=seed)
+
+
+def single_vs_joint(seed: int = 0, lead_time: int = 5):
+    """Problem (3): each warehouse alone versus both together.
+
+    A misallocated shipment left A with 50 units and B with 600; both see Poisson demand of
+    100 units/day. Replenishment takes ``lead_time`` days; a transfer between A and B arrives the
+    same day (0.5 money/unit). Alone, A can only order and wait while B sits on surplus; together,
+    B ships its surplus to A. Returns ``(config, trajectories, kpis)``.
+    """
+    cfg = two_warehouses([100.0, 100.0], lead_time=lead_time, transfer_cost=0.5, episode_length=40, initial=(50, 600))
+    alone = ForecastBaseStock(cfg, safety=20.0)
+    policies = {
+        "each warehouse alone": alone,
+        "together: same orders + transfers": Combined(alone, TransferRule(cfg, cover=1.0, keep=1.0)),
+    }
+    traj = pd.concat([trajectory(cfg, p, seed=seed).assign(policy=n) for n, p in policies.items()], ignore_index=True)
+    return cfg, traj, compare(cfg, policies, seed=seed)
+
+
+def risk_tradeoff(safety: np.ndarray | None = None, seed: int = 0, episodes: int = 200) -> pd.DataFrame:
+    """Problem (4): the trade-off between stock held and stock-outs.
+
+    Sweeps the safety stock of a forecast base-stock policy (lead time 2) and returns one row per
+    level: mean stock on hand [units], fill rate, lost-sale cost and holding cost [money/day].
+    """
+    safety = np.arange(0, 121, 10) if safety is None else np.asarray(safety)
+    cfg = two_warehouses([80.0, 120.0], lead_time=2, episode_length=60)
+    rows = []
+    for s in safety:
+        r = simulate(cfg, ForecastBaseStock(cfg, safety=float(s)), episodes=episodes, seed=seed, warmup=5)
+        rows.append({"safety_stock": float(s), "mean_on_hand": r.mean_on_hand, "fill_rate": r.fill_rate,
+                     "holding_cost": r.holding_cost, "shortage_cost": r.shortage_cost, "daily_cost": r.daily_cost})
+    return pd.DataFrame(rows)
