@@ -21,7 +21,14 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from mas_lib import BatchCore, EnvConfig, LinkConfig, MultiWarehouseEnv, PoissonDemand, WarehouseConfig  # noqa: E402
+from mas_lib import (  # noqa: E402
+    BatchCore,
+    EnvConfig,
+    LinkConfig,
+    MultiWarehouseEnv,
+    PoissonDemand,
+    WarehouseConfig,
+)
 
 EPISODE = 200
 
