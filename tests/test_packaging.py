@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, vendored by pip
+    import pip._vendor.tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
