@@ -34,6 +34,19 @@ from .rewards import paper_reward, paper_reward_terms
 __all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
 
 
+def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
+    """``a.sum(axis)`` for a short axis, as a chain of adds (numpy's reduce over an axis of length
+    2-3 is ~15x slower than adding the slices; this is the batch core's hot path)."""
+    n = a.shape[axis]
+    if n > 16:
+        return a.sum(axis=axis)
+    moved = np.moveaxis(a, axis, 0)
+    out = moved[0].copy()
+    for k in range(1, n):
+        out += moved[k]
+    return out
+
+
 class InvalidActionError(ValueError):
     """An impossible action: the message names the warehouse, the field, the value and the limit."""
 
@@ -236,7 +249,7 @@ class BatchCore:
             x = np.where(self.arc, np.maximum(x, 0), 0)
         same_day = np.where(self.lead == 0, q, 0)
         available = np.minimum(self.on_hand + same_day, self.capacity)
-        out = x.sum(axis=2)
+        out = _sum_axis(x, 2)
         over = out > available
         if over.any():
             if not clip:
@@ -281,13 +294,13 @@ class BatchCore:
             idx = self._later_orders
             self.pipeline[:, idx, self.lead[idx] - 1] += q[:, idx]
         # 3. transfers leave; lead-0 transfers are received before demand
-        shipped = x.sum(axis=2)
+        shipped = _sum_axis(x, 2)
         self.on_hand -= shipped
-        transport = (x * self.arc_cost).sum(axis=2) + (self.arc_fixed * (x > 0)).sum(axis=2)
+        transport = _sum_axis(x * self.arc_cost + self.arc_fixed * (x > 0), 2)
         self.requests = np.maximum(self.requests - x, 0)
         received = np.zeros_like(shipped)
         for lv, mask in self._lead_masks.items():
-            inbound = (x * mask).sum(axis=1)
+            inbound = _sum_axis(x * mask, 1)
             if lv == 0:
                 overflow += self._receive(inbound)
                 received += inbound
@@ -318,7 +331,7 @@ class BatchCore:
         rc = self.config.reward
         reward = paper_reward(terms, rc.c1, rc.c2, rc.c3) if rc.kind == "paper" else -total
         if rc.shared:
-            reward = np.repeat(reward.sum(axis=1, keepdims=True), self.N, axis=1)
+            reward = np.repeat(_sum_axis(reward, 1)[:, None], self.N, axis=1)
         # 1'. tomorrow's arrivals, so the next observation shows them
         self.t = t + 1
         if self.t < self.T:
