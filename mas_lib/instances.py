@@ -1,0 +1,186 @@
+"""Two small, exactly solvable benchmark instances built on the paper's section 4 scenario.
+
+Every policy in the library (tuned baselines, Q-learning forms) is measured on these two
+instances by its gap to the exact dynamic-programming optimum (:mod:`mas_lib.planning`,
+notebook 06, ``benchmarks/bench_policies.py``).
+
+Both instances use the paper's two warehouses (section 4.1): A starts with 100 units, B with 150;
+demand is Poisson around the paper's forecasts (A: 80-90 units/day -> mean 85; B: 100-120 ->
+mean 110), rounded to multiples of ``unit = 10`` units (:meth:`DiscreteIIDDemand.poisson`).
+Orders are placed on a grid of 20 units (0, 20, ..., 200) and transfers on a grid
+(0, 20, 40, 60) along the bidirectional link A <-> B, so tabular learners get a ``Discrete``
+action space of 11 x 4 = 44 actions per warehouse (1,936 joint actions).
+
+Costs (money; the same in both instances so that only the lead times differ):
+
+=====================  ==========================  =========================================
+holding                1 per unit-day              on closing stock, each warehouse
+lost sale              20 per unit                 unmet demand is lost (no backorders)
+ordering               200 per order + 1 per unit  a fixed booking/customs fee makes batching
+                                                   (and (s, S) rules) matter
+transport A <-> B      10 per shipment + 1 / unit  cheaper than an order when only a few
+                                                   units are missing
+=====================  ==========================  =========================================
+
+* ``paper``: replenishment arrives the same day (lead time 0, as the paper's section 4 implies)
+  and so do transfers. Capacities A 200, B 250 units. State = on-hand stock of A and B in
+  10-unit steps: 21 x 26 = 546 states.
+* ``cross_border``: overseas replenishment arrives the next morning (lead time 1 day) while a
+  transfer between the two domestic warehouses arrives the same day (lead time 0), so
+  rebalancing is the only way to react to today's demand. Same 546 states (with lead time 1 the
+  order placed today has been received by tomorrow's decision, so no pipeline is needed).
+
+Both solve exactly in about a second (see :func:`mas_lib.planning.build_model`). The discount
+factor is ``gamma = 0.95`` per day; an episode lasts 100 days. ``invalid_action`` stays
+``"raise"``: the planner masks infeasible transfers (shipping more than is on hand) and a learner
+should do the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import EnvConfig, LinkConfig, WarehouseConfig
+from .demand import DiscreteIIDDemand
+
+__all__ = ["Instance", "paper_instance", "cross_border_instance", "with_costs", "INSTANCES", "COSTS"]
+
+#: The cost parameters shared by both instances (money; see the module docstring).
+COSTS = {
+    "holding_cost": 1.0,
+    "shortage_cost": 20.0,
+    "order_fixed_cost": 200.0,
+    "order_unit_cost": 1.0,
+    "transport_unit_cost": 1.0,
+    "transport_fixed_cost": 10.0,
+}
+
+UNIT = 10
+ORDER_GRID = tuple(range(0, 201, 20))
+TRANSFER_GRID = (0, 20, 40, 60)
+DEMAND_MEAN = (85.0, 110.0)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A discretised benchmark instance (notebook 06, ``bench_policies.py``).
+
+    Attributes:
+        name: short key (``"paper"``, ``"cross_border"``).
+        config: the :class:`EnvConfig` to simulate (with ``order_grid``/``transfer_grid`` set).
+        unit: stock and demand are multiples of this many units [units].
+        gamma: discount factor per day used by the planner and by learners.
+        description: one paragraph in words.
+        round_to: step of the action grids [units]; pass it as ``round_to`` to baseline
+            policies so that their quantities are representable in the exact model.
+        start_state: on-hand stock at the start, per warehouse [units].
+    """
+
+    name: str
+    config: EnvConfig
+    unit: int
+    gamma: float
+    description: str
+    round_to: int = 20
+    start_state: tuple[int, ...] = field(default=())
+
+    @property
+    def n_states(self) -> int:
+        """Number of states of the exact model (on-hand levels x live pipeline slots)."""
+        n = 1
+        k = len(self.config.order_grid)
+        for w in self.config.warehouses:
+            n *= (w.capacity // self.unit + 1) * k ** max(w.lead_time - 1, 0)
+        return n
+
+    @property
+    def n_actions(self) -> int:
+        """Number of joint actions (product over warehouses of the per-agent ``Discrete`` sizes)."""
+        n = 1
+        for w in self.config.warehouses:
+            m = sum(1 for link in self.config.links if w.name in (link.source, link.target))
+            n *= len(self.config.order_grid) * len(self.config.transfer_grid) ** m
+        return n
+
+
+def _config(replenish_lead: int, transfer_lead: int, transfers: bool, episode_length: int) -> EnvConfig:
+    c = COSTS
+    common = dict(
+        holding_cost=c["holding_cost"], shortage_cost=c["shortage_cost"],
+        order_fixed_cost=c["order_fixed_cost"], order_unit_cost=c["order_unit_cost"],
+        lead_time=replenish_lead, max_order=max(ORDER_GRID),
+    )
+    warehouses = (
+        WarehouseConfig("A", capacity=200, initial_inventory=100, **common),
+        WarehouseConfig("B", capacity=250, initial_inventory=150, **common),
+    )
+    links = (
+        (LinkConfig("A", "B", unit_cost=c["transport_unit_cost"], fixed_cost=c["transport_fixed_cost"],
+                    lead_time=transfer_lead),)
+        if transfers else ()
+    )
+    return EnvConfig(
+        warehouses=warehouses,
+        demand=DiscreteIIDDemand.poisson(DEMAND_MEAN, unit=UNIT),
+        links=links,
+        episode_length=episode_length,
+        order_grid=ORDER_GRID,
+        transfer_grid=TRANSFER_GRID,
+    )
+
+
+def paper_instance(transfers: bool = True, episode_length: int = 100) -> Instance:
+    """The paper's section 4 warehouses, replenishment and transfers both arriving the same day.
+
+    ``transfers=False`` drops the A <-> B link (to measure the value of transfers).
+    """
+    cfg = _config(0, 0, transfers, episode_length)
+    return Instance(
+        name="paper" if transfers else "paper (no transfers)",
+        config=cfg, unit=UNIT, gamma=0.95, round_to=20,
+        start_state=tuple(w.initial_inventory for w in cfg.warehouses),
+        description=(
+            "Paper section 4: A (capacity 200, starts with 100) and B (capacity 250, starts with 150), "
+            "Poisson demand with means 85 and 110 units/day in 10-unit steps, replenishment and "
+            "transfers arrive the same day, lost sales."
+        ),
+    )
+
+
+def cross_border_instance(transfers: bool = True, episode_length: int = 100) -> Instance:
+    """Like :func:`paper_instance` but overseas replenishment takes 1 day, a transfer 0 days."""
+    cfg = _config(1, 0, transfers, episode_length)
+    return Instance(
+        name="cross_border" if transfers else "cross_border (no transfers)",
+        config=cfg, unit=UNIT, gamma=0.95, round_to=20,
+        start_state=tuple(w.initial_inventory for w in cfg.warehouses),
+        description=(
+            "Cross-border: as 'paper', but a replenishment order arrives the next morning (lead time "
+            "1 day) while a transfer A <-> B arrives the same day, so only rebalancing can react "
+            "to today's stock-outs."
+        ),
+    )
+
+
+INSTANCES = {"paper": paper_instance(), "cross_border": cross_border_instance()}
+
+
+def with_costs(instance: Instance, **changes: float) -> Instance:
+    """A copy of ``instance`` with some cost parameters changed (keys of :data:`COSTS`), e.g.
+    ``with_costs(inst, order_fixed_cost=0)`` -- for the "when is base-stock enough?" experiment of
+    notebook 06. Warehouse costs change in both warehouses, transport costs on every link."""
+    from dataclasses import replace
+
+    unknown = set(changes) - set(COSTS)
+    if unknown:
+        raise ValueError(f"unknown cost parameter(s) {sorted(unknown)}; known: {sorted(COSTS)}")
+    wkeys = {"holding_cost", "shortage_cost", "order_fixed_cost", "order_unit_cost"}
+    wch = {k: float(v) for k, v in changes.items() if k in wkeys}
+    lch = {{"transport_unit_cost": "unit_cost", "transport_fixed_cost": "fixed_cost"}[k]: float(v)
+           for k, v in changes.items() if k not in wkeys}
+    cfg = instance.config.replace(
+        warehouses=tuple(replace(w, **wch) for w in instance.config.warehouses),
+        links=tuple(replace(link, **lch) for link in instance.config.links),
+    )
+    label = ", ".join(f"{k}={v:g}" for k, v in changes.items())
+    return replace(instance, config=cfg, name=f"{instance.name} ({label})" if label else instance.name)

@@ -1,0 +1,41 @@
+"""Tests of the benchmark instances (mas_lib.instances)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mas_lib.core import BatchCore
+from mas_lib.instances import COSTS, INSTANCES, cross_border_instance, paper_instance, with_costs
+from mas_lib.planning import model_for, policy_iteration, policy_table
+
+
+def test_instances_follow_the_paper_scenario():
+    for inst in INSTANCES.values():
+        cfg = inst.config
+        assert [w.initial_inventory for w in cfg.warehouses] == [100, 150]
+        np.testing.assert_allclose(cfg.demand.mean, [85, 110], atol=1.0)
+        assert all(np.all(s % inst.unit == 0) for s in cfg.demand.support)
+        assert all(g % inst.round_to == 0 for g in cfg.order_grid + cfg.transfer_grid)
+        assert BatchCore(cfg).discrete_sizes() == [44, 44]
+    assert paper_instance().config.warehouses[0].lead_time == 0
+    cb = cross_border_instance().config
+    assert cb.warehouses[0].lead_time == 1 and cb.links[0].lead_time == 0
+
+
+def test_with_costs_changes_only_the_named_costs():
+    inst = with_costs(INSTANCES["cross_border"], order_fixed_cost=0, transport_unit_cost=2)
+    assert all(w.order_fixed_cost == 0 for w in inst.config.warehouses)
+    assert inst.config.links[0].unit_cost == 2
+    assert inst.config.warehouses[0].holding_cost == COSTS["holding_cost"]
+    assert INSTANCES["cross_border"].config.warehouses[0].order_fixed_cost == COSTS["order_fixed_cost"]
+    with pytest.raises(ValueError, match="unknown cost"):
+        with_costs(inst, discount=1)
+
+
+def test_policy_table_has_one_row_per_state():
+    model = model_for(paper_instance())
+    table = policy_table(model, policy_iteration(model).policy)
+    assert len(table) == model.n_states
+    assert {"stock_A", "stock_B", "order_A", "order_B", "ship_A_B", "ship_B_A"} <= set(table.columns)
+    assert table["order_A"].isin(model.order_grid).all()

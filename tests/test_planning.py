@@ -1,0 +1,209 @@
+"""Tests of the exact planner (mas_lib.planning) and the benchmark instances (mas_lib.instances)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mas_lib.config import EnvConfig, LinkConfig, WarehouseConfig
+from mas_lib.demand import DiscreteIIDDemand, PoissonDemand
+from mas_lib.instances import INSTANCES, cross_border_instance, paper_instance
+from mas_lib.planning import (
+    NotRepresentableError,
+    SnapToGrid,
+    UnsupportedConfigError,
+    build_model,
+    evaluate_policy,
+    expected_episode_cost,
+    gap,
+    model_for,
+    policy_iteration,
+    value_iteration,
+)
+from mas_lib.policies import (
+    BaseStock,
+    Combined,
+    DoNothing,
+    FixedOrderQuantity,
+    ForecastBaseStock,
+    SsPolicy,
+    TransferRule,
+    simulate,
+)
+
+
+@pytest.fixture(scope="module")
+def solved():
+    out = {}
+    for name, inst in INSTANCES.items():
+        model = model_for(inst)
+        out[name] = (inst, model, policy_iteration(model))
+    return out
+
+
+def test_instance_sizes_match_model(solved):
+    for inst, model, _ in solved.values():
+        assert model.n_states == inst.n_states == 546
+        assert model.n_actions == inst.n_actions == 1936
+        on_hand, _ = model.decode_states([model.start_state])
+        assert on_hand[0].tolist() == [100, 150]
+
+
+def test_no_transfer_variants_are_smaller():
+    assert paper_instance(transfers=False).n_actions == 11 * 11
+    assert cross_border_instance(transfers=False).config.links == ()
+
+
+@pytest.mark.parametrize("name,levels", [("paper", (100, 140)), ("cross_border", (180, 240))])
+def test_exact_value_matches_simulation(solved, name, levels):
+    inst, model, _ = solved[name]
+    pol = BaseStock(inst.config, levels, round_to=inst.round_to)
+    exact = expected_episode_cost(model, pol)
+    sim = simulate(inst.config, pol, episodes=300, seed=11)
+    assert abs(exact - sim.daily_cost) <= sim.daily_cost_ci, (exact, sim.daily_cost, sim.daily_cost_ci)
+
+
+def test_optimal_policy_replayed_in_simulator(solved):
+    inst, model, opt = solved["cross_border"]
+    pol = opt.policy_object()
+    exact = expected_episode_cost(model, opt.policy)
+    sim = simulate(inst.config, pol, episodes=300, seed=5)
+    assert abs(exact - sim.daily_cost) <= sim.daily_cost_ci
+
+
+def test_value_iteration_equals_policy_iteration(solved):
+    for _, model, pi in solved.values():
+        vi = value_iteration(model, tol=1e-6)
+        np.testing.assert_allclose(vi.values, pi.values, atol=1e-5)
+        assert vi.start_value == pytest.approx(pi.start_value, abs=1e-5)
+
+
+def test_exact_evaluation_of_optimum_equals_optimal_values(solved):
+    for _, model, opt in solved.values():
+        pv = evaluate_policy(model, opt.policy_object())
+        np.testing.assert_allclose(pv.values, opt.values, rtol=1e-10)
+        assert gap(model, pv, opt) == pytest.approx(0.0, abs=1e-9)
+        # Bellman optimality: no action improves on the optimal values anywhere
+        W = model.continuation(opt.values)
+        Q = model.cost_sa + model.gamma * W[model.z_sa]
+        np.testing.assert_allclose(Q.min(axis=1), opt.values, rtol=1e-9)
+
+
+def test_optimum_beats_every_baseline(solved):
+    for inst, model, opt in solved.values():
+        cfg, u = inst.config, inst.round_to
+        baselines = [
+            DoNothing(cfg),
+            FixedOrderQuantity(cfg, (80, 100), round_to=u),
+            SsPolicy(cfg, (60, 80), (160, 200), round_to=u),
+            BaseStock(cfg, (120, 160), round_to=u),
+            ForecastBaseStock(cfg, safety=(20, 20), round_to=u),
+            SnapToGrid(Combined(BaseStock(cfg, (120, 160), round_to=u), TransferRule(cfg, round_to=u)), model),
+        ]
+        for pol in baselines:
+            pv = evaluate_policy(model, pol)
+            assert np.all(pv.values >= opt.values - 1e-6), pol.name
+            assert gap(model, pv, opt) >= 0
+
+
+def test_newsvendor_fractile_single_warehouse():
+    """One warehouse, lead time 0, no fixed cost: order up to the critical fractile
+    F(S*) >= (p - c) / (p + h - gamma c) every day (lost sales, leftovers carried over)."""
+    h, p, c, gamma, unit = 1.0, 10.0, 1.0, 0.9, 10
+    demand = DiscreteIIDDemand.poisson([60.0], unit=unit)
+    cfg = EnvConfig(
+        warehouses=(WarehouseConfig("A", capacity=200, initial_inventory=0, holding_cost=h, shortage_cost=p,
+                                    order_unit_cost=c, max_order=200),),
+        demand=demand, order_grid=tuple(range(0, 201, unit)), transfer_grid=(0,),
+    )
+    model = build_model(cfg, unit, gamma)
+    opt = policy_iteration(model)
+    ratio = (p - c) / (p + h - gamma * c)
+    cdf = np.cumsum(demand.pmf[0])
+    s_star = int(demand.support[0][np.argmax(cdf >= ratio)])
+    on_hand, _ = model.decode_states()
+    q, _ = model.decode_actions(opt.policy)
+    y = on_hand[:, 0] + q[:, 0]
+    below = on_hand[:, 0] <= s_star
+    assert np.all(y[below] == s_star)
+    assert np.all(q[~below, 0] == 0)
+    vi = value_iteration(model)
+    assert np.array_equal(vi.policy, opt.policy)
+
+
+def _small(lead=2, transfer_lead=1):
+    demand = DiscreteIIDDemand.poisson([30.0, 40.0], unit=10)
+    ws = tuple(
+        WarehouseConfig(n, capacity=80, initial_inventory=40, holding_cost=1.0, shortage_cost=8.0,
+                        order_fixed_cost=20.0, order_unit_cost=1.0, lead_time=lead, max_order=60)
+        for n in ("A", "B")
+    )
+    return EnvConfig(
+        warehouses=ws, demand=demand, links=(LinkConfig("A", "B", unit_cost=1.0, fixed_cost=5.0,
+                                                        lead_time=transfer_lead),),
+        order_grid=(0, 20, 40, 60), transfer_grid=(0, 20), episode_length=40,
+    )
+
+
+def test_pipeline_and_transfer_lead_one_match_simulation():
+    cfg = _small(lead=2, transfer_lead=1)
+    model = build_model(cfg, 10, 0.9)
+    assert model.n_states == (9 * 4) ** 2
+    pol = SnapToGrid(Combined(BaseStock(cfg, (80, 100), round_to=20),
+                              TransferRule(cfg, cover=1.5, keep=1.0, round_to=20)), model)
+    exact = expected_episode_cost(model, pol)
+    sim = simulate(cfg, pol, episodes=400, seed=3)
+    assert abs(exact - sim.daily_cost) <= sim.daily_cost_ci
+    opt = policy_iteration(model)
+    assert opt.start_value <= evaluate_policy(model, pol).start_value
+    sim_opt = simulate(cfg, opt.policy_object(), episodes=400, seed=4)
+    assert abs(expected_episode_cost(model, opt.policy) - sim_opt.daily_cost) <= sim_opt.daily_cost_ci
+
+
+def test_long_run_average_cost_close_to_long_simulation(solved):
+    inst, model, _ = solved["paper"]
+    pol = BaseStock(inst.config, (100, 140), round_to=inst.round_to)
+    pv = evaluate_policy(model, pol)
+    sim = simulate(inst.config.replace(episode_length=400), pol, episodes=100, seed=2, warmup=50)
+    assert abs(pv.average_cost - sim.daily_cost) <= 2 * sim.daily_cost_ci
+
+
+def test_unsupported_configs_raise_clear_errors():
+    cfg = paper_instance().config
+    with pytest.raises(UnsupportedConfigError, match="lost sales"):
+        build_model(cfg.replace(backorders=True), 10, 0.95)
+    with pytest.raises(UnsupportedConfigError, match="DiscreteIIDDemand"):
+        build_model(cfg.replace(demand=PoissonDemand([85.0, 110.0])), 10, 0.95)
+    with pytest.raises(UnsupportedConfigError, match="multiple of unit"):
+        build_model(cfg, 20, 0.95)  # B starts with 150 units
+    with pytest.raises(UnsupportedConfigError, match="transfer lead"):
+        build_model(_small(transfer_lead=2), 10, 0.9)
+    with pytest.raises(UnsupportedConfigError, match="gamma"):
+        build_model(cfg, 10, 1.0)
+
+
+def test_unrepresentable_policies_raise(solved):
+    inst, model, _ = solved["paper"]
+    cfg = inst.config
+    with pytest.raises(NotRepresentableError, match="multiple"):
+        evaluate_policy(model, BaseStock(cfg, (95, 140), round_to=1))
+    with pytest.raises(NotRepresentableError, match="stationary"):
+        evaluate_policy(model, FixedOrderQuantity(cfg, (80, 100), every=2, round_to=20))
+    with pytest.raises(NotRepresentableError, match="grid"):
+        evaluate_policy(model, BaseStock(cfg, (110, 150), round_to=10))
+    # off-grid but representable quantities can still be evaluated on request
+    pv = evaluate_policy(model, BaseStock(cfg, (110, 150), round_to=10), on_grid=False)
+    assert np.isfinite(pv.start_value)
+
+
+def test_tuned_baselines_never_beat_the_optimum(solved):
+    from mas_lib.planning import tune_baselines
+
+    inst, model, opt = solved["cross_border"]
+    frame = tune_baselines(inst, model, opt, coarse=True)
+    assert {"fixed order quantity", "(s, S)", "base-stock", "forecast base-stock",
+            "base-stock + transfer rule", "(s, S) + transfer rule"} == set(frame["policy"])
+    assert (frame["gap_pct"] >= 0).all()
+    # (s, S) beats base-stock when orders carry a fixed cost
+    gaps = frame.set_index("policy")["gap_pct"]
+    assert gaps["(s, S)"] < gaps["base-stock"]
