@@ -9,7 +9,6 @@ SHARED_RETAIL := $(abspath ../shared/data/online_retail)
 ifneq ($(wildcard $(SHARED_RETAIL)/online_retail.csv.gz),)
 export MAS_LIB_ONLINE_RETAIL ?= $(SHARED_RETAIL)
 endif
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: lab test unit notebooks lint book bench clean

@@ -15,7 +15,8 @@ construction. ``calendar`` is a boolean Series (True = open) indexed by day; it 
 history and may cover the days to forecast (days it does not list count as open). Models are
 fitted on the **open days only** (closed days are dropped, not treated as "sold nothing"), and
 ``predict`` returns 0 -- mean and every quantile -- on closed days. Missing values (NaN) in the
-history are skipped the same way. Without a calendar every day is open.
+history are skipped the same way. Without a calendar every day is open. (The seasonal naive
+and SARIMAX models keep the calendar's spacing instead: "one week ago" stays 7 days back.)
 
 *Intervals.* Every forecast carries quantiles (units/day) because base-stock and safety-stock
 policies need them. Unless a model has its own predictive distribution (SARIMAX: Gaussian;
@@ -26,7 +27,8 @@ Quantiles are made non-decreasing in the level.
 
 Metrics and conventions
 -----------------------
-Errors are ``actual - forecast`` in units/day. MASE divides the MAE by the in-sample MAE of the
+Errors are ``actual - forecast`` in units/day (what safety stock has to cover); ``bias`` is
+the mean of ``forecast - actual`` (> 0 = over-forecasting). MASE divides the MAE by the in-sample MAE of the
 *weekly seasonal naive* forecast (``y[t] - y[t-7]`` over open days of the history before the
 origin), so every model of one series and origin shares the same scale. The leaderboard scores
 open days only (on closed days every calendar-aware model is trivially right) and uses the
@@ -41,12 +43,17 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from mas_lib.synthetic import holiday_calendar
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -61,6 +68,7 @@ __all__ = [
     "HoltWinters",
     "SARIMAXModel",
     "CountRegression",
+    "PooledCountRegression",
     "Ensemble",
     "make_features",
     "mae",
@@ -77,6 +85,7 @@ __all__ = [
     "safety_stock_table",
     "rolling_forecasts",
     "series_from_tidy",
+    "plot_forecast",
 ]
 
 #: quantile levels every model returns unless asked otherwise
@@ -88,7 +97,7 @@ DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.5, 0.9, 0.95)
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Forecast:
-    """A probabilistic forecast for ``horizon`` consecutive days (units/day).
+    """A probabilistic forecast for ``horizon`` consecutive days (units/day; paper 3.1.1(1)).
 
     ``index`` holds the forecast days, ``mean`` the expected demand ``(horizon,)`` and
     ``quantiles`` maps each level (e.g. 0.9) to an array ``(horizon,)``; quantiles are
@@ -153,6 +162,12 @@ class Forecaster:
 
     def fit(self, history: pd.Series, calendar: pd.Series | None = None) -> Forecaster:
         """Fit on a daily demand series (units/day) and an optional open/closed calendar."""
+        self._prepare(history, calendar)
+        self._fit()
+        return self
+
+    def _prepare(self, history: pd.Series, calendar: pd.Series | None) -> None:
+        """Check the history and store it (everything ``fit`` does except fitting)."""
         if not isinstance(history, pd.Series) or not isinstance(history.index, pd.DatetimeIndex):
             raise TypeError("history must be a pandas Series with a daily DatetimeIndex")
         if len(history) < 2:
@@ -171,8 +186,6 @@ class Forecaster:
         if len(self.y_) < 2:
             raise ValueError(f"{self.name}: needs >= 2 observed open days; got {len(self.y_)}")
         self.resid_ = np.zeros(1)
-        self._fit()
-        return self
 
     def _open_mask(self, index: pd.DatetimeIndex) -> np.ndarray:
         if self.calendar_ is None:
@@ -433,7 +446,7 @@ class HoltWinters(Forecaster):
                 seasonal_periods=m if seasonal else None,
                 initialization_method="estimated",
             )
-            self.result_ = model.fit()
+            self.result_ = model.fit(use_brute=False)
         self.resid_ = self.y_ - self.result_.fittedvalues
 
     def _point(self, k: int) -> np.ndarray:
@@ -449,10 +462,18 @@ class SARIMAXModel(Forecaster):
 
     name = "SARIMAX"
 
-    def __init__(self, order=(1, 0, 1), seasonal_order=(1, 0, 1, 7), trend: str = "c"):
+    def __init__(
+        self,
+        order: tuple[int, int, int] = (1, 0, 1),
+        seasonal_order: tuple[int, int, int, int] = (1, 0, 1, 7),
+        trend: str = "c",
+    ):
         self.order = tuple(order)
         self.seasonal_order = tuple(seasonal_order)
         self.trend = trend
+        if (self.order, self.seasonal_order) != ((1, 0, 1), (1, 0, 1, 7)):
+            o, so = self.order, self.seasonal_order
+            self.name = f"SARIMAX({o[0]},{o[1]},{o[2]})({so[0]},{so[1]},{so[2]},{so[3]})"
 
     def _fit(self) -> None:
         from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -544,11 +565,14 @@ class CountRegression(Forecaster):
     serves every step up to ``max_horizon``) and price if given. Fitted on open days. The
     predictive distribution is Poisson, or negative binomial with ``alpha`` estimated from the
     Pearson residuals (``family="negbin"``); its quantiles come from the distribution's ppf.
+    The mean is capped at twice the largest open day seen (a guard against extrapolation).
     Pass a DataFrame with ``units`` and ``price`` columns as ``exog``-carrying history via
     :meth:`fit_frame` to use prices.
     """
 
-    def __init__(self, family: str = "negbin", max_horizon: int = 7, windows=(7, 28, 91)):
+    def __init__(
+        self, family: str = "negbin", max_horizon: int = 7, windows: Sequence[int] = (7, 28, 91)
+    ):
         if family not in ("poisson", "negbin"):
             raise ValueError(f"CountRegression.family must be 'poisson' or 'negbin'; got {family!r}")
         self.family = family
@@ -577,25 +601,19 @@ class CountRegression(Forecaster):
         X.insert(0, "const", 1.0)
         return X
 
-    def _fit(self) -> None:
-        import statsmodels.api as sm
-
+    def _rows(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """Training rows: design matrix and units/day on observed open days with lagged data."""
         X = self._design(self.index_, self.full_)
         ok = ~np.isnan(self.full_)
         ok[: min(len(ok) - 2, 7)] = False  # the first days have no lagged information
-        Xo = X[ok]
-        keep = Xo.columns[(Xo.std(axis=0) > 0) | (Xo.columns == "const")]
-        self.columns_ = list(keep)
-        y = self.full_[ok]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = sm.GLM(y, Xo[self.columns_].to_numpy(), family=sm.families.Poisson()).fit()
-        self.params_ = np.asarray(res.params)
-        mu = np.clip(res.fittedvalues, 1e-9, None)
-        if self.family == "negbin":
-            self.alpha_ = float(max(1e-6, np.sum((y - mu) ** 2 - y) / np.sum(mu**2)))
-        else:
-            self.alpha_ = 0.0
+        return X[ok], self.full_[ok]
+
+    def _fit(self) -> None:
+        Xo, y = self._rows()
+        self._set_fit(*_fit_glm(Xo, y, self.family))
+
+    def _set_fit(self, columns: list[str], params: np.ndarray, alpha: float) -> None:
+        self.columns_, self.params_, self.alpha_ = columns, params, alpha
 
     def _predict_days(self, index, is_open, qs):
         all_idx = self.index_.append(index)
@@ -606,7 +624,8 @@ class CountRegression(Forecaster):
                 f"{self.name} was built for up to {self.max_horizon} days ahead; asked {len(index)}"
             )
         eta = np.clip(X[self.columns_].to_numpy() @ self.params_, -20, 20)
-        mu = np.exp(eta)
+        # guard against runaway extrapolation (trend, rare flags): at most 2x the largest day seen
+        mu = np.minimum(np.exp(eta), 2.0 * float(np.max(self.y_)) + 1.0)
         if self.alpha_ > 0:
             n = 1.0 / self.alpha_
             qarr = stats.nbinom.ppf(np.asarray(qs)[None, :], n, (n / (n + mu))[:, None])
@@ -615,6 +634,78 @@ class CountRegression(Forecaster):
         mean = np.where(is_open, mu, 0.0)
         qarr = np.where(is_open[:, None], qarr, 0.0)
         return mean, qarr
+
+
+def _fit_glm(Xo: pd.DataFrame, y: np.ndarray, family: str) -> tuple[list[str], np.ndarray, float]:
+    """Poisson GLM fit (log link) + negative-binomial alpha from the Pearson residuals."""
+    import statsmodels.api as sm
+
+    keep = Xo.columns[(Xo.std(axis=0) > 0) | (Xo.columns == "const")]
+    columns = list(keep)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sm.GLM(y, Xo[columns].to_numpy(), family=sm.families.Poisson()).fit()
+    mu = np.clip(res.fittedvalues, 1e-9, None)
+    alpha = 0.0
+    if family == "negbin":
+        alpha = float(max(1e-6, np.sum((y - mu) ** 2 - y) / np.sum(mu**2)))
+    return columns, np.asarray(res.params), alpha
+
+
+class PooledCountRegression:
+    """A *global* count regression: one GLM fitted on the rows of many series at once.
+
+    Same features and predictive distribution as :class:`CountRegression`, but the
+    coefficients (weekday profile, holiday lifts, how much the recent level matters) are
+    shared by all series, which is far less noisy than fitting each short series alone. The
+    level of each series enters through ``log(1 + rolling means)``, so series of different
+    sizes can share one model. Use :meth:`fit_many`, then :meth:`predict_series`;
+    :func:`backtest` does this once per origin for every model with ``pooled = True``.
+    """
+
+    pooled = True
+
+    def __init__(
+        self, family: str = "negbin", max_horizon: int = 7, windows: Sequence[int] = (7, 28, 91)
+    ):
+        self.template = CountRegression(family, max_horizon, windows)
+        self.family = family
+        self.name = f"PooledGLM({family})"
+
+    def fit_many(
+        self,
+        histories: Mapping[str, pd.Series],
+        calendars: pd.Series | Mapping[str, pd.Series] | None = None,
+    ) -> PooledCountRegression:
+        """Fit one GLM on all ``histories`` (name -> daily units Series, same rules as ``fit``)."""
+        self.members_: dict[str, CountRegression] = {}
+        Xs, ys = [], []
+        for key, h in histories.items():
+            cal = calendars.get(key) if isinstance(calendars, Mapping) else calendars
+            m = copy.deepcopy(self.template)
+            m._prepare(h, cal)
+            X, y = m._rows()
+            Xs.append(X)
+            ys.append(y)
+            self.members_[key] = m
+        if not Xs:
+            raise ValueError(f"{self.name}: fit_many needs at least one series")
+        fit = _fit_glm(pd.concat(Xs, ignore_index=True), np.concatenate(ys), self.family)
+        for m in self.members_.values():
+            m._set_fit(*fit)
+        self.columns_, self.params_, self.alpha_ = fit
+        return self
+
+    def predict_series(
+        self, key: str, horizon: int, quantiles: Sequence[float] = DEFAULT_QUANTILES
+    ) -> Forecast:
+        """Forecast series ``key`` (one of those passed to :meth:`fit_many`)."""
+        if key not in getattr(self, "members_", {}):
+            raise KeyError(f"{self.name} was not fitted on a series named {key!r}")
+        return self.members_[key].predict(horizon, quantiles)
+
+    def __repr__(self) -> str:
+        return self.name
 
 
 class Ensemble(Forecaster):
@@ -664,26 +755,33 @@ def _pair(actual, forecast) -> tuple[np.ndarray, np.ndarray]:
     return a[ok], f[ok]
 
 
-def mae(actual, forecast) -> float:
-    """Mean absolute error (units/day), ignoring NaN pairs."""
+def mae(actual: ArrayLike, forecast: ArrayLike) -> float:
+    """Mean absolute error (units/day), ignoring NaN pairs (paper 3.2.3 validation; nb 04)."""
     a, f = _pair(actual, forecast)
     return float(np.mean(np.abs(a - f))) if a.size else float("nan")
 
 
-def rmse(actual, forecast) -> float:
-    """Root mean squared error (units/day), ignoring NaN pairs."""
+def rmse(actual: ArrayLike, forecast: ArrayLike) -> float:
+    """Root mean squared error (units/day), ignoring NaN pairs (paper 3.2.3; notebook 04)."""
     a, f = _pair(actual, forecast)
     return float(np.sqrt(np.mean((a - f) ** 2))) if a.size else float("nan")
 
 
-def bias(actual, forecast) -> float:
-    """Mean of ``forecast - actual`` (units/day): > 0 over-forecasts, < 0 under-forecasts."""
+def bias(actual: ArrayLike, forecast: ArrayLike) -> float:
+    """Mean of ``forecast - actual`` (units/day): > 0 over-forecasts, < 0 under-forecasts.
+
+    Paper 3.2.3 (validation); notebook 04.
+    """
     a, f = _pair(actual, forecast)
     return float(np.mean(f - a)) if a.size else float("nan")
 
 
-def seasonal_naive_scale(history, period: int = 7, is_open=None) -> float:
+def seasonal_naive_scale(
+    history: ArrayLike, period: int = 7, is_open: ArrayLike | None = None
+) -> float:
     """MASE's denominator: in-sample MAE of the seasonal naive forecast ``y[t-period]``.
+
+    Paper 3.2.3 (validation); notebook 04.
 
     Averaged over days ``t`` of the history that are open (``is_open``, default all) and where
     both values are observed; closed days count as 0 sold. Units/day.
@@ -696,13 +794,16 @@ def seasonal_naive_scale(history, period: int = 7, is_open=None) -> float:
     return float(d.mean()) if d.size else float("nan")
 
 
-def mase(actual, forecast, scale: float) -> float:
-    """Mean absolute scaled error: MAE / ``scale`` (see :func:`seasonal_naive_scale`)."""
+def mase(actual: ArrayLike, forecast: ArrayLike, scale: float) -> float:
+    """Mean absolute scaled error: MAE / ``scale`` (see :func:`seasonal_naive_scale`); unitless.
+
+    Paper 3.2.3 (validation); notebook 04. NaN when ``scale`` is 0.
+    """
     return mae(actual, forecast) / scale if scale > 0 else float("nan")
 
 
-def pinball_loss(actual, quantile_forecast, q: float) -> float:
-    """Mean pinball (quantile) loss at level ``q`` (units/day).
+def pinball_loss(actual: ArrayLike, quantile_forecast: ArrayLike, q: float) -> float:
+    """Mean pinball (quantile) loss at level ``q`` (units/day; paper 3.2.3, notebook 04).
 
     ``L = q (y - f)`` when ``y >= f`` and ``(1 - q)(f - y)`` otherwise: under-forecasting a high
     quantile costs ``q`` per unit, over-forecasting it only ``1 - q``.
@@ -714,8 +815,11 @@ def pinball_loss(actual, quantile_forecast, q: float) -> float:
     return float(np.mean(np.maximum(q * d, (q - 1) * d)))
 
 
-def interval_coverage(actual, lower, upper) -> float:
-    """Share of actual values inside ``[lower, upper]`` (0..1), ignoring NaN actuals."""
+def interval_coverage(actual: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> float:
+    """Share of actual values inside ``[lower, upper]`` (0..1), ignoring NaN actuals.
+
+    Paper 3.2.3 (validation of prediction intervals); notebook 04.
+    """
     a = np.asarray(actual, dtype=float)
     lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     ok = np.isfinite(a)
@@ -730,6 +834,8 @@ def series_from_tidy(
 ) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
     """Split a tidy daily table (``date, units, open`` + key columns) into per-series data.
 
+    Paper 3.2.2 (data preparation); notebook 04 and the benchmark.
+
     Returns ``(series, calendars)``: dicts keyed by ``"market/stock_code"`` of units/day Series
     and boolean open/closed Series, both on the daily index.
     """
@@ -743,12 +849,21 @@ def series_from_tidy(
 
 
 def weekly_origins(end: str | pd.Timestamp, n_weeks: int) -> list[pd.Timestamp]:
-    """``n_weeks`` forecast origins one week apart, the last one 7 days before ``end``."""
+    """``n_weeks`` forecast origins one week apart, the last one 7 days before ``end``.
+
+    Used by the rolling-origin backtest (paper 3.2.3; notebook 04, benchmark).
+    """
     end = pd.Timestamp(end)
     return [end - pd.Timedelta(days=7 * k) for k in range(int(n_weeks), 0, -1)]
 
 
-ModelSpec = Forecaster | Callable[[], Forecaster]
+ModelSpec = Forecaster | PooledCountRegression | Callable[[], Forecaster]
+
+
+def _instantiate(spec: ModelSpec):
+    if isinstance(spec, (Forecaster, PooledCountRegression)):
+        return copy.deepcopy(spec)
+    return spec()
 
 
 def backtest(
@@ -765,19 +880,24 @@ def backtest(
     For each series, origin and model: fit on the days *before* the origin only, forecast
     ``horizon`` days from the origin on. ``series`` is a dict of daily Series or a wide frame
     (one column per series). ``models`` maps names to unfitted models (copied before each
-    fit) or factories. ``origins`` default to the last 4 weekly origins leaving room for the
-    horizon. ``calendar`` is one open/closed Series for all series or a dict per series.
+    fit) or factories. A pooled model (``pooled = True``, e.g. :class:`PooledCountRegression`)
+    is fitted once per origin on the histories of all series that have one. ``origins``
+    default to the last 4 weekly origins leaving room for the horizon. ``calendar`` is one
+    open/closed Series for all series or a dict per series.
 
     Returns a tidy frame, one row per (series, model, origin, day): ``series, model, origin,
     date, h, actual, open, mean, q<level>..., scale`` (MASE scale of that series and origin,
-    units/day) and ``fit_time`` (seconds for that fit, repeated on its rows).
+    units/day) and ``fit_time`` (seconds for that fit, repeated on its rows; a pooled fit's
+    time is shared equally among its series).
     """
     if isinstance(series, pd.DataFrame):
         series = {str(c): series[c] for c in series.columns}
     if not isinstance(models, Mapping):
         models = {m.name: m for m in models}
     qs = _check_quantiles(quantiles)
-    rows = []
+
+    # 1. the (series, origin) tasks that have enough history and future
+    tasks: dict[pd.Timestamp, list[tuple]] = {}
     for sname, s in series.items():
         s = s.astype(float).asfreq("D")
         cal = calendar.get(sname) if isinstance(calendar, Mapping) else calendar
@@ -794,16 +914,36 @@ def backtest(
             pos = s.index.searchsorted(origin)
             if pos < min_history or pos + horizon > len(s):
                 continue
+            tasks.setdefault(origin, []).append((sname, s, cal, is_open_all, pos))
+    if not tasks:
+        raise ValueError("backtest: no (series, origin) pair had enough history and future")
+
+    rows = []
+    for origin, group in tasks.items():
+        # 2. pooled models: one fit per origin on every series' history
+        pooled = {}
+        for mname, spec in models.items():
+            if getattr(spec, "pooled", False):
+                model = _instantiate(spec)
+                t0 = time.perf_counter()
+                model.fit_many({g[0]: g[1].iloc[: g[4]] for g in group},
+                               {g[0]: g[2] for g in group})
+                pooled[mname] = (model, (time.perf_counter() - t0) / len(group))
+        # 3. per series: fit (or look up) and forecast
+        for sname, s, cal, is_open_all, pos in group:
             hist = s.iloc[:pos]
             scale = seasonal_naive_scale(hist.to_numpy(), 7, is_open_all[:pos])
             actual = s.iloc[pos : pos + horizon].to_numpy()
             op = is_open_all[pos : pos + horizon]
             for mname, spec in models.items():
-                model = copy.deepcopy(spec) if isinstance(spec, Forecaster) else spec()
                 t0 = time.perf_counter()
-                model.fit(hist, cal)
-                fc = model.predict(horizon, qs)
-                elapsed = time.perf_counter() - t0
+                if mname in pooled:
+                    model, share = pooled[mname]
+                    fc = model.predict_series(sname, horizon, qs)
+                else:
+                    fc = _instantiate(spec).fit(hist, cal).predict(horizon, qs)
+                    share = 0.0
+                elapsed = time.perf_counter() - t0 + share
                 block = {
                     "series": sname, "model": mname, "origin": origin, "date": fc.index,
                     "h": np.arange(1, horizon + 1), "actual": actual, "open": op,
@@ -814,9 +954,8 @@ def backtest(
                 block["scale"] = scale
                 block["fit_time"] = elapsed
                 rows.append(pd.DataFrame(block))
-    if not rows:
-        raise ValueError("backtest: no (series, origin) pair had enough history and future")
-    return pd.concat(rows, ignore_index=True)
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values(["series", "model", "origin", "h"], kind="stable").reset_index(drop=True)
 
 
 def leaderboard(
@@ -832,21 +971,21 @@ def leaderboard(
     ``|actual - point| / scale`` over all origins and days), ``mae``, ``rmse`` and ``bias``
     (units/day; RMSE and bias use the mean forecast), ``pinball_<q>``, ``coverage_<width>``
     (share of actuals inside the ``interval`` quantiles) and ``fit_time_s`` (total seconds).
-    Closed days and missing actuals are left out unless ``include_closed``.
+    Closed days and missing actuals are left out unless ``include_closed``; series whose
+    scale is 0 (a perfectly repeating week) have no MASE but count in the other columns.
     """
     if point not in ("median", "mean"):
         raise ValueError(f"point must be 'median' or 'mean'; got {point!r}")
     d = bt[np.isfinite(bt["actual"].to_numpy(dtype=float))]
     if not include_closed:
         d = d[d["open"].astype(bool)]
-    d = d[d["scale"] > 0]
     pcol = "q0.5" if point == "median" else "mean"
     lo, hi = f"q{interval[0]:g}", f"q{interval[1]:g}"
     width = int(round(100 * (interval[1] - interval[0])))
     out = []
     fit_times = bt.drop_duplicates(["series", "model", "origin"]).groupby("model")["fit_time"].sum()
     for mname, g in d.groupby("model", sort=False):
-        scaled = (g["actual"] - g[pcol]).abs() / g["scale"]
+        scaled = (g["actual"] - g[pcol]).abs() / g["scale"].where(g["scale"] > 0)
         per_series = scaled.groupby(g["series"]).mean()
         out.append({
             "model": mname,
@@ -866,7 +1005,7 @@ def leaderboard(
 # Inventory consequences and the environment hook
 # --------------------------------------------------------------------------------------------
 def safety_stock(
-    errors, service_level: float = 0.95, lead_time_days: float = 1.0, method: str = "normal"
+    errors: ArrayLike, service_level: float = 0.95, lead_time_days: float = 1.0, method: str = "normal"
 ) -> float:
     """Safety stock (units) that covers forecast errors over the lead time (paper 3.1.1(1)).
 
@@ -897,6 +1036,8 @@ def safety_stock_table(
     include_closed: bool = False,
 ) -> pd.DataFrame:
     """Per model: error spread (units/day) and the safety stock (units) its errors require.
+
+    Paper 3.1.1(1) (forecasts exist to set stock levels); notebook 04.
 
     Safety stock is computed per series from the backtest errors of the mean forecast
     (:func:`safety_stock`, both methods) and summed over series: the extra units the whole
@@ -929,17 +1070,22 @@ def rolling_forecasts(
 ) -> np.ndarray:
     """Forecasts for :class:`mas_lib.demand.RecordedDemand`: array ``(len(frame), horizon, N)``.
 
+    Paper 3.1.1(1): each warehouse agent is told a demand forecast; notebook 04 section 10.
+
     ``frame`` is days x warehouses (units/day). ``out[t, k, i]`` is warehouse ``i``'s forecast,
     made with data *before* day ``t`` only, of day ``t + k``. The model is refitted every
     ``refit_every`` days (each refit forecasts ``horizon + refit_every - 1`` days ahead and the
     days until the next refit read their slice of it). Before ``min_history`` days exist the
     forecast is the mean of the days seen so far (0 on day 0). ``stat`` is ``"mean"`` or
-    ``"median"``, or a quantile level like ``0.9`` for a cautious forecast.
+    ``"median"``, or a quantile level like ``0.9`` for a cautious forecast. A
+    :class:`CountRegression` must be built with ``max_horizon >= horizon + refit_every - 1``.
     """
     if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
         raise TypeError("frame must be a DataFrame indexed by day, one column per warehouse")
     if int(refit_every) != refit_every or refit_every < 1:
         raise ValueError(f"refit_every must be a whole number of days >= 1; got {refit_every!r}")
+    if getattr(model, "pooled", False):
+        raise TypeError("rolling_forecasts needs a single-series model, not a pooled one")
     T, N = frame.shape
     H, R = int(horizon), int(refit_every)
     levels = DEFAULT_QUANTILES if isinstance(stat, str) else tuple(sorted({0.5, float(stat)}))
@@ -963,3 +1109,44 @@ def rolling_forecasts(
             for t in range(o, min(o + R, T)):
                 out[t, :, i] = path[t - o : t - o + H]
     return out
+
+
+def plot_forecast(
+    history: pd.Series,
+    forecast: Forecast,
+    actual: pd.Series | None = None,
+    ax: Axes | None = None,
+    show_days: int = 42,
+    interval: tuple[float, float] = (0.05, 0.95),
+    title: str | None = None,
+) -> Axes:
+    """Plot the last ``show_days`` of history, a forecast's mean and interval, and the actuals.
+
+    Notebook 04 (paper 3.1.1(1)).
+
+    Units/day on the y axis; the shaded band spans the ``interval`` quantiles. Returns the
+    matplotlib Axes (notebook 04).
+    """
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.2))
+    h = history.iloc[-show_days:]
+    ax.plot(h.index, h.to_numpy(), color="0.35", lw=1, marker=".", label="history")
+    lo, hi = forecast.quantile(interval[0]), forecast.quantile(interval[1])
+    width = int(round(100 * (interval[1] - interval[0])))
+    ax.fill_between(forecast.index, lo, hi, color="C0", alpha=0.25, step="mid",
+                    label=f"{width} % interval")
+    ax.plot(forecast.index, forecast.mean, color="C0", marker="o", ms=3, label="forecast mean")
+    if actual is not None:
+        a = actual.reindex(forecast.index)
+        ax.plot(a.index, a.to_numpy(), "x", color="C3", ms=7, label="actual")
+    locator = mdates.AutoDateLocator(maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel("date")
+    ax.set_ylabel("units / day")
+    ax.set_title(title or "forecast with interval")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax

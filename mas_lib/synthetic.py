@@ -122,8 +122,9 @@ class SyntheticDemandConfig:
             v = getattr(self, name)
             if not np.isfinite(v) or v <= 0:
                 raise bad(name, "it must be a multiplier > 0")
-        for name in ("promo_rate", "promo_discount", "zero_prob", "intermittent_fraction",
-                     "missing_rate", "outlier_rate"):
+        if not (np.isfinite(self.intermittent_fraction) and 0 <= self.intermittent_fraction <= 1):
+            raise bad("intermittent_fraction", "it must be a share in [0, 1]")
+        for name in ("promo_rate", "promo_discount", "zero_prob", "missing_rate", "outlier_rate"):
             v = getattr(self, name)
             if not (np.isfinite(v) and 0 <= v < 1):
                 raise bad(name, "it must be a probability in [0, 1)")
@@ -223,13 +224,14 @@ def generate_demand(
         for p in range(n_products):
             starts = rng.random(n_days) < cfg.promo_rate
             promo = np.convolve(starts, np.ones(int(cfg.promo_length)), mode="full")[:n_days] > 0
+            promo &= is_open
             p_zero = 1 - (1 - cfg.zero_prob) * (
                 1 - (cfg.intermittent_zero_prob if sparse[p] else 0.0)
             )
             mu = levels[p] * scales[market] * season * lift
             mu = mu * np.where(promo, cfg.promo_lift, 1.0) * is_open
             true_mean = mu * (1 - p_zero)
-            if cfg.dispersion > 0:
+            if cfg.dispersion > 1e-9:  # smaller alphas are Poisson to machine precision
                 shape = 1.0 / cfg.dispersion
                 lam = rng.gamma(shape, mu / shape + 1e-300)
             else:
@@ -250,7 +252,7 @@ def generate_demand(
                         "units": units,
                         "open": is_open,
                         "true_mean": true_mean,
-                        "promo": promo & is_open,
+                        "promo": promo,
                         "holiday": holiday,
                         "price": np.where(promo, prices[p] * (1 - cfg.promo_discount), prices[p]),
                         "is_outlier": outlier & ~missing,

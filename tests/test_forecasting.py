@@ -1,0 +1,338 @@
+"""Tests of mas_lib.forecasting: model contract, known answers, metrics, backtest, env hook."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mas_lib import data
+from mas_lib import forecasting as fc
+from mas_lib.demand import RecordedDemand
+from mas_lib.synthetic import SyntheticDemandConfig, generate_demand
+
+IDX = pd.date_range("2011-01-03", periods=182, freq="D")  # starts on a Monday
+WEEKLY = np.array([10.0, 12.0, 14.0, 16.0, 8.0, 0.0, 4.0])  # Saturday closed
+
+
+def weekly_series(index=IDX) -> pd.Series:
+    return pd.Series(WEEKLY[index.day_of_week], index=index)
+
+
+def saturday_closed(index=IDX) -> pd.Series:
+    return pd.Series(index.day_of_week != 5, index=index)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    cfg = SyntheticDemandConfig(intermittent_fraction=0.3)
+    df = generate_demand(cfg, start="2011-01-03", n_days=240, n_products=2, seed=11)
+    return fc.series_from_tidy(df)
+
+
+def all_models() -> list[fc.Forecaster]:
+    return [
+        fc.Naive(), fc.SeasonalNaive(), fc.MovingAverage(28), fc.Croston(), fc.SBA(),
+        fc.EmpiricalQuantile(56), fc.EmpiricalQuantile(56, by_weekday=True), fc.HoltWinters(),
+        fc.SARIMAXModel(), fc.CountRegression("poisson"), fc.CountRegression("negbin"),
+        fc.Ensemble([fc.MovingAverage(28), fc.Croston()]),
+    ]
+
+
+@pytest.mark.parametrize("model", all_models(), ids=lambda m: m.name)
+def test_every_model_contract(model, synthetic):
+    series, calendars = synthetic
+    key = sorted(series)[0]
+    s, cal = series[key], calendars[key]
+    f = model.fit(s.iloc[:-7], cal).predict(7, quantiles=(0.9, 0.05, 0.5, 0.95))
+    assert isinstance(f, fc.Forecast)
+    assert f.mean.shape == (7,) and list(f.quantiles) == [0.05, 0.5, 0.9, 0.95]
+    assert list(f.index) == list(s.index[-7:])
+    q = np.column_stack([f.quantile(x) for x in (0.05, 0.5, 0.9, 0.95)])
+    assert np.all(np.isfinite(q)) and np.all(q >= 0) and np.all(np.diff(q, axis=1) >= 0)
+    closed = ~cal.reindex(f.index).to_numpy()
+    assert closed.any()
+    assert np.all(f.mean[closed] == 0) and np.all(q[closed] == 0)
+    assert np.all(f.mean[~closed] >= 0)
+    table = f.to_frame()
+    assert list(table.columns) == ["mean", "q0.05", "q0.5", "q0.9", "q0.95"]
+
+
+def test_predict_errors():
+    with pytest.raises(RuntimeError, match="fit"):
+        fc.Naive().predict(3)
+    m = fc.Naive().fit(weekly_series())
+    with pytest.raises(ValueError, match="horizon"):
+        m.predict(0)
+    with pytest.raises(ValueError, match="quantile"):
+        m.predict(3, quantiles=(0.5, 1.0))
+    with pytest.raises(KeyError, match="0.7"):
+        m.predict(3).quantile(0.7)
+    with pytest.raises(TypeError, match="Series"):
+        fc.Naive().fit(np.ones(10))
+    with pytest.raises(ValueError, match="gaps"):
+        fc.Naive().fit(weekly_series().drop(IDX[5]))
+    with pytest.raises(ValueError, match=">= 0"):
+        fc.Naive().fit(-weekly_series())
+    with pytest.raises(ValueError, match="window"):
+        fc.MovingAverage(0)
+    with pytest.raises(ValueError, match="alpha"):
+        fc.Croston(0.0)
+
+
+def test_naive_on_constant_series():
+    s = pd.Series(5.0, index=IDX)
+    f = fc.Naive().fit(s).predict(10)
+    np.testing.assert_allclose(f.mean, 5.0)
+    for q in f.quantiles.values():
+        np.testing.assert_allclose(q, 5.0)  # no errors in sample -> no width
+
+
+def test_seasonal_naive_reproduces_weekly_pattern():
+    s = weekly_series()
+    future = pd.date_range(IDX[-1] + pd.Timedelta(days=1), periods=14)
+    f = fc.SeasonalNaive().fit(s, saturday_closed(IDX.append(future))).predict(14)
+    np.testing.assert_allclose(f.mean, WEEKLY[future.day_of_week])
+    np.testing.assert_allclose(f.quantile(0.05), f.quantile(0.95))  # exact in sample
+
+
+def test_moving_average_and_empirical_known_answers():
+    s = pd.Series(np.arange(1.0, 29.0), index=IDX[:28])
+    np.testing.assert_allclose(fc.MovingAverage(7).fit(s).predict(3).mean, 25.0)
+    f = fc.EmpiricalQuantile(14).fit(s).predict(2)
+    recent = np.arange(15.0, 29.0)
+    np.testing.assert_allclose(f.mean, recent.mean())
+    np.testing.assert_allclose(f.quantile(0.9), np.quantile(recent, 0.9))
+
+
+def test_croston_and_sba_known_answer():
+    # a sale of 3 units every third day: size 3, interval 3 -> 1 unit/day
+    y = np.tile([0.0, 0.0, 3.0], 30)
+    s = pd.Series(y, index=IDX[:90])
+    c = fc.Croston(alpha=0.2).fit(s)
+    np.testing.assert_allclose(c.predict(5).mean, 1.0)
+    assert c.size_ == pytest.approx(3.0) and c.interval_ == pytest.approx(3.0)
+    np.testing.assert_allclose(fc.SBA(alpha=0.2).fit(s).predict(5).mean, 0.9)
+    # Croston's update after a change in size: z <- z + a (v - z)
+    y2 = np.array([0, 4.0, 0, 0, 8.0])
+    c2 = fc.Croston(alpha=0.5).fit(pd.Series(y2, index=IDX[:5]))
+    assert c2.size_ == pytest.approx(6.0) and c2.interval_ == pytest.approx(2.5)
+    assert fc.Croston().fit(pd.Series(0.0, index=IDX[:20])).predict(2).mean.tolist() == [0, 0]
+
+
+def test_poisson_glm_recovers_known_rates():
+    rng = np.random.default_rng(0)
+    idx = pd.date_range("2011-01-03", periods=600)  # ends in August: no holiday ahead
+    rate = np.where(idx.day_of_week == 0, 20.0, 5.0)  # Mondays x4
+    s = pd.Series(rng.poisson(rate).astype(float), index=idx)
+    m = fc.CountRegression("poisson", windows=()).fit(s)
+    f = m.predict(7)
+    mon = f.index.day_of_week == 0
+    assert f.mean[mon][0] == pytest.approx(20.0, rel=0.12)
+    np.testing.assert_allclose(f.mean[~mon], 5.0, rtol=0.12)
+    assert m.alpha_ == 0.0
+    # Poisson quantiles are the Poisson ppf of the mean
+    from scipy import stats
+
+    np.testing.assert_allclose(f.quantile(0.9), stats.poisson.ppf(0.9, f.mean))
+
+
+def test_pooled_glm_shares_one_fit_across_series(synthetic):
+    rng = np.random.default_rng(2)
+    idx = pd.date_range("2011-01-03", periods=400)
+    shape = np.where(idx.day_of_week == 0, 2.0, 1.0)
+    hist = {name: pd.Series(rng.poisson(level * shape).astype(float), index=idx)
+            for name, level in (("small", 6.0), ("large", 60.0))}
+    p = fc.PooledCountRegression("poisson").fit_many(hist)
+    assert p.members_["small"].params_ is p.members_["large"].params_
+    small, large = p.predict_series("small", 7), p.predict_series("large", 7)
+    mon = small.index.day_of_week == 0
+    assert large.mean[~mon].mean() > 5 * small.mean[~mon].mean()
+    for f in (small, large):
+        assert f.mean[mon][0] / f.mean[~mon].mean() == pytest.approx(2.0, rel=0.2)
+    with pytest.raises(KeyError, match="medium"):
+        p.predict_series("medium", 7)
+    # in a backtest it is fitted once per origin on all series
+    series, calendars = synthetic
+    models = {"pooled": fc.PooledCountRegression(), "snaive": fc.SeasonalNaive()}
+    bt = fc.backtest(series, models, horizon=7, calendar=calendars)
+    assert len(bt) == len(series) * 2 * 4 * 7
+    pooled = bt[bt["model"] == "pooled"]
+    q = pooled[["q0.05", "q0.5", "q0.9", "q0.95"]].to_numpy()
+    assert np.all(np.diff(q, axis=1) >= 0) and (pooled.loc[~pooled["open"], "mean"] == 0).all()
+    with pytest.raises(TypeError, match="pooled"):
+        fc.rolling_forecasts(pd.DataFrame(hist), fc.PooledCountRegression())
+
+
+def test_holt_winters_follows_a_weekly_pattern():
+    s = weekly_series() + 20
+    f = fc.HoltWinters(seasonal_periods=7).fit(s).predict(7)
+    np.testing.assert_allclose(f.mean, WEEKLY[f.index.day_of_week] + 20, atol=0.5)
+
+
+def test_ensemble_averages_members():
+    s = pd.Series(np.arange(1.0, 29.0), index=IDX[:28])
+    e = fc.Ensemble([fc.MovingAverage(7), fc.Naive()], weights=[1, 3]).fit(s).predict(2)
+    np.testing.assert_allclose(e.mean, 0.25 * 25.0 + 0.75 * 28.0)
+    with pytest.raises(ValueError, match="weights"):
+        fc.Ensemble([fc.Naive()], weights=[1, 2])
+
+
+def test_make_features_columns_and_no_leakage():
+    s = weekly_series()
+    frame = pd.DataFrame({"units": s, "open": saturday_closed(), "price": 2.5})
+    feats = fc.make_features(frame, min_lag=3)
+    for col in ["dow_0", "dow_6", "trend", "open", "holiday_christmas", "lag_3", "lag_7",
+                "rmean_7", "rmean_28", "price"]:
+        assert col in feats.columns
+    assert feats["dow_2"].sum() == (IDX.day_of_week == 2).sum()
+    cut = 100
+    changed = frame.copy()
+    changed.iloc[cut:, 0] = 999.0  # alter every day from `cut` on
+    feats2 = fc.make_features(changed, min_lag=3)
+    # rows up to cut + min_lag - 1 only see days before cut
+    pd.testing.assert_frame_equal(feats.iloc[: cut + 3], feats2.iloc[: cut + 3])
+    assert not feats.iloc[cut + 3 :].equals(feats2.iloc[cut + 3 :])
+    # rolling means skip closed days (Saturdays sell 0 but tell nothing)
+    assert feats["rmean_28"].iloc[60] == pytest.approx(WEEKLY[[0, 1, 2, 3, 4, 6]].mean(), rel=0.02)
+
+
+def test_metrics_hand_computed():
+    a, f = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])
+    assert fc.mae(a, f) == pytest.approx(2 / 3)
+    assert fc.rmse(a, f) == pytest.approx(np.sqrt(2 / 3))
+    assert fc.bias(a, f) == pytest.approx(0.0)
+    assert fc.bias([1.0, 1.0], [2.0, 3.0]) == pytest.approx(1.5)
+    assert fc.mase(a, f, scale=2.0) == pytest.approx(1 / 3)
+    assert fc.pinball_loss([10.0], [8.0], 0.9) == pytest.approx(1.8)
+    assert fc.pinball_loss([10.0], [12.0], 0.9) == pytest.approx(0.2)
+    assert fc.pinball_loss([10.0, np.nan], [12.0, 1.0], 0.5) == pytest.approx(1.0)
+    assert fc.interval_coverage([1, 5, 9, np.nan], [0, 6, 0, 0], [2, 7, 10, 1]) == pytest.approx(2 / 3)
+    # weekly seasonal naive scale: |y[t] - y[t-7]| over open t
+    y = np.array([1, 2, 3, 4, 5, 0, 7, 2, 2, 3, 4, 5, 0, 9], dtype=float)
+    assert fc.seasonal_naive_scale(y) == pytest.approx((1 + 0 + 0 + 0 + 0 + 0 + 2) / 7)
+    op = np.ones(14, bool)
+    op[12] = False
+    assert fc.seasonal_naive_scale(y, 7, op) == pytest.approx(3 / 6)
+    assert np.isnan(fc.mase(a, f, scale=0.0))
+
+
+def test_backtest_shape_leaderboard_and_no_leakage():
+    s = weekly_series()
+    rng = np.random.default_rng(1)
+    noisy = s + rng.poisson(2, len(s)) * (s > 0)
+    series = {"pure": s, "noisy": noisy.astype(float)}
+    cal = saturday_closed()
+    origins = fc.weekly_origins(IDX[-1] - pd.Timedelta(days=6), 3)
+    models = {"snaive": fc.SeasonalNaive(), "ma": fc.MovingAverage(28)}
+    bt = fc.backtest(series, models, horizon=7, origins=origins, calendar=cal)
+    assert len(bt) == 2 * 2 * 3 * 7
+    assert {"series", "model", "origin", "date", "h", "actual", "open", "mean", "q0.05",
+            "q0.95", "scale", "fit_time"} <= set(bt.columns)
+    assert (bt.groupby(["series", "model", "origin"])["date"].min() ==
+            bt.groupby(["series", "model", "origin"])["origin"].first()).all()
+    board = fc.leaderboard(bt)
+    assert list(board.columns) == ["model", "mean_mase", "median_mase", "mae", "rmse", "bias",
+                                   "pinball_0.9", "coverage_90", "fit_time_s"]
+    pure = fc.leaderboard(bt[bt["series"] == "pure"]).set_index("model")
+    assert pure.loc["snaive", "mae"] == 0.0 and np.isnan(pure.loc["snaive", "mean_mase"])
+    assert np.isfinite(board["mean_mase"]).all()
+    # no leakage: change everything after the first origin; its forecasts must not move
+    o = origins[0]
+    altered = {k: v.where(v.index < o, 1e4) for k, v in series.items()}
+    bt2 = fc.backtest(altered, models, horizon=7, origins=[o], calendar=cal)
+    first = bt[bt["origin"] == o].reset_index(drop=True)
+    cols = ["mean", "q0.05", "q0.5", "q0.9", "q0.95"]
+    pd.testing.assert_frame_equal(first[cols], bt2[cols])
+
+
+@pytest.mark.parametrize("model", all_models() + [fc.PooledCountRegression()],
+                         ids=lambda m: m.name)
+def test_no_model_sees_past_its_origin(model, synthetic):
+    series, calendars = synthetic
+    keys = sorted(series)[:2]
+    origin = series[keys[0]].index[-21]
+    clean = {k: series[k] for k in keys}
+    spoiled = {k: s.where(s.index < origin, 1e4) for k, s in clean.items()}
+    a = fc.backtest(clean, {"m": model}, horizon=7, origins=[origin], calendar=calendars)
+    b = fc.backtest(spoiled, {"m": model}, horizon=7, origins=[origin], calendar=calendars)
+    cols = ["mean", "q0.05", "q0.5", "q0.9", "q0.95"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert (b["actual"] == 1e4).any()  # the spoiled future really was scored against
+
+
+def test_backtest_accepts_a_wide_frame_and_factories():
+    wide = pd.DataFrame({"a": weekly_series(), "b": weekly_series() * 2})
+    bt = fc.backtest(wide, {"ma": lambda: fc.MovingAverage(14)}, horizon=3)
+    assert set(bt["series"]) == {"a", "b"} and bt["h"].max() == 3
+    with pytest.raises(ValueError, match="no \\(series, origin\\)"):
+        fc.backtest(wide.iloc[:10], [fc.Naive()], horizon=7)
+
+
+def test_safety_stock():
+    e = np.array([-1.0, 1.0] * 50)
+    sd = e.std(ddof=1)
+    assert fc.safety_stock(e, 0.95, 4.0) == pytest.approx(1.6448536 * sd * 2, rel=1e-6)
+    assert fc.safety_stock(e, 0.95, 1.0, method="empirical") == pytest.approx(1.0)
+    assert fc.safety_stock(np.full(10, -5.0) + np.arange(10) * 0.01, 0.5, 1, "empirical") == 0.0
+    with pytest.raises(ValueError, match="service_level"):
+        fc.safety_stock(e, 1.0)
+    with pytest.raises(ValueError, match="method"):
+        fc.safety_stock(e, 0.9, method="magic")
+
+
+def test_safety_stock_table_orders_models(synthetic):
+    series, calendars = synthetic
+    bt = fc.backtest(series, [fc.SeasonalNaive(), fc.MovingAverage(28)], horizon=7,
+                     calendar=calendars)
+    table = fc.safety_stock_table(bt, 0.95, 2.0)
+    assert set(table["model"]) == {"SeasonalNaive", "MovingAverage(28)"}
+    assert (table["safety_stock_normal"] > 0).all()
+    assert table["safety_stock_normal"].is_monotonic_increasing
+
+
+def test_rolling_forecasts_shape_no_leakage_and_recorded_demand():
+    s = weekly_series()
+    frame = pd.DataFrame({"A": s, "B": s * 2 + 1})
+    cal = saturday_closed()
+    out = fc.rolling_forecasts(frame, fc.SeasonalNaive(), horizon=5, calendar=cal,
+                               min_history=14, refit_every=7)
+    assert out.shape == (len(frame), 5, 2)
+    # seasonal naive on a pure weekly pattern: after the warm-up, forecasts are exact
+    t = 30
+    np.testing.assert_allclose(out[t, :, 0], s.iloc[t : t + 5].to_numpy())
+    np.testing.assert_allclose(out[t, :, 1], 2 * s.iloc[t : t + 5].to_numpy() + 1 * cal.iloc[t : t + 5])
+    # no leakage: altering the data from day t on leaves the forecasts made up to day t alone
+    altered = frame.copy()
+    altered.iloc[t:] = 500.0
+    out2 = fc.rolling_forecasts(altered, fc.SeasonalNaive(), horizon=5, calendar=cal,
+                                min_history=14, refit_every=7)
+    np.testing.assert_array_equal(out[: t + 1], out2[: t + 1])
+    # plugs into the environment's demand process
+    rd = RecordedDemand(frame.fillna(0), forecasts=out, start=20)
+    demand, forecast = rd.sample_episode(np.random.default_rng(0), n_days=30, horizon=5)
+    assert demand.shape == (30, 2) and forecast.shape == (30, 5, 2)
+    np.testing.assert_array_equal(forecast, out[20:50])
+    q = fc.rolling_forecasts(frame, fc.MovingAverage(14), horizon=3, stat=0.9, min_history=14)
+    m = fc.rolling_forecasts(frame, fc.MovingAverage(14), horizon=3, stat="median", min_history=14)
+    assert q.shape == (len(frame), 3, 2) and np.all(q[20:] >= m[20:])
+
+
+@pytest.mark.skipif(
+    not data.online_retail_available(),
+    reason="UCI Online Retail data not available: set MAS_LIB_ONLINE_RETAIL to the folder "
+    "holding online_retail.csv.gz to run this real-data check",
+)
+def test_real_data_small_backtest():
+    daily = data.load_daily_demand()
+    top = data.top_products(daily, n=2)["stock_code"].tolist()
+    series, calendars = fc.series_from_tidy(daily[daily["stock_code"].isin(top)])
+    assert len(series) == 4  # 2 products x 2 markets
+    models = [fc.SeasonalNaive(), fc.EmpiricalQuantile(56, by_weekday=True)]
+    bt = fc.backtest(series, models, horizon=7, origins=fc.weekly_origins("2011-12-01", 4),
+                     calendar=calendars)
+    closed = bt[~bt["open"]]
+    assert len(closed) > 0 and (closed[["mean", "q0.95"]] == 0).all().all()
+    assert (closed["actual"] == 0).all()  # the shop sells nothing when it is shut
+    board = fc.leaderboard(bt).set_index("model")
+    assert board.loc["Empirical(56d, dow)", "mean_mase"] < board.loc["SeasonalNaive", "mean_mase"]
