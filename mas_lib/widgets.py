@@ -1,0 +1,351 @@
+"""A teaching panel for Q-learning with the paper's reward weights (notebook 05; paper 4.3-4.5).
+
+The work is done by one pure, validated and cached function, :func:`run_experiment`: it trains
+the joint (central) tabular Q-learner of :mod:`mas_lib.agents` with the **paper's reward**
+``c1 * satisfaction + c2 * inventory-cost reduction - c3 * transport cost`` built from the chosen
+weights, then judges the learned greedy policy by what it *costs*: fill rate, holding and
+transport cost per day (simulated) and, when :mod:`mas_lib.planning` can solve the instance, the
+exact gap to the cost-optimal policy. :func:`make_panel` wraps it in an ``ipywidgets`` panel
+(sliders, a Run button, a progress bar, plots and a KPI table); :func:`plot_experiment` draws a
+result with matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from .agents import QLearningConfig, QPolicy, simulate, train
+from .core import SystemState
+
+__all__ = [
+    "ExperimentResult", "RANGES", "run_experiment", "plot_experiment", "policy_map", "make_panel", "QLearningPanel",
+]
+
+#: Allowed range of every numeric setting of :func:`run_experiment` (inclusive).
+RANGES = {
+    "epsilon": (0.0, 1.0),
+    "c1": (0.0, 100.0),
+    "c2": (0.0, 100.0),
+    "c3": (0.0, 100.0),
+    "alpha": (0.001, 1.0),
+    "gamma": (0.0, 0.99),
+    "steps": (10, 20000),
+    "seed": (0, 2**31 - 1),
+}
+INSTANCE_NAMES = ("paper", "cross_border")
+SCHEDULES = ("constant", "decaying")
+BATCH = 512  # environment copies trained together
+EVAL_EPISODES = 200
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """One training run of the panel (notebook 05).
+
+    Attributes:
+        settings: the validated arguments.
+        curve: learning curve (``step`` transitions, ``mean_daily_cost`` [money/day] while
+            exploring, ``mean_daily_reward`` in paper-reward units, ``epsilon``).
+        policy_map: one row per (stock A, stock B) [units] with the learned greedy action:
+            ``order_A``, ``order_B``, ``transfer_A_to_B``, ``transfer_B_to_A`` [units].
+        kpis: fill rate, daily cost and its parts [money/day] of the greedy policy (simulated,
+            ``EVAL_EPISODES`` episodes) and, if available, the exact discounted daily cost, the
+            optimum's and the ``gap_percent``.
+        policy: the learned :class:`mas_lib.agents.QPolicy`.
+        seconds: training + evaluation time [s].
+    """
+
+    settings: dict
+    curve: pd.DataFrame
+    policy_map: pd.DataFrame
+    kpis: pd.Series
+    policy: QPolicy
+    seconds: float
+
+    def heatmap(self, column: str = "order_A") -> pd.DataFrame:
+        """``policy_map[column]`` as a table: rows stock A, columns stock B [units]."""
+        if column not in self.policy_map.columns[2:]:
+            raise ValueError(f"column must be one of {list(self.policy_map.columns[2:])}; got {column!r}")
+        return self.policy_map.pivot(index="stock_A", columns="stock_B", values=column)
+
+
+def _instance(name: str):
+    from . import instances
+
+    return instances.paper_instance() if name == "paper" else instances.cross_border_instance()
+
+
+def _check(name: str, value, integer: bool = False):
+    lo, hi = RANGES[name]
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and lo <= value <= hi and (not integer or float(value).is_integer())
+    if not ok:
+        kind = "a whole number" if integer else "a number"
+        raise ValueError(f"{name} = {value!r} is not allowed; allowed: {kind} in [{lo}, {hi}]")
+    return int(value) if integer else float(value)
+
+
+def _validate(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule) -> tuple:
+    vals = tuple(_check(n, v) for n, v in
+                 (("epsilon", epsilon), ("c1", c1), ("c2", c2), ("c3", c3), ("alpha", alpha), ("gamma", gamma)))
+    steps = _check("steps", steps, integer=True)
+    seed = _check("seed", seed, integer=True)
+    if instance not in INSTANCE_NAMES:
+        raise ValueError(f"instance = {instance!r} is not allowed; allowed: {' | '.join(map(repr, INSTANCE_NAMES))}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule = {schedule!r} is not allowed; allowed: {' | '.join(map(repr, SCHEDULES))}")
+    return (*vals, steps, instance, seed, schedule)
+
+
+_progress_hook: Callable[[int, int], None] | None = None
+
+
+@lru_cache(maxsize=8)
+def _optimum(instance: str, gamma: float):
+    """The exact model and optimal value for ``instance`` at ``gamma`` (None if unavailable)."""
+    try:
+        from . import planning
+    except ImportError:  # pragma: no cover - planning is part of the package
+        return None
+    inst = _instance(instance)
+    model = planning.build_model(inst.config, inst.unit, gamma)
+    return model, planning.policy_iteration(model)
+
+
+def policy_map(policy: QPolicy, config) -> pd.DataFrame:
+    """The greedy action of a 2-warehouse ``policy`` in every (stock A, stock B) state: a frame
+    with ``stock_A, stock_B, order_A, order_B, transfer_A_to_B, transfer_B_to_A`` [units]
+    (the heat maps of notebook 05)."""
+    unit = policy.encoder.unit
+    caps = [w.capacity for w in config.warehouses]
+    a, b = np.meshgrid(np.arange(0, caps[0] + 1, unit), np.arange(0, caps[1] + 1, unit), indexing="ij")
+    on = np.stack([a.ravel(), b.ravel()], axis=1).astype(np.int64)
+    M = on.shape[0]
+    lmax = max(1, max(w.lead_time for w in config.warehouses))
+    state = SystemState(
+        on_hand=on, backlog=np.zeros((M, 2), np.int64), pipeline=np.zeros((M, 2, lmax), np.int64),
+        transit=np.zeros((M, 2, 1), np.int64), requests=np.zeros((M, 2, 2), np.int64),
+        forecast=np.broadcast_to(config.demand.expected(1)[0], (M, config.forecast_horizon, 2)).copy(), t=0,
+    )
+    q, x = policy.act(state)
+    return pd.DataFrame({
+        "stock_A": on[:, 0], "stock_B": on[:, 1], "order_A": q[:, 0], "order_B": q[:, 1],
+        "transfer_A_to_B": x[:, 0, 1], "transfer_B_to_A": x[:, 1, 0],
+    })
+
+
+@lru_cache(maxsize=64)
+def _run_cached(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule) -> ExperimentResult:
+    t0 = time.perf_counter()
+    inst = _instance(instance)
+    common = dict(form="central", gamma=gamma, reward="paper", c1=c1, c2=c2, c3=c3, steps=steps, batch=BATCH,
+                  seed=seed, episode_length=200, log_every=max(1, steps // 50))
+    if schedule == "constant":  # the paper's learner: constant alpha and epsilon, Q starts at 0
+        qcfg = QLearningConfig(alpha="constant", alpha0=alpha, epsilon="constant", epsilon_start=epsilon,
+                               epsilon_end=epsilon, q_init=0.0, **common)
+    else:  # 1/n^0.6 learning rates, epsilon decaying from 1 to the chosen value, sensible start
+        qcfg = QLearningConfig(alpha="polynomial", alpha_power=0.6, epsilon="linear", epsilon_start=1.0,
+                               epsilon_end=epsilon, q_init="auto", **common)
+    res = train(inst.config, qcfg, progress=_progress_hook)
+    summary = simulate(inst.config, res.policy, episodes=EVAL_EPISODES, seed=seed + 1)
+    kpis = {
+        "fill rate [-]": summary.fill_rate,
+        "daily cost (simulated) [money/day]": summary.daily_cost,
+        "holding cost [money/day]": summary.holding_cost,
+        "shortage cost [money/day]": summary.shortage_cost,
+        "ordering cost [money/day]": summary.ordering_cost,
+        "transport cost [money/day]": summary.transport_cost,
+        "mean stock on hand [units]": summary.mean_on_hand,
+    }
+    opt = _optimum(instance, gamma)
+    if opt is not None:
+        from . import planning
+
+        model, best = opt
+        value = planning.evaluate_policy(model, res.policy)
+        kpis["exact discounted daily cost [money/day]"] = value.daily_cost
+        kpis["optimum [money/day]"] = best.daily_cost
+        kpis["gap to optimum [%]"] = planning.gap(model, value, best)
+    settings = dict(epsilon=epsilon, c1=c1, c2=c2, c3=c3, alpha=alpha, gamma=gamma, steps=steps,
+                    instance=instance, seed=seed, schedule=schedule)
+    return ExperimentResult(settings, res.curve, policy_map(res.policy, inst.config), pd.Series(kpis, name="value"),
+                            res.policy, time.perf_counter() - t0)
+
+
+def run_experiment(
+    epsilon: float = 0.1,
+    c1: float = 1.0,
+    c2: float = 0.5,
+    c3: float = 0.2,
+    alpha: float = 0.1,
+    gamma: float = 0.95,
+    steps: int = 1000,
+    instance: str = "paper",
+    seed: int = 0,
+    schedule: str = "constant",
+    progress: Callable[[int, int], None] | None = None,
+) -> ExperimentResult:
+    """Train the joint Q-learner with the paper's reward (weights ``c1, c2, c3``) and measure it.
+
+    Args:
+        epsilon: exploration rate in [0, 1] (the final one with ``schedule="decaying"``).
+        c1, c2, c3: the paper's reward weights for satisfaction, inventory-cost reduction and
+            transport cost, each in [0, 100] (paper 4.3: 1.0, 0.5, 0.2).
+        alpha: constant learning rate in [0.001, 1] (used by ``schedule="constant"``).
+        gamma: discount factor per day in [0, 0.99].
+        steps: training days per copy in [10, 20000]; ``BATCH`` copies learn together, so the
+            learner sees ``steps * BATCH`` transitions.
+        instance: ``"paper"`` or ``"cross_border"`` (:mod:`mas_lib.instances`).
+        seed: random seed (training and evaluation).
+        schedule: ``"constant"`` (the paper's learner: constant alpha and epsilon, Q starts at 0)
+            or ``"decaying"`` (``1/n^0.6`` learning rates, epsilon decaying from 1, Q starting at
+            the value of random play).
+        progress: optional ``progress(days_done, days_total)`` callback (not part of the cache
+            key; a cached result returns at once without calling it).
+
+    Returns:
+        :class:`ExperimentResult`. Results are cached on the validated arguments: asking again
+        for the same settings returns the very same object at once. Raises ``ValueError`` naming
+        the field, the value and the allowed range for a bad argument. Notebook 05's panel.
+    """
+    global _progress_hook
+    key = _validate(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule)
+    _progress_hook = progress
+    try:
+        return _run_cached(*key)
+    finally:
+        _progress_hook = None
+
+
+def plot_experiment(result: ExperimentResult):
+    """Learning curve and the learned policy as heat maps over (stock A, stock B); returns the
+    matplotlib figure (notebook 05)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    ax = axes[0, 0]
+    c = result.curve
+    ax.plot(c["step"] / 1e6, c["mean_daily_cost"], color="tab:blue")
+    ax.set_xlabel("transitions seen [millions]")
+    ax.set_ylabel("mean daily cost while learning [money/day]")
+    ax.set_title("Learning curve: cost falls as the table fills")
+    panels = [("order_A", "A orders [units]", axes[0, 1]), ("order_B", "B orders [units]", axes[1, 0])]
+    pm = result.policy_map.assign(net_transfer=result.policy_map.transfer_A_to_B - result.policy_map.transfer_B_to_A)
+    for col, label, ax in panels + [("net_transfer", "net transfer A to B [units]", axes[1, 1])]:
+        table = pm.pivot(index="stock_A", columns="stock_B", values=col)
+        im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis",
+                       extent=(table.columns.min(), table.columns.max(), table.index.min(), table.index.max()))
+        fig.colorbar(im, ax=ax, label=label)
+        ax.set_xlabel("stock at B [units]")
+        ax.set_ylabel("stock at A [units]")
+        ax.set_title(f"Learned policy: {label.split(' [')[0]}")
+    s = result.settings
+    fig.suptitle(f"{s['instance']}: epsilon={s['epsilon']}, c=({s['c1']}, {s['c2']}, {s['c3']}), "
+                 f"alpha={s['alpha']}, gamma={s['gamma']}, {s['schedule']}")
+    fig.tight_layout()
+    return fig
+
+
+def _widgets():
+    import ipywidgets
+
+    return ipywidgets
+
+
+class QLearningPanel:
+    """The notebook-05 panel; ``.widget`` is the ``ipywidgets.VBox`` to display (the panel also
+    displays itself). Controls are in ``.controls`` (name -> widget), the Run button is
+    ``.button``, the progress bar ``.progress``, messages go to ``.message`` (HTML), plots and
+    tables to ``.output``; the last result is ``.result``."""
+
+    def __init__(self, instance: str = "paper", run: Callable[..., ExperimentResult] = run_experiment, show_plots: bool = True):
+        w = _widgets()
+        self._run = run
+        self.show_plots = show_plots
+        style = {"description_width": "150px"}
+        layout = w.Layout(width="420px")
+
+        def fs(name, value, step, desc):
+            lo, hi = RANGES[name]
+            return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=desc, continuous_update=False,
+                                 readout_format=".3g", style=style, layout=layout)
+
+        self.controls = {
+            "epsilon": fs("epsilon", 0.1, 0.01, "epsilon (explore)"),
+            "c1": fs("c1", 1.0, 0.1, "c1 satisfaction"),
+            "c2": fs("c2", 0.5, 0.1, "c2 inventory-cost cut"),
+            "c3": fs("c3", 0.2, 0.1, "c3 transport"),
+            "alpha": fs("alpha", 0.1, 0.01, "alpha (learning rate)"),
+            "gamma": fs("gamma", 0.95, 0.01, "gamma (discount)"),
+            "steps": w.IntSlider(value=1000, min=RANGES["steps"][0], max=5000, step=10, continuous_update=False,
+                                 description="days per copy", style=style, layout=layout),
+            "schedule": w.Dropdown(options=list(SCHEDULES), value="constant", description="schedule", style=style),
+            "instance": w.Dropdown(options=list(INSTANCE_NAMES), value=instance, description="instance", style=style),
+        }
+        self.button = w.Button(description="Run", button_style="primary", icon="play")
+        self.progress = w.IntProgress(value=0, min=0, max=100, description="training")
+        self.message = w.HTML("")
+        self.output = w.Output()
+        self.result: ExperimentResult | None = None
+        self.button.on_click(self._on_click)
+        self.widget = w.VBox([*self.controls.values(), w.HBox([self.button, self.progress]), self.message, self.output])
+
+    def values(self) -> dict:
+        """The current settings of the controls."""
+        return {k: c.value for k, c in self.controls.items()}
+
+    def _tick(self, done: int, total: int) -> None:
+        self.progress.max = total
+        self.progress.value = done
+
+    def _on_click(self, _button=None) -> None:
+        self.message.value = "training ..."
+        self.progress.value = 0
+        try:
+            res = self._run(**self.values(), progress=self._tick)
+        except ValueError as err:
+            self.message.value = f"<b style='color:#b00'>Refused:</b> {err}"
+            return
+        self.result = res
+        self.progress.value = self.progress.max
+        k = res.kpis
+        gap = k.get("gap to optimum [%]")
+        gap_txt = f"; gap to the optimum {gap:.1f}%" if gap is not None else ""
+        self.message.value = f"done in {res.seconds:.1f} s: fill rate {k['fill rate [-]']:.1%}{gap_txt}"
+        self.output.clear_output()
+        with self.output:
+            from IPython.display import display
+
+            display(k.round(3).to_frame())
+            if self.show_plots:
+                import matplotlib.pyplot as plt
+
+                fig = plot_experiment(res)
+                display(fig)
+                plt.close(fig)
+
+    def click(self) -> None:
+        """Press Run (what the button does; for scripts and tests)."""
+        self.button.click()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def make_panel(instance: str = "paper", run: Callable[..., ExperimentResult] = run_experiment,
+               show_plots: bool = True) -> QLearningPanel:
+    """Build the notebook-05 panel: sliders for epsilon, c1, c2, c3, the learning rate, the
+    discount and the training length (``continuous_update=False``), a Run button, an
+    ``IntProgress`` bar while training, then the KPI table, the learning curve and the policy
+    heat maps. Bad values are refused with a message in the panel. Display the returned
+    :class:`QLearningPanel` (or its ``.widget``)."""
+    if instance not in INSTANCE_NAMES:
+        raise ValueError(f"instance = {instance!r} is not allowed; allowed: {' | '.join(map(repr, INSTANCE_NAMES))}")
+    return QLearningPanel(instance, run, show_plots)

@@ -1,0 +1,275 @@
+"""Tests of mas_lib.agents: tabular Q-learning (paper 3.1.2, 4.4-4.5) and its building blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mas_lib import DiscreteIIDDemand, EnvConfig, LinkConfig, WarehouseConfig
+from mas_lib.agents import (
+    ActionTable,
+    DoNothing,
+    QLearningConfig,
+    QPolicy,
+    StateEncoder,
+    batch_q_update,
+    best_preset,
+    epsilon_greedy,
+    exploration_rate,
+    infer_unit,
+    learning_rate,
+    paper_preset,
+    q_update,
+    simulate,
+    train,
+    train_loop,
+)
+from mas_lib.config import ConfigError
+from mas_lib.core import BatchCore, SystemState
+
+
+def tiny(lead: int = 0, episode_length: int = 40) -> EnvConfig:
+    """Two warehouses of 40 units, 10-unit steps: 5 x 5 stock states, 8 actions each."""
+    ws = tuple(
+        WarehouseConfig(n, capacity=40, initial_inventory=20, holding_cost=1.0, shortage_cost=10.0,
+                        order_fixed_cost=5.0, order_unit_cost=0.5, lead_time=lead, max_order=30)
+        for n in ("A", "B")
+    )
+    return EnvConfig(
+        warehouses=ws, links=(LinkConfig("A", "B", unit_cost=0.5, fixed_cost=1.0),),
+        demand=DiscreteIIDDemand.poisson([10.0, 15.0], unit=10, max_units=40),
+        episode_length=episode_length, order_grid=(0, 10, 20, 30), transfer_grid=(0, 10),
+    )
+
+
+def all_stock_states(cfg: EnvConfig, unit: int = 10) -> SystemState:
+    caps = [w.capacity for w in cfg.warehouses]
+    a, b = np.meshgrid(np.arange(0, caps[0] + 1, unit), np.arange(0, caps[1] + 1, unit), indexing="ij")
+    on = np.stack([a.ravel(), b.ravel()], axis=1).astype(np.int64)
+    M = on.shape[0]
+    core = BatchCore(cfg, 1)
+    return SystemState(
+        on_hand=on, backlog=np.zeros((M, 2), np.int64), pipeline=np.zeros((M, 2, core.Lmax), np.int64),
+        transit=np.zeros((M, 2, core.Tmax), np.int64), requests=np.zeros((M, 2, 2), np.int64),
+        forecast=np.zeros((M, cfg.forecast_horizon, 2)), t=0,
+    )
+
+
+# ------------------------------------------------------------------ the update rule
+def test_update_rule_by_hand():
+    # Q = 2, r = 1, gamma = 0.9, max next = 5, alpha = 0.5: 2 + 0.5 * (1 + 4.5 - 2) = 3.75
+    assert q_update(2.0, 1.0, [3.0, 5.0], gamma=0.9, alpha=0.5) == pytest.approx(3.75)
+    table = np.array([[2.0, 0.0], [3.0, 5.0]])
+    visits = np.zeros((2, 2), dtype=np.int64)
+    target = np.array([1.0 + 0.9 * table[1].max()])
+    batch_q_update(table, visits, np.array([0]), np.array([0]), target, lambda n: np.full(np.shape(n), 0.5))
+    assert table[0, 0] == 3.75 and visits[0, 0] == 1
+    assert table[1].tolist() == [3.0, 5.0]
+
+
+def test_duplicate_pairs_are_averaged():
+    qcfg = QLearningConfig(alpha="visits")
+    table = np.zeros((1, 2))
+    visits = np.zeros((1, 2), dtype=np.int64)
+    # three samples of the same pair with 1/n rates = their running average
+    batch_q_update(table, visits, np.zeros(3, int), np.zeros(3, int), np.array([3.0, 6.0, 9.0]),
+                   lambda n: learning_rate(qcfg, n))
+    assert table[0, 0] == pytest.approx(6.0) and visits[0, 0] == 3
+    batch_q_update(table, visits, np.zeros(1, int), np.zeros(1, int), np.array([10.0]),
+                   lambda n: learning_rate(qcfg, n))
+    assert table[0, 0] == pytest.approx((3 + 6 + 9 + 10) / 4)
+    # constant rate, equal targets: k updates in one go == k sequential updates
+    t1, n1 = np.zeros((1, 1)), np.zeros((1, 1), dtype=np.int64)
+    batch_q_update(t1, n1, np.zeros(4, int), np.zeros(4, int), np.full(4, 8.0), lambda n: np.full(np.shape(n), 0.25))
+    q = 0.0
+    for _ in range(4):
+        q += 0.25 * (8.0 - q)
+    assert t1[0, 0] == pytest.approx(q)
+
+
+# ------------------------------------------------------------------ exploration
+def test_epsilon_greedy_frequencies():
+    rng = np.random.default_rng(1)
+    row = np.array([1.0, -np.inf, 5.0, 2.0])  # action 1 infeasible, greedy = 2
+    n = 20000
+    counts = np.bincount([epsilon_greedy(row, 0.3, rng) for _ in range(n)], minlength=4) / n
+    assert counts[1] == 0
+    assert counts[2] == pytest.approx(0.7 + 0.3 / 3, abs=0.015)
+    assert counts[0] == pytest.approx(0.1, abs=0.01) and counts[3] == pytest.approx(0.1, abs=0.01)
+    assert all(epsilon_greedy(row, 0.0, rng) == 2 for _ in range(50))
+
+
+def test_schedules():
+    c = QLearningConfig(alpha="constant", alpha0=0.2)
+    assert learning_rate(c, 7) == 0.2
+    v = QLearningConfig(alpha="visits")
+    assert np.allclose(learning_rate(v, np.array([1, 2, 4])), [1.0, 0.5, 0.25])
+    p = QLearningConfig(alpha="polynomial", alpha_power=0.5 + 1e-9)
+    assert learning_rate(p, 4) == pytest.approx(0.5, rel=1e-6)
+    lin = QLearningConfig(epsilon="linear", epsilon_start=1.0, epsilon_end=0.1, epsilon_decay=0.5)
+    assert exploration_rate(lin, 0.0) == 1.0
+    assert exploration_rate(lin, 0.25) == pytest.approx(0.55)
+    assert exploration_rate(lin, 0.9) == pytest.approx(0.1)
+    exp = QLearningConfig(epsilon="exponential", epsilon_start=1.0, epsilon_end=0.01, epsilon_decay=1.0)
+    assert exploration_rate(exp, 0.5) == pytest.approx(0.1)
+    const = QLearningConfig(epsilon="constant", epsilon_start=0.3)
+    assert exploration_rate(const, 0.7) == 0.3
+
+
+# ------------------------------------------------------------------ states and actions
+@pytest.mark.parametrize("form", ["independent", "shared", "central"])
+def test_encoder_ranges_and_round_trip(form):
+    cfg = tiny()
+    enc = StateEncoder(cfg, unit=10, form=form, share_levels=3)
+    st = all_stock_states(cfg)
+    idx = enc.encode(st)
+    assert idx.shape == (25, enc.n_learners) and idx.dtype == np.int64
+    for k in range(enc.n_learners):
+        assert idx[:, k].min() >= 0 and idx[:, k].max() < enc.sizes[k]
+        assert np.array_equal(enc.decode(idx[:, k], k), enc.levels(st, k))
+    if form == "central":
+        assert enc.sizes == [25] and len(np.unique(idx)) == 25
+        assert np.array_equal(enc.decode(idx[:, 0]), st.on_hand // 10)
+    if form == "independent":
+        assert enc.sizes == [5, 5]
+    if form == "shared":
+        assert enc.sizes == [15, 15]  # own 5 levels x neighbour's 3 coarse levels
+        assert enc.feature_names(0) == ["A.stock", "B.stock (shared)"]
+
+
+def test_encoder_pipeline_slots_and_caps():
+    cfg = tiny(lead=3)
+    enc = StateEncoder(cfg, unit=10, form="independent")
+    assert enc.feature_names(0) == ["A.stock", "A.pipeline[0]", "A.pipeline[1]"]
+    assert enc.sizes[0] == 5 * 4 * 4
+    core = BatchCore(cfg, 2)
+    core.reset(seed=0)
+    core.step(np.array([[30, 10], [0, 20]]), np.zeros((2, 2, 2), dtype=np.int64))
+    lv = enc.levels(core.state(), 0)
+    assert lv[:, 0].max() <= 4 and lv[:, 2].tolist() == [3, 0]  # the order sits in the last live slot
+    assert infer_unit(cfg) == 10
+
+
+def test_action_table_matches_core():
+    cfg = tiny()
+    acts = ActionTable(cfg)
+    a = np.array(np.meshgrid(np.arange(acts.sizes[0]), np.arange(acts.sizes[1]), indexing="ij")).reshape(2, -1).T
+    core = BatchCore(cfg, a.shape[0])
+    q1, x1 = core.decode_discrete(a)
+    q2, x2 = acts.decode(a)
+    assert np.array_equal(q1, q2) and np.array_equal(x1, x2)
+    f = acts.feasible(0, np.array([0, 10]))
+    assert f.shape == (2, 8)
+    assert not f[0, 1] and f[0, 3] and f[1, 1]  # ship 10 with 0 on hand: only if 10+ is ordered today
+
+
+# ------------------------------------------------------------------ training
+@pytest.mark.parametrize(
+    "changes",
+    [dict(form="central"), dict(form="independent", alpha="visits"),
+     dict(form="shared", double=True, epsilon="exponential", epsilon_end=0.05),
+     dict(form="central", q_init="auto", reward="paper")],
+)
+def test_vectorised_equals_loop_with_one_copy(changes):
+    cfg = tiny(episode_length=30)
+    q = QLearningConfig(steps=200, batch=1, log_every=20, seed=3, **changes)
+    a, b = train(cfg, q), train_loop(cfg, q)
+    for ta, tb in zip(a.policy.tables, b.policy.tables, strict=True):
+        assert np.array_equal(ta, tb)
+    for va, vb in zip(a.policy.visits, b.policy.visits, strict=True):
+        assert np.array_equal(va, vb)
+    assert np.allclose(a.curve.to_numpy(), b.curve.to_numpy())
+    assert a.steps == b.steps == 200
+
+
+def test_vectorised_and_loop_learn_the_same_with_many_copies():
+    cfg = tiny(episode_length=50)
+    q = best_preset(gamma=0.9, steps=200, batch=32, form="central", q_init="auto", episode_length=50)
+    a, b = train(cfg, q), train_loop(cfg, q)
+    assert a.steps == b.steps == 6400
+    ca = simulate(cfg, a.policy, episodes=300, seed=11).daily_cost
+    cb = simulate(cfg, b.policy, episodes=300, seed=11).daily_cost
+    assert abs(ca - cb) / cb < 0.1
+    assert a.throughput > 3 * b.throughput
+
+
+def test_deterministic_with_seed():
+    cfg = tiny()
+    q = best_preset(gamma=0.9, steps=100, batch=32, form="central")
+    a, b = train(cfg, q, seed=5), train(cfg, q, seed=5)
+    c = train(cfg, q, seed=6)
+    assert np.array_equal(a.policy.tables[0], b.policy.tables[0])
+    assert not np.array_equal(a.policy.tables[0], c.policy.tables[0])
+    assert list(a.curve.columns) == ["step", "day", "mean_daily_cost", "mean_daily_reward", "epsilon"]
+
+
+def test_q_learning_beats_doing_nothing():
+    cfg = tiny(episode_length=60)
+    res = train(cfg, best_preset(gamma=0.9, steps=600, batch=64, form="central", q_init="auto"))
+    learned = simulate(cfg, res.policy, episodes=200, seed=1)
+    idle = simulate(cfg, DoNothing(cfg), episodes=200, seed=1)
+    assert learned.daily_cost < 0.5 * idle.daily_cost
+    assert learned.fill_rate > 0.8
+
+
+def test_near_optimal_on_tiny_instance():
+    planning = pytest.importorskip("mas_lib.planning")
+    cfg = tiny(episode_length=60)
+    model = planning.build_model(cfg, 10, 0.9)
+    opt = planning.policy_iteration(model)
+    res = train(cfg, best_preset(gamma=0.9, steps=1500, batch=256, form="central", q_init="auto"))
+    value = planning.evaluate_policy(model, res.policy)
+    assert planning.gap(model, value, opt) < 5.0
+
+
+def test_save_load_round_trip(tmp_path):
+    cfg = tiny()
+    res = train(cfg, QLearningConfig(form="shared", double=True, steps=50, batch=8))
+    path = res.policy.save(tmp_path / "q.npz")
+    with np.load(path, allow_pickle=False) as z:
+        assert "q_0" in z and "q2_1" in z
+    back = QPolicy.load(path, cfg)
+    for t1, t2 in zip(res.policy.tables + res.policy.tables2, back.tables + back.tables2, strict=True):
+        assert np.array_equal(t1, t2)
+    st = all_stock_states(cfg)
+    for u, v in zip(res.policy.act(st), back.act(st), strict=True):
+        assert np.array_equal(u, v)
+    other = cfg.replace(order_grid=(0, 10, 20))
+    with pytest.raises(ValueError, match="different environment"):
+        QPolicy.load(path, other)
+
+
+def test_policy_interface_in_env():
+    from mas_lib.env import MultiWarehouseEnv
+
+    cfg = tiny()
+    res = train(cfg, QLearningConfig(steps=30, batch=4))
+    env = MultiWarehouseEnv(cfg)
+    env.reset(seed=0)
+    acts = res.policy.env_actions(env)
+    assert set(acts) == {"A", "B"}
+    env.step(acts)
+
+
+# ------------------------------------------------------------------ validation and presets
+@pytest.mark.parametrize(
+    "field,value,allowed",
+    [("gamma", 1.0, "[0, 1)"), ("form", "joint", "'central'"), ("alpha", "1/n", "'visits'"),
+     ("alpha0", 0.0, "(0, 1]"), ("alpha_power", 0.4, "(0.5, 1]"), ("epsilon_start", 1.5, "[0, 1]"),
+     ("steps", 0, ">= 1"), ("batch", 2.5, ">= 1"), ("double", 1, "True or False"),
+     ("reward", "profit", "'paper'"), ("q_init", "high", "'auto'"), ("unit", 0, ">= 1")],
+)
+def test_config_validation(field, value, allowed):
+    with pytest.raises(ConfigError) as err:
+        QLearningConfig(**{field: value})
+    msg = str(err.value)
+    assert f"QLearningConfig.{field}" in msg and repr(value) in msg and allowed in msg
+
+
+def test_presets_and_grid_required():
+    naive = paper_preset(gamma=0.95)
+    assert (naive.form, naive.alpha, naive.epsilon, naive.q_init) == ("central", "constant", "constant", 0.0)
+    assert best_preset().alpha == "polynomial"
+    cfg = tiny().replace(order_grid=None, transfer_grid=None)
+    with pytest.raises(ConfigError, match="order_grid"):
+        train(cfg, QLearningConfig(steps=2, batch=1))
