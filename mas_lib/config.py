@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .demand import DemandProcess
 
 __all__ = ["ConfigError", "WarehouseConfig", "LinkConfig", "RewardConfig", "EnvConfig", "InTransit", "Request"]
@@ -270,6 +272,26 @@ class EnvConfig:
             return self.names.index(name)
         except ValueError:
             raise ConfigError(f"unknown warehouse {name!r}; known: {self.names}") from None
+
+    def link_arrays(self) -> dict[str, np.ndarray]:
+        """The links as ``(N, N)`` arrays indexed ``[sender, receiver]``: ``arc`` (bool, a transfer
+        is allowed), ``unit_cost`` [money/unit], ``fixed_cost`` [money/shipment], ``lead_time``
+        [days]. Shared by the batch core, the policies and the exact planner."""
+        n = len(self.warehouses)
+        out = {
+            "arc": np.zeros((n, n), dtype=bool),
+            "unit_cost": np.zeros((n, n)),
+            "fixed_cost": np.zeros((n, n)),
+            "lead_time": np.zeros((n, n), dtype=np.int64),
+        }
+        for link in self.links:
+            s, g = self.index(link.source), self.index(link.target)
+            for a, b in [(s, g), (g, s)] if link.bidirectional else [(s, g)]:
+                out["arc"][a, b] = True
+                out["unit_cost"][a, b] = link.unit_cost
+                out["fixed_cost"][a, b] = link.fixed_cost
+                out["lead_time"][a, b] = link.lead_time
+        return out
 
     def replace(self, **changes) -> EnvConfig:
         """A copy with some fields changed (validated again)."""

@@ -142,18 +142,9 @@ class BatchCore:
         self.lead = np.array([w.lead_time for w in ws], dtype=np.int64)
         self.max_order = np.array([w.max_order for w in ws], dtype=np.int64)
         self.Lmax = max(1, int(self.lead.max()))
-        self.arc = np.zeros((N, N), dtype=bool)
-        self.arc_cost = np.zeros((N, N))
-        self.arc_fixed = np.zeros((N, N))
-        self.arc_lead = np.zeros((N, N), dtype=np.int64)
-        for link in config.links:
-            s, g = config.index(link.source), config.index(link.target)
-            pairs = [(s, g), (g, s)] if link.bidirectional else [(s, g)]
-            for a, b in pairs:
-                self.arc[a, b] = True
-                self.arc_cost[a, b] = link.unit_cost
-                self.arc_fixed[a, b] = link.fixed_cost
-                self.arc_lead[a, b] = link.lead_time
+        links = config.link_arrays()
+        self.arc, self.arc_cost = links["arc"], links["unit_cost"]
+        self.arc_fixed, self.arc_lead = links["fixed_cost"], links["lead_time"]
         self.Tmax = max(1, int(self.arc_lead[self.arc].max()) if self.arc.any() else 1)
         self.neighbours = [list(np.flatnonzero(self.arc[i])) for i in range(N)]
         self._later_orders = np.flatnonzero(self.lead >= 1)

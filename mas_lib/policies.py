@@ -83,13 +83,8 @@ class Policy(ABC):
         self.capacity = np.array([w.capacity for w in config.warehouses])
         self.max_order = np.array([w.max_order for w in config.warehouses])
         self.holding = np.array([w.holding_cost for w in config.warehouses], dtype=float)
-        self.arc = np.zeros((self.N, self.N), dtype=bool)
-        self.arc_cost = np.zeros((self.N, self.N))
-        for link in config.links:
-            s, g = config.index(link.source), config.index(link.target)
-            for a, b in [(s, g), (g, s)] if link.bidirectional else [(s, g)]:
-                self.arc[a, b] = True
-                self.arc_cost[a, b] = link.unit_cost
+        links = config.link_arrays()
+        self.arc, self.arc_cost = links["arc"], links["unit_cost"]
 
     @abstractmethod
     def act(self, state: SystemState) -> tuple[np.ndarray, np.ndarray]:
