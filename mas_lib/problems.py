@@ -112,12 +112,14 @@ def information(seed: int = 0, amplitude: float = 0.5):
 def single_vs_joint(seed: int = 0, lead_time: int = 5):
     """Problem (3): each warehouse alone versus both together.
 
-    A misallocated shipment left A with 50 units and B with 600; both see Poisson demand of
-    100 units/day. Replenishment takes ``lead_time`` days; a transfer between A and B arrives the
-    same day (0.5 money/unit). Alone, A can only order and wait while B sits on surplus; together,
-    B ships its surplus to A. Returns ``(config, trajectories, kpis)``.
+    A misallocated shipment left A with 50 units and B with 1,000 (capacity 1,200 each); both see
+    Poisson demand of 100 units/day, so together they hold enough for the ``lead_time`` days
+    before any new order can arrive. A transfer between A and B arrives the same day (0.5
+    money/unit). Alone, A can only order and wait while B sits on surplus; together, B ships its
+    surplus to A. Returns ``(config, trajectories, kpis)``.
     """
-    cfg = two_warehouses([100.0, 100.0], lead_time=lead_time, transfer_cost=0.5, episode_length=40, initial=(50, 600))
+    cfg = two_warehouses([100.0, 100.0], lead_time=lead_time, transfer_cost=0.5, episode_length=40,
+                         initial=(50, 1000), capacity=1200)
     alone = ForecastBaseStock(cfg, safety=20.0)
     policies = {
         "each warehouse alone": alone,
