@@ -190,7 +190,6 @@ def test_vectorised_and_loop_learn_the_same_with_many_copies():
     ca = simulate(cfg, a.policy, episodes=300, seed=11).daily_cost
     cb = simulate(cfg, b.policy, episodes=300, seed=11).daily_cost
     assert abs(ca - cb) / cb < 0.1
-    assert a.throughput > 3 * b.throughput
 
 
 def test_deterministic_with_seed():

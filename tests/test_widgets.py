@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import matplotlib
 import pytest
 
@@ -25,10 +23,8 @@ def test_run_experiment_result_and_cache():
     assert 0.0 <= r1.kpis["fill rate [-]"] <= 1.0
     assert r1.kpis["gap to optimum [%]"] >= 0.0
     assert {"step", "mean_daily_cost", "epsilon"} <= set(r1.curve.columns)
-    t0 = time.perf_counter()
     r2 = run_experiment(**FAST)
-    assert r2 is r1
-    assert time.perf_counter() - t0 < 0.05
+    assert r2 is r1  # a cache hit: the very same object, no retraining
     # the same settings spelled differently (int vs float) hit the same cache entry
     assert run_experiment(steps=20.0, seed=0, c1=1) is r1
 
