@@ -402,32 +402,18 @@ class ActionTable:
         self.N = core.N
         self.neighbours = core.neighbours
         self.sizes = list(core.discrete_sizes())
-        og = np.asarray(config.order_grid, dtype=np.int64)
-        tg = np.asarray(config.transfer_grid, dtype=np.int64)
-        self.order: list[np.ndarray] = []
-        self.transfer: list[np.ndarray] = []
-        for i, nb in enumerate(self.neighbours):
-            rest = np.arange(self.sizes[i], dtype=np.int64)
-            x = np.zeros((self.sizes[i], self.N), dtype=np.int64)
-            for j in reversed(nb):
-                x[:, j] = tg[rest % len(tg)]
-                rest = rest // len(tg)
-            self.order.append(og[rest])
-            self.transfer.append(x)
+        self._core = core
+        tables = core.action_tables()
+        self.order: list[np.ndarray] = [order for order, _ in tables]
+        self.transfer: list[np.ndarray] = [transfer for _, transfer in tables]
         self.capacity = core.capacity
         self.max_order = core.max_order
         self.lead = core.lead
 
     def decode(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Action indices ``(B, N)`` -> ``(replenish (B,N), transfer (B,N,N))`` [units]."""
-        a = np.asarray(actions, dtype=np.int64)
-        B = a.shape[0]
-        q = np.empty((B, self.N), dtype=np.int64)
-        x = np.empty((B, self.N, self.N), dtype=np.int64)
-        for i in range(self.N):
-            q[:, i] = self.order[i][a[:, i]]
-            x[:, i, :] = self.transfer[i][a[:, i]]
-        return q, x
+        """Action indices ``(B, N)`` -> ``(replenish (B,N), transfer (B,N,N))`` [units]
+        (:meth:`mas_lib.core.BatchCore.decode_discrete`)."""
+        return self._core.decode_discrete(actions)
 
     def feasible(self, i: int, stock: np.ndarray) -> np.ndarray:
         """``(len(stock), sizes[i])`` bool: may warehouse ``i`` take each action with ``stock``

@@ -152,6 +152,7 @@ class BatchCore:
         self._lead_masks = {lv: (self.arc & (self.arc_lead == lv)) for lv in self._arc_leads}
         self.t = 0
         self._ready = False
+        self._action_tables: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     # ------------------------------------------------------------------ reset
     def reset(self, seed: int | None = None) -> None:
@@ -207,7 +208,6 @@ class BatchCore:
 
     def _validate(self, q: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         B, N = self.B, self.N
-        clip = self.config.invalid_action == "clip"
         q = np.asarray(q)
         x = np.asarray(x)
         if q.shape != (B, N):
@@ -219,39 +219,42 @@ class BatchCore:
                 raise InvalidActionError("replenish and transfer quantities must be whole numbers of units")
         q = q.astype(np.int64)
         x = x.astype(np.int64)
-        clipped = np.zeros((B, N), dtype=bool)
-        bad = (q < 0) | (q > self.max_order)
-        if bad.any():
-            if not clip:
-                self._fail(bad, "replenish", q, f"allowed: 0 to max_order ({self.max_order.tolist()} per warehouse)")
-            clipped |= bad
-            q = np.clip(q, 0, self.max_order)
-        badx = (x < 0) | ((x != 0) & ~self.arc)
-        if badx.any():
-            rows = badx.any(axis=2)
-            if not clip:
-                b, i, j = np.argwhere(badx)[0]
-                what = "a negative quantity" if x[b, i, j] < 0 else f"no link {self.names[i]}->{self.names[j]}"
-                raise InvalidActionError(
-                    f"warehouse {self.names[i]!r}: transfer to {self.names[j]!r} = {x[b, i, j]} is not "
-                    f"allowed ({what}); neighbours: {[self.names[k] for k in self.neighbours[i]]}"
-                )
-            clipped |= rows
-            x = np.where(self.arc, np.maximum(x, 0), 0)
-        same_day = np.where(self.lead == 0, q, 0)
-        available = np.minimum(self.on_hand + same_day, self.capacity)
+        available = np.minimum(self.on_hand + np.where(self.lead == 0, q, 0), self.capacity)
         out = _sum_axis(x, 2)
+        bad_q = (q < 0) | (q > self.max_order)
+        bad_x = (x < 0) | ((x != 0) & ~self.arc)
         over = out > available
-        if over.any():
-            if not clip:
-                self._fail(
-                    over, "total transfer out", out,
-                    f"only {available[tuple(np.argwhere(over)[0])]} units are on hand to ship",
-                )
-            clipped |= over
-            scale = np.where(over, available / np.maximum(out, 1), 1.0)
-            x = np.floor(x * scale[:, :, None]).astype(np.int64)
-        return q, x, clipped
+        if not (bad_q.any() or bad_x.any() or over.any()):
+            return q, x, np.zeros((B, N), dtype=bool)
+        if self.config.invalid_action == "clip":
+            q2, x2 = self.clip_actions(q, x, self.on_hand)
+            return q2, x2, (q2 != q) | _sum_axis(x2 != x, 2)
+        if bad_q.any():
+            self._fail(bad_q, "replenish", q, f"allowed: 0 to max_order ({self.max_order.tolist()} per warehouse)")
+        if bad_x.any():
+            b, i, j = np.argwhere(bad_x)[0]
+            what = "a negative quantity" if x[b, i, j] < 0 else f"no link {self.names[i]}->{self.names[j]}"
+            raise InvalidActionError(
+                f"warehouse {self.names[i]!r}: transfer to {self.names[j]!r} = {x[b, i, j]} is not "
+                f"allowed ({what}); neighbours: {[self.names[k] for k in self.neighbours[i]]}"
+            )
+        self._fail(over, "total transfer out", out,
+                   f"only {available[tuple(np.argwhere(over)[0])]} units are on hand to ship")
+
+    def clip_actions(self, q: np.ndarray, x: np.ndarray, on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The documented trim of ``invalid_action="clip"``, for any number of rows [units].
+
+        Orders are clipped to ``[0, max_order]``; transfers below 0 or without a link become 0;
+        if a warehouse ships more than it has on hand (after a same-day receipt, capped at
+        capacity), all its transfers are scaled down proportionally and rounded down. Rows that
+        are already feasible are unchanged. The exact planner applies the same trim.
+        """
+        q = np.clip(np.asarray(q, dtype=np.int64), 0, self.max_order)
+        x = np.where(self.arc, np.maximum(np.asarray(x, dtype=np.int64), 0), 0)
+        available = np.minimum(on_hand + np.where(self.lead == 0, q, 0), self.capacity)
+        out = _sum_axis(x, 2)
+        scale = np.where(out > available, available / np.maximum(out, 1), 1.0)
+        return q, np.floor(x * scale[:, :, None]).astype(np.int64)
 
     # ------------------------------------------------------------------ step
     def _receive(self, units: np.ndarray) -> np.ndarray:
@@ -369,6 +372,26 @@ class BatchCore:
             raise ValueError("this EnvConfig has no order_grid/transfer_grid: discrete actions are off")
         return [len(cfg.order_grid) * len(cfg.transfer_grid) ** len(nb) for nb in self.neighbours]
 
+    def action_tables(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each warehouse ``i``, ``(order (A_i,), transfer (A_i, N))``: the units ordered and
+        shipped to every warehouse by each of its discrete actions (the layout of
+        :meth:`decode_discrete`). Learners use it to mask infeasible actions (notebook 05)."""
+        if self._action_tables is None:
+            cfg = self.config
+            sizes = self.discrete_sizes()
+            og = np.asarray(cfg.order_grid, dtype=np.int64)
+            tg = np.asarray(cfg.transfer_grid, dtype=np.int64)
+            tables = []
+            for i, nb in enumerate(self.neighbours):
+                rest = np.arange(sizes[i], dtype=np.int64)
+                x = np.zeros((sizes[i], self.N), dtype=np.int64)
+                for j in reversed(nb):
+                    x[:, j] = tg[rest % len(tg)]
+                    rest = rest // len(tg)
+                tables.append((og[rest], x))
+            self._action_tables = tables
+        return self._action_tables
+
     def decode_discrete(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Map discrete action indices ``(B, N)`` to ``(replenish (B,N), transfer (B,N,N))`` in units.
 
@@ -376,23 +399,16 @@ class BatchCore:
         ``idx = o * T^m + t_1 * T^(m-1) + ... + t_m`` with ``o`` an index into ``order_grid`` and
         ``t_k`` into ``transfer_grid`` (T = its length).
         """
-        cfg = self.config
         sizes = np.array(self.discrete_sizes())
         a = np.asarray(actions)
-        if a.shape != (self.B, self.N):
-            raise InvalidActionError(f"discrete actions must have shape {(self.B, self.N)}; got {a.shape}")
+        if a.ndim != 2 or a.shape[1] != self.N:
+            raise InvalidActionError(f"discrete actions must have shape (rows, {self.N}); got {a.shape}")
         bad = (a < 0) | (a >= sizes)
         if bad.any():
             self._fail(bad, "discrete action", a, f"allowed: 0 to {(sizes - 1).tolist()} per warehouse")
-        og = np.asarray(cfg.order_grid, dtype=np.int64)
-        tg = np.asarray(cfg.transfer_grid, dtype=np.int64)
-        nT = len(tg)
-        q = np.empty((self.B, self.N), dtype=np.int64)
-        x = np.zeros((self.B, self.N, self.N), dtype=np.int64)
-        for i, nb in enumerate(self.neighbours):
-            rest = a[:, i].astype(np.int64)
-            for j in reversed(nb):
-                x[:, i, j] = tg[rest % nT]
-                rest //= nT
-            q[:, i] = og[rest]
+        q = np.empty(a.shape, dtype=np.int64)
+        x = np.empty((a.shape[0], self.N, self.N), dtype=np.int64)
+        for i, (order, transfer) in enumerate(self.action_tables()):
+            q[:, i] = order[a[:, i]]
+            x[:, i, :] = transfer[a[:, i]]
         return q, x

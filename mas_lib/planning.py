@@ -153,9 +153,7 @@ class MDPModel:
     def decode_actions(self, actions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(replenish (M,N), transfer (M,N,N))`` [units] of joint action indices (all if None)."""
         a = np.arange(self.n_actions) if actions is None else np.asarray(actions)
-        per = np.stack(np.unravel_index(a, self.action_sizes), axis=1)
-        core = BatchCore(self.config, batch_size=per.shape[0])
-        return core.decode_discrete(per)
+        return self.core.decode_discrete(self.agent_actions(a))
 
     def agent_actions(self, actions: np.ndarray) -> np.ndarray:
         """Per-warehouse ``Discrete`` indices ``(M, N)`` of joint actions (the env's layout)."""
@@ -633,12 +631,7 @@ def _policy_rows(model: MDPModel, policy: Policy, on_grid: bool = True):
     x = np.round(x).astype(np.int64)
     core = model.core
     if model.config.invalid_action == "clip":
-        q = np.clip(q, 0, core.max_order)
-        x = np.where(core.arc, np.maximum(x, 0), 0)
-        avail = np.minimum(on_hand + np.where(core.lead == 0, q, 0), core.capacity)
-        out = x.sum(axis=2)
-        scale = np.where(out > avail, avail / np.maximum(out, 1), 1.0)
-        x = np.floor(x * scale[:, :, None]).astype(np.int64)
+        q, x = core.clip_actions(q, x, on_hand)
         if np.any(x % model.unit):
             s, txt = where((x % model.unit != 0).reshape(S, -1).any(axis=1))
             raise NotRepresentableError(f"policy {policy.name!r} in {txt}: clipped transfer {x[s].tolist()} is off the unit grid")

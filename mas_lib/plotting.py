@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-__all__ = ["plot_trajectory", "plot_by_policy", "plot_tradeoff", "plot_daily_costs"]
+__all__ = ["plot_trajectory", "plot_by_policy", "plot_tradeoff", "plot_daily_costs", "plot_policy_heatmap"]
 
 
 def plot_trajectory(traj: pd.DataFrame, title: str = "Stock and demand, day by day", axes=None):
@@ -79,3 +79,17 @@ def plot_daily_costs(traj: pd.DataFrame, title: str = "Where the money goes, day
     ax.set_xticks(ax.get_xticks()[::5])
     ax.figure.tight_layout()
     return ax
+
+
+def plot_policy_heatmap(ax, table: pd.DataFrame, column: str, label: str, title: str = "", cmap: str = "viridis"):
+    """A policy over two warehouses' stock as a heat map: ``table`` has one row per state with
+    ``stock_A``, ``stock_B`` and ``column`` (e.g. an order or a transfer) [units]. Draws on ``ax``
+    with a colour bar labelled ``label``; used by notebooks 05, 06 and the widget panel."""
+    grid = table.pivot(index="stock_A", columns="stock_B", values=column)
+    im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=cmap,
+                   extent=(grid.columns.min(), grid.columns.max(), grid.index.min(), grid.index.max()))
+    ax.figure.colorbar(im, ax=ax, label=label)
+    ax.set_xlabel("stock at B [units]")
+    ax.set_ylabel("stock at A [units]")
+    ax.set_title(title or label)
+    return im

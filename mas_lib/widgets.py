@@ -229,6 +229,8 @@ def plot_experiment(result: ExperimentResult):
     matplotlib figure (notebook 05)."""
     import matplotlib.pyplot as plt
 
+    from .plotting import plot_policy_heatmap
+
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     ax = axes[0, 0]
     c = result.curve
@@ -239,13 +241,7 @@ def plot_experiment(result: ExperimentResult):
     panels = [("order_A", "A orders [units]", axes[0, 1]), ("order_B", "B orders [units]", axes[1, 0])]
     pm = result.policy_map.assign(net_transfer=result.policy_map.transfer_A_to_B - result.policy_map.transfer_B_to_A)
     for col, label, ax in panels + [("net_transfer", "net transfer A to B [units]", axes[1, 1])]:
-        table = pm.pivot(index="stock_A", columns="stock_B", values=col)
-        im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis",
-                       extent=(table.columns.min(), table.columns.max(), table.index.min(), table.index.max()))
-        fig.colorbar(im, ax=ax, label=label)
-        ax.set_xlabel("stock at B [units]")
-        ax.set_ylabel("stock at A [units]")
-        ax.set_title(f"Learned policy: {label.split(' [')[0]}")
+        plot_policy_heatmap(ax, pm, col, label, title=f"Learned policy: {label.split(' [')[0]}")
     s = result.settings
     fig.suptitle(f"{s['instance']}: epsilon={s['epsilon']}, c=({s['c1']}, {s['c2']}, {s['c3']}), "
                  f"alpha={s['alpha']}, gamma={s['gamma']}, {s['schedule']}")
