@@ -36,7 +36,7 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pytest notebooks --nbval-lax -p no:cacheprovider
 
 book: $(STAMP)  ## execute every notebook in a fresh kernel and render HTML to build/book/
-	$(BIN)/python -m mas_lib.book --notebooks notebooks --out build/book
+	$(BIN)/python -m mas_lib.teach.book --notebooks notebooks --out build/book
 
 bench: $(STAMP)  ## print the benchmark figures shown in the README
 	$(BIN)/python benchmarks/bench_env.py

@@ -37,8 +37,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mas_lib import forecasting as fc  # noqa: E402
-from mas_lib.synthetic import SyntheticDemandConfig, generate_demand  # noqa: E402
+from mas_lib import forecast as fc  # noqa: E402
+from mas_lib.data.synthetic import SyntheticDemandConfig, generate_demand  # noqa: E402
 
 N_PRODUCTS = 20
 HORIZON = 7
@@ -82,7 +82,7 @@ def load_series() -> tuple[dict[str, pd.Series], dict[str, pd.Series], str]:
     else:
         cfg = SyntheticDemandConfig(intermittent_fraction=0.2)
         daily = generate_demand(cfg, "2010-12-01", 374, n_products=N_PRODUCTS, seed=2024)
-        source = "SYNTHETIC fallback (mas_lib.synthetic; UCI Online Retail data not available)"
+        source = "SYNTHETIC fallback (mas_lib.data.synthetic; UCI Online Retail data not available)"
     series, calendars = fc.series_from_tidy(daily)
     empty = [k for k, s in series.items() if np.nansum(s[s.index < END].to_numpy()) <= 0]
     for k in empty:

@@ -1,12 +1,12 @@
 """Every policy measured by its exact gap to the dynamic-programming optimum (notebook 06).
 
-For each instance of :mod:`mas_lib.instances` this script prints
+For each instance of :mod:`mas_lib.decide.instances` this script prints
 
 * the exact optimum (policy iteration; value iteration as a check): cost, state and action
   counts, solve times;
-* every baseline of :mod:`mas_lib.policies` tuned by exact evaluation
-  (:func:`mas_lib.planning.tune_baselines`) and its gap to the optimum in percent;
-* each tabular Q-learning form of :mod:`mas_lib.agents` (and the naive paper-style learner):
+* every baseline of :mod:`mas_lib.decide.policies` tuned by exact evaluation
+  (:func:`mas_lib.decide.planning.tune_baselines`) and its gap to the optimum in percent;
+* each tabular Q-learning form of :mod:`mas_lib.decide.tabular` (and the naive paper-style learner):
   gap, training transitions and wall time;
 * the value of transfers: the optimum with and without the A <-> B link;
 * the training throughput of the vectorised learner vs the per-step loop.
@@ -33,8 +33,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mas_lib import planning as pl  # noqa: E402
-from mas_lib.instances import INSTANCES, cross_border_instance, paper_instance  # noqa: E402
+from mas_lib import decide  # noqa: E402
+from mas_lib.decide import planning as pl  # noqa: E402
+from mas_lib.decide.instances import INSTANCES, cross_border_instance, paper_instance  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "policies.csv"
 NO_TRANSFERS = {"paper": paper_instance, "cross_border": cross_border_instance}
@@ -47,29 +48,15 @@ def machine_info() -> str:
     )
 
 
-def load_agents():
-    """The Q-learning API of ``mas_lib.agents`` if it is there, else ``None`` (with a message)."""
-    try:
-        from mas_lib import agents
-    except ImportError as exc:  # written in parallel; the bench still reports the rest
-        print(f"[Q-learning skipped: mas_lib.agents cannot be imported ({exc})]")
-        return None
-    missing = [n for n in ("QLearningConfig", "train", "best_preset", "paper_preset") if not hasattr(agents, n)]
-    if missing:
-        print(f"[Q-learning skipped: mas_lib.agents lacks {missing}]")
-        return None
-    return agents
-
-
-def q_learning_rows(agents, inst, model, opt, steps: int, batch: int, seed: int) -> list[dict]:
+def q_learning_rows(inst, model, opt, steps: int, batch: int, seed: int) -> list[dict]:
     rows = []
-    setups = [(f"Q-learning ({form})", agents.best_preset(gamma=inst.gamma, steps=steps, batch=batch, seed=seed,
+    setups = [(f"Q-learning ({form})", decide.best_preset(gamma=inst.gamma, steps=steps, batch=batch, seed=seed,
                                                           form=form))
               for form in ("independent", "shared", "central")]
-    setups.append(("Q-learning (naive paper-style)", agents.paper_preset(gamma=inst.gamma, steps=steps, batch=batch,
+    setups.append(("Q-learning (naive paper-style)", decide.paper_preset(gamma=inst.gamma, steps=steps, batch=batch,
                                                                          seed=seed)))
     for label, qcfg in setups:
-        result = agents.train(inst.config, qcfg, seed=seed)
+        result = decide.train(inst.config, qcfg, seed=seed)
         pv = pl.evaluate_policy(model, result.policy)
         rows.append({
             "policy": label, "kind": "q-learning", "parameters": f"steps={qcfg.steps}, batch={qcfg.batch}",
@@ -80,13 +67,10 @@ def q_learning_rows(agents, inst, model, opt, steps: int, batch: int, seed: int)
     return rows
 
 
-def throughput(agents, inst) -> None:
-    if not hasattr(agents, "train_loop"):
-        print("[throughput skipped: mas_lib.agents has no train_loop]")
-        return
-    loop = agents.train_loop(inst.config, agents.best_preset(gamma=inst.gamma, steps=2000, batch=1, form="central"),
+def throughput(inst) -> None:
+    loop = decide.train_loop(inst.config, decide.best_preset(gamma=inst.gamma, steps=2000, batch=1, form="central"),
                              seed=0)
-    vec = agents.train(inst.config, agents.best_preset(gamma=inst.gamma, steps=400, batch=1024, form="central"), seed=0)
+    vec = decide.train(inst.config, decide.best_preset(gamma=inst.gamma, steps=400, batch=1024, form="central"), seed=0)
     ratio = vec.throughput / loop.throughput
     print(f"training throughput (central form): per-step loop {loop.throughput:,.0f} transitions/s, "
           f"vectorised (B=1024) {vec.throughput:,.0f} transitions/s -> {ratio:.0f}x (floor 50x: "
@@ -105,7 +89,7 @@ def main(argv=None) -> pd.DataFrame:
         args.steps, args.batch = 500, 256
     t_start = time.perf_counter()
     print(machine_info())
-    agents = None if args.no_learning else load_agents()
+    learn = not args.no_learning
     rows = []
     for key, inst in INSTANCES.items():
         print(f"\n== {key}: {inst.description}")
@@ -133,11 +117,11 @@ def main(argv=None) -> pd.DataFrame:
         for r in tuned.to_dict("records"):
             rows.append({**base, **r, "kind": "baseline", "train_transitions": 0})
             print(f"  {r['policy']:34s} gap {r['gap_pct']:7.2f}%  ({r['parameters']})")
-        if agents is not None:
-            for r in q_learning_rows(agents, inst, model, opt, args.steps, args.batch, args.seed):
+        if learn:
+            for r in q_learning_rows(inst, model, opt, args.steps, args.batch, args.seed):
                 rows.append({**base, **r})
-    if agents is not None:
-        throughput(agents, INSTANCES["cross_border"])
+    if learn:
+        throughput(INSTANCES["cross_border"])
     frame = pd.DataFrame(rows)[["instance", "policy", "kind", "parameters", "daily_cost", "average_cost", "gap_pct",
                                 "states", "actions", "train_transitions", "seconds"]]
     pd.set_option("display.width", 220)

@@ -4,13 +4,17 @@ It walks through Dong et al., "Cross-border E-commerce Inventory Multi-agent Sys
 Construction" (Foshan University): warehouses as agents that share information, forecast
 demand and learn replenishment and transfer decisions -- and measures all of it.
 
-Modules: ``config`` (validated settings), ``demand`` (demand processes), ``core`` (vectorised
-batch simulation), ``env`` (PettingZoo environment), ``rewards``, ``paper`` (the section 4
-scenario and its errata), ``policies``/``agents``, ``planning`` (exact optimum), ``data``,
-``forecasting``, ``widgets``, ``plotting``.
+Subpackages, each named after what lives in it (layering checked by ``tests/test_layering.py``):
+
+* :mod:`mas_lib.sim` -- configuration, demand processes, the compiled network, the vectorised batch
+  core, the batched observation builder, the PettingZoo environment, rewards;
+* :mod:`mas_lib.data` -- the UCI Online Retail loader, cleaning, calendar, daily tables, synthetic data;
+* :mod:`mas_lib.forecast` -- forecasting models, metrics, backtests, safety stock;
+* :mod:`mas_lib.decide` -- policies, the one rollout loop, instances, tabular RL, exact planning;
+* :mod:`mas_lib.teach` -- the paper's scenario, the section 2 problems, widgets, plots, the book.
 """
 
-from .config import (
+from .sim.config import (
     ConfigError,
     EnvConfig,
     InTransit,
@@ -19,9 +23,9 @@ from .config import (
     RewardConfig,
     WarehouseConfig,
 )
-from .core import BatchCore, InvalidActionError, StepResult
-from .demand import DiscreteIIDDemand, ForecastPlusNoise, PoissonDemand, RecordedDemand
-from .env import MultiWarehouseEnv
+from .sim.core import BatchCore, InvalidActionError, StepResult
+from .sim.demand import DiscreteIIDDemand, ForecastPlusNoise, PoissonDemand, RecordedDemand
+from .sim.env import MultiWarehouseEnv
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""Tests of mas_lib.agents: tabular Q-learning (paper 3.1.2, 4.4-4.5) and its building blocks."""
+"""Tests of mas_lib.decide.tabular: tabular Q-learning (paper 3.1.2, 4.4-4.5) and its building blocks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mas_lib import DiscreteIIDDemand, EnvConfig, LinkConfig, WarehouseConfig
-from mas_lib.agents import (
+from mas_lib.decide import (
     ActionTable,
     DoNothing,
     QLearningConfig,
@@ -24,8 +24,8 @@ from mas_lib.agents import (
     train,
     train_loop,
 )
-from mas_lib.config import ConfigError
-from mas_lib.core import BatchCore, SystemState
+from mas_lib.sim.config import ConfigError
+from mas_lib.sim.core import BatchCore, SystemState
 
 
 def tiny(lead: int = 0, episode_length: int = 40) -> EnvConfig:
@@ -212,7 +212,7 @@ def test_q_learning_beats_doing_nothing():
 
 
 def test_near_optimal_on_tiny_instance():
-    planning = pytest.importorskip("mas_lib.planning")
+    from mas_lib.decide import planning
     cfg = tiny(episode_length=60)
     model = planning.build_model(cfg, 10, 0.9)
     opt = planning.policy_iteration(model)
@@ -239,7 +239,7 @@ def test_save_load_round_trip(tmp_path):
 
 
 def test_policy_interface_in_env():
-    from mas_lib.env import MultiWarehouseEnv
+    from mas_lib.sim.env import MultiWarehouseEnv
 
     cfg = tiny()
     res = train(cfg, QLearningConfig(steps=30, batch=4))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from mas_lib.book import BookEntry, build_book, index_html, notebook_title, ordered_notebooks
+from mas_lib.teach.book import BookEntry, build_book, index_html, notebook_title, ordered_notebooks
 
 
 def _nb(path, title, code="x = 1 + 1\nprint(x)"):

@@ -25,7 +25,7 @@ AVAILABLE = D.online_retail_available()
 needs_data = pytest.mark.skipif(
     not AVAILABLE,
     reason="UCI Online Retail data not available: set MAS_LIB_ONLINE_RETAIL to the folder "
-    "holding online_retail.csv.gz (or run mas_lib.data.download_online_retail()) to run these",
+    "holding online_retail.csv.gz (or run mas_lib.data.online_retail.download_online_retail()) to run these",
 )
 
 

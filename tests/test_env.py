@@ -174,10 +174,10 @@ def test_no_link_transfer_raises():
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(capacity=0), "capacity must be"),
+        (dict(capacity=0), r"capacity = 0 is not allowed; allowed: a whole number >= 1"),
         (dict(initial_inventory=500), "exceeds capacity"),
-        (dict(holding_cost=-1), "holding_cost must be"),
-        (dict(lead_time=1.5), "lead_time must be a whole number"),
+        (dict(holding_cost=-1), r"holding_cost = -1 is not allowed; allowed: a finite number >= 0"),
+        (dict(lead_time=1.5), r"lead_time = 1.5 is not allowed; allowed: a whole number"),
         (dict(lead_time=1, initial_pipeline=(1, 2)), "initial_pipeline has 2 entries"),
     ],
 )
@@ -196,7 +196,7 @@ def test_env_config_validation():
         EnvConfig(warehouses=w, demand=PoissonDemand([1, 1]), invalid_action="ignore")
     with pytest.raises(ConfigError, match="must start at 0"):
         EnvConfig(warehouses=w, demand=PoissonDemand([1, 1]), order_grid=(10, 20), transfer_grid=(0,))
-    with pytest.raises(ConfigError, match="kind must be"):
+    with pytest.raises(ConfigError, match="kind = 'profit' is not allowed"):
         RewardConfig(kind="profit")
 
 

@@ -1,4 +1,4 @@
-"""Tests of mas_lib.forecasting: model contract, known answers, metrics, backtest, env hook."""
+"""Tests of mas_lib.forecast: model contract, known answers, metrics, backtest, env hook."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from mas_lib import data
-from mas_lib import forecasting as fc
-from mas_lib.demand import RecordedDemand
-from mas_lib.synthetic import SyntheticDemandConfig, generate_demand
+from mas_lib import forecast as fc
+from mas_lib.data.synthetic import SyntheticDemandConfig, generate_demand
+from mas_lib.sim.demand import RecordedDemand
 
 IDX = pd.date_range("2011-01-03", periods=182, freq="D")  # starts on a Monday
 WEEKLY = np.array([10.0, 12.0, 14.0, 16.0, 8.0, 0.0, 4.0])  # Saturday closed

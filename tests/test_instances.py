@@ -1,13 +1,19 @@
-"""Tests of the benchmark instances (mas_lib.instances)."""
+"""Tests of the benchmark instances (mas_lib.decide.instances)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mas_lib.core import BatchCore
-from mas_lib.instances import COSTS, INSTANCES, cross_border_instance, paper_instance, with_costs
-from mas_lib.planning import model_for, policy_iteration, policy_table
+from mas_lib.decide.instances import (
+    COSTS,
+    INSTANCES,
+    cross_border_instance,
+    paper_instance,
+    with_costs,
+)
+from mas_lib.decide.planning import model_for, policy_iteration, policy_table
+from mas_lib.sim.core import BatchCore
 
 
 def test_instances_follow_the_paper_scenario():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mas_lib import MultiWarehouseEnv
-from mas_lib.paper import PAPER_PRINTED, errata, paper_config, readings, replay
+from mas_lib.teach.paper import PAPER_PRINTED, errata, paper_config, readings, replay
 
 
 def test_scenario_matches_section_4_1():
@@ -41,7 +41,7 @@ def test_environment_replay_numbers():
 def test_request_is_closed_by_bs_transfer():
     env = MultiWarehouseEnv(paper_config())
     env.reset(seed=0)
-    from mas_lib.paper import PAPER_ACTIONS
+    from mas_lib.teach.paper import PAPER_ACTIONS
 
     env.step(PAPER_ACTIONS[1])
     assert env.core.requests[0].sum() == 50

@@ -1,14 +1,12 @@
-"""Tests of the exact planner (mas_lib.planning) and the benchmark instances (mas_lib.instances)."""
+"""Tests of the exact planner (mas_lib.decide.planning) and the benchmark instances (mas_lib.decide.instances)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mas_lib.config import EnvConfig, LinkConfig, WarehouseConfig
-from mas_lib.demand import DiscreteIIDDemand, PoissonDemand
-from mas_lib.instances import INSTANCES, cross_border_instance, paper_instance
-from mas_lib.planning import (
+from mas_lib.decide.instances import INSTANCES, cross_border_instance, paper_instance
+from mas_lib.decide.planning import (
     NotRepresentableError,
     SnapToGrid,
     UnsupportedConfigError,
@@ -20,7 +18,7 @@ from mas_lib.planning import (
     policy_iteration,
     value_iteration,
 )
-from mas_lib.policies import (
+from mas_lib.decide.policies import (
     BaseStock,
     Combined,
     DoNothing,
@@ -30,6 +28,8 @@ from mas_lib.policies import (
     TransferRule,
     simulate,
 )
+from mas_lib.sim.config import EnvConfig, LinkConfig, WarehouseConfig
+from mas_lib.sim.demand import DiscreteIIDDemand, PoissonDemand
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,7 @@ def test_unrepresentable_policies_raise(solved):
 
 
 def test_tuned_baselines_never_beat_the_optimum(solved):
-    from mas_lib.planning import tune_baselines
+    from mas_lib.decide.planning import tune_baselines
 
     inst, model, opt = solved["cross_border"]
     frame = tune_baselines(inst, model, opt, coarse=True)

@@ -1,4 +1,4 @@
-"""Classical baselines, simulation summary and grid search (mas_lib.policies)."""
+"""Classical baselines, simulation summary and grid search (mas_lib.decide.policies)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from mas_lib import EnvConfig, LinkConfig, MultiWarehouseEnv, PoissonDemand, WarehouseConfig
-from mas_lib.core import BatchCore
-from mas_lib.policies import (
+from mas_lib.decide.policies import (
     BaseStock,
     Combined,
     DoNothing,
@@ -20,6 +19,7 @@ from mas_lib.policies import (
     simulate,
     trajectory,
 )
+from mas_lib.sim.core import BatchCore
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mas_lib import problems  # noqa: E402
-from mas_lib.paper import paper_config  # noqa: E402
-from mas_lib.plotting import plot_by_policy, plot_daily_costs, plot_tradeoff, plot_trajectory  # noqa: E402
-from mas_lib.policies import ForecastBaseStock, trajectory  # noqa: E402
+from mas_lib.decide.policies import ForecastBaseStock, trajectory  # noqa: E402
+from mas_lib.teach import problems  # noqa: E402
+from mas_lib.teach.paper import paper_config  # noqa: E402
+from mas_lib.teach.plotting import plot_by_policy, plot_daily_costs, plot_tradeoff, plot_trajectory  # noqa: E402
 
 
 def test_flexibility_fixed_rule_fails_after_shift():

@@ -1,4 +1,4 @@
-"""Tests of mas_lib.synthetic: reproducibility, validation and the ground truth it promises."""
+"""Tests of mas_lib.data.synthetic: reproducibility, validation and the ground truth it promises."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mas_lib.synthetic import (
+from mas_lib.data.synthetic import (
     SyntheticDemandConfig,
     black_friday,
     generate_demand,

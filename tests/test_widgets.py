@@ -1,4 +1,4 @@
-"""Tests of mas_lib.widgets: the cached experiment function and the headless panel (notebook 05)."""
+"""Tests of mas_lib.teach.widgets: the cached experiment function and the headless panel (notebook 05)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ matplotlib.use("Agg")
 
 import ipywidgets  # noqa: E402
 
-from mas_lib.widgets import RANGES, ExperimentResult, make_panel, plot_experiment, run_experiment  # noqa: E402
+from mas_lib.teach.widgets import (  # noqa: E402
+    RANGES,
+    ExperimentResult,
+    make_panel,
+    plot_experiment,
+    run_experiment,
+)
 
 FAST = dict(steps=20, seed=0)
 

@@ -3,34 +3,24 @@
 Every number the simulation uses lives here, with its unit. Construction validates each field
 and raises :class:`ConfigError` naming the field, the value and what is allowed, so a typo
 never turns into a silently strange simulation. Notebooks 01 and 02 build these by hand;
-:mod:`mas_lib.paper` builds the paper's section 4 scenario.
+:mod:`mas_lib.teach.paper` builds the paper's section 4 scenario.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..validation import ConfigError, check_bool, check_choice, check_number
 from .demand import DemandProcess
 
 __all__ = ["ConfigError", "WarehouseConfig", "LinkConfig", "RewardConfig", "EnvConfig", "InTransit", "Request"]
 
 
-class ConfigError(ValueError):
-    """An invalid configuration value: the message names the field, the value and what is allowed."""
-
-
-def _check_number(owner: str, name: str, value, *, low=0.0, integer=False, allow_inf=False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok and not allow_inf and not math.isfinite(value):
-        ok = False
-    if ok and integer and int(value) != value:
-        ok = False
-    if not ok or value < low:
-        kind = "a whole number" if integer else "a finite number"
-        raise ConfigError(f"{owner}.{name} must be {kind} >= {low}; got {value!r}")
+def _check_number(owner: str, name: str, value, *, low=0.0, integer=False, unit: str = "") -> None:
+    """Validate ``owner.name`` with the package's one set of validators (:mod:`mas_lib.validation`)."""
+    check_number(value, f"{owner}.{name}", low=low, integer=integer, unit=unit)
 
 
 @dataclass(frozen=True)
@@ -139,7 +129,7 @@ class InTransit:
 class Request:
     """An open request: ``requester`` has asked ``supplier`` to send ``units`` (information only;
     no goods move until the supplier decides a transfer). The paper's section 4.1 "order of 50
-    units that A has issued to B" is modelled as one of these (see :mod:`mas_lib.paper`)."""
+    units that A has issued to B" is modelled as one of these (see :mod:`mas_lib.teach.paper`)."""
 
     requester: str
     supplier: str
@@ -151,7 +141,7 @@ class Request:
 
 @dataclass(frozen=True)
 class RewardConfig:
-    """Which reward the environment returns (paper section 4.3; see :mod:`mas_lib.rewards`).
+    """Which reward the environment returns (paper section 4.3; see :mod:`mas_lib.sim.rewards`).
 
     kind:
         ``"cost"``  -- minus the warehouse's total daily cost [money]; what RL and the exact
@@ -168,12 +158,10 @@ class RewardConfig:
     shared: bool = False
 
     def __post_init__(self):
-        if self.kind not in ("cost", "paper"):
-            raise ConfigError(f"RewardConfig.kind must be 'cost' or 'paper'; got {self.kind!r}")
+        check_choice(self.kind, "RewardConfig.kind", ("cost", "paper"))
         for name in ("c1", "c2", "c3"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-                raise ConfigError(f"RewardConfig.{name} must be a finite number; got {v!r}")
+            check_number(getattr(self, name), f"RewardConfig.{name}")
+        check_bool(self.shared, "RewardConfig.shared")
 
 
 @dataclass(frozen=True)
@@ -182,7 +170,7 @@ class EnvConfig:
 
     Attributes:
         warehouses: the agents, in order (index ``i`` in every array).
-        demand: a :class:`mas_lib.demand.DemandProcess` with one column per warehouse.
+        demand: a :class:`mas_lib.sim.demand.DemandProcess` with one column per warehouse.
         links: transport links; transfers are only allowed along them.
         episode_length: days per episode [days].
         forecast_horizon: days of forecast each agent observes (the paper uses 2).
@@ -237,8 +225,9 @@ class EnvConfig:
                 arcs.add(arc)
         _check_number("EnvConfig", "episode_length", self.episode_length, low=1, integer=True)
         _check_number("EnvConfig", "forecast_horizon", self.forecast_horizon, low=1, integer=True)
-        if self.invalid_action not in ("raise", "clip"):
-            raise ConfigError(f"EnvConfig.invalid_action must be 'raise' or 'clip'; got {self.invalid_action!r}")
+        check_choice(self.invalid_action, "EnvConfig.invalid_action", ("raise", "clip"))
+        check_bool(self.backorders, "EnvConfig.backorders")
+        check_bool(self.share_information, "EnvConfig.share_information")
         if not isinstance(self.reward, RewardConfig):
             raise ConfigError(f"EnvConfig.reward must be a RewardConfig; got {type(self.reward).__name__}")
         for grid_name in ("order_grid", "transfer_grid"):

@@ -1,10 +1,10 @@
 """Policies: one small interface, classical baselines, simulation and parameter search.
 
-Every policy has a **batch form** -- :meth:`Policy.act` maps a :class:`mas_lib.core.SystemState`
+Every policy has a **batch form** -- :meth:`Policy.act` maps a :class:`mas_lib.sim.core.SystemState`
 of B copies to ``(replenish (B,N), transfer (B,N,N))`` in units -- and a **per-agent form** --
-:meth:`Policy.env_actions` returns the action dict that :class:`mas_lib.env.MultiWarehouseEnv`
-takes. The exact planner (:mod:`mas_lib.planning`) evaluates any policy by calling ``act`` once
-on all of its states; learners (:mod:`mas_lib.agents`) implement the same interface.
+:meth:`Policy.env_actions` returns the action dict that :class:`mas_lib.sim.env.MultiWarehouseEnv`
+takes. The exact planner (:mod:`mas_lib.decide.planning`) evaluates any policy by calling ``act`` once
+on all of its states; learners (:mod:`mas_lib.decide.tabular`) implement the same interface.
 
 Baselines (paper section 2 criticises the first; the others are the textbook answers):
 
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .config import EnvConfig
-from .core import BatchCore, SystemState
+from ..sim.config import EnvConfig
+from ..sim.core import BatchCore, SystemState
 
 __all__ = [
     "Policy",

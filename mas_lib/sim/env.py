@@ -3,7 +3,7 @@
 Each warehouse is an agent (paper sections 3.1, 4). Every day every agent observes its own stock,
 its pipeline, the forecast for the next ``H`` days and -- with information sharing -- its
 neighbours' stock and forecast; then it chooses a replenishment quantity and a transfer to each
-neighbour (section 4.2). The simulation itself is :class:`mas_lib.core.BatchCore` with one copy.
+neighbour (section 4.2). The simulation itself is :class:`mas_lib.sim.core.BatchCore` with one copy.
 
 Actions per agent, in whichever form is handiest:
 
@@ -33,12 +33,12 @@ class MultiWarehouseEnv(ParallelEnv):
     """A day-by-day multi-warehouse inventory simulation (PettingZoo parallel API).
 
     Args:
-        config: the :class:`mas_lib.config.EnvConfig` to simulate.
+        config: the :class:`mas_lib.sim.config.EnvConfig` to simulate.
         render_mode: ``None`` or ``"ansi"`` (a text table of the day).
 
     ``infos[agent]`` after a step holds the day's demand, sales, lost sales, fill rate, holding,
     shortage, ordering and transport cost, overflow and the paper's reward terms (see
-    :class:`mas_lib.core.StepResult` for units).
+    :class:`mas_lib.sim.core.StepResult` for units).
     """
 
     metadata = {"name": "multi_warehouse_v0", "render_modes": ["ansi"], "is_parallelizable": True}

@@ -1,6 +1,6 @@
 """``make book``: execute every notebook in a fresh kernel and render the collection to HTML.
 
-``python -m mas_lib.book --notebooks notebooks --out build/book`` writes one HTML page per
+``python -m mas_lib.teach.book --notebooks notebooks --out build/book`` writes one HTML page per
 notebook (executed top to bottom in a new kernel, in notebook order) and an ``index.html`` that
 lists them in order with their titles and run times. Nothing is written back to ``notebooks/``:
 the committed notebooks stay without outputs.

@@ -11,9 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import EnvConfig, LinkConfig, WarehouseConfig
-from .demand import PoissonDemand
-from .policies import (
+from ..decide.policies import (
     BaseStock,
     Combined,
     FixedOrderQuantity,
@@ -23,6 +21,8 @@ from .policies import (
     simulate,
     trajectory,
 )
+from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
+from ..sim.demand import PoissonDemand
 
 __all__ = [
     "two_warehouses",

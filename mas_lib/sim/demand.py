@@ -1,4 +1,4 @@
-"""Demand processes for :class:`mas_lib.env.MultiWarehouseEnv` (paper sections 3.1.1(1), 4.1).
+"""Demand processes for :class:`mas_lib.sim.env.MultiWarehouseEnv` (paper sections 3.1.1(1), 4.1).
 
 A demand process answers one question for a whole episode at a time: *what will customers ask
 for at each warehouse on each day, and what forecast will the agents see beforehand?*
@@ -140,7 +140,7 @@ class DiscreteIIDDemand(DemandProcess):
 
     ``support[i]`` lists the possible daily demands (units) of warehouse ``i`` and ``pmf[i]``
     their probabilities. This is the process the exact dynamic-programming optimum
-    (:mod:`mas_lib.planning`, notebook 06) can enumerate. The forecast shown is the mean.
+    (:mod:`mas_lib.decide.planning`, notebook 06) can enumerate. The forecast shown is the mean.
     """
 
     def __init__(self, support: Sequence[Sequence[int]], pmf: Sequence[Sequence[float]]):
@@ -206,7 +206,7 @@ class RecordedDemand(DemandProcess):
     forecasts:
         Optional array ``(len(frame), H_max, N)``: the forecast available at the start of each
         row's day for that day and the next ``H_max - 1`` days (built with
-        :mod:`mas_lib.forecasting`). ``None`` gives *perfect foresight* (the recorded future),
+        :mod:`mas_lib.forecast`). ``None`` gives *perfect foresight* (the recorded future),
         which is an upper bound on what any forecaster can offer.
     random_start:
         If True each episode starts on a random row (drawn with the episode's generator) so that

@@ -1,7 +1,7 @@
 """Daily demand forecasting, backtesting and safety stock (paper 3.1.1(1), 3.2.2, 3.2.3).
 
 Everything here serves notebook 04 and ``benchmarks/bench_forecast.py``, and feeds the
-environment through :func:`rolling_forecasts` -> :class:`mas_lib.demand.RecordedDemand`.
+environment through :func:`rolling_forecasts` -> :class:`mas_lib.sim.demand.RecordedDemand`.
 
 The model contract
 ------------------
@@ -50,7 +50,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from mas_lib.synthetic import holiday_calendar
+from ..data.synthetic import holiday_calendar
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -518,7 +518,7 @@ def make_features(
     ``series_frame`` is a Series of units/day or a DataFrame indexed by day with a ``units``
     column and optionally ``open`` (bool) and ``price`` (GBP/unit). Returns, per day:
     ``dow_0..dow_6`` (one-hot weekday), ``trend`` (years since the first day), ``open``,
-    ``holiday_*`` flags (see :func:`mas_lib.synthetic.holiday_calendar`), ``lag_{min_lag}``,
+    ``holiday_*`` flags (see :func:`mas_lib.data.synthetic.holiday_calendar`), ``lag_{min_lag}``,
     ``lag_7`` (if ``min_lag <= 7``), ``rmean_{w}`` (mean of the open, observed days among the
     ``w`` days ending ``min_lag`` days before, units/day) and ``price`` if given.
 
@@ -1068,7 +1068,7 @@ def rolling_forecasts(
     refit_every: int = 7,
     stat: str = "mean",
 ) -> np.ndarray:
-    """Forecasts for :class:`mas_lib.demand.RecordedDemand`: array ``(len(frame), horizon, N)``.
+    """Forecasts for :class:`mas_lib.sim.demand.RecordedDemand`: array ``(len(frame), horizon, N)``.
 
     Paper 3.1.1(1): each warehouse agent is told a demand forecast; notebook 04 section 10.
 

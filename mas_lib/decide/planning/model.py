@@ -1,13 +1,13 @@
 r"""The exact optimum by dynamic programming, and exact evaluation of any policy (notebook 06).
 
 The paper (sections 3.1.2, 4.4-4.5) trains warehouse agents with tabular Q-learning but never
-says how good the learned policy is. For a discretised instance (:mod:`mas_lib.instances`) this
-module builds the *exact* Markov decision process behind :class:`mas_lib.core.BatchCore`, solves
-it by value iteration and policy iteration, and evaluates any :class:`mas_lib.policies.Policy`
+says how good the learned policy is. For a discretised instance (:mod:`mas_lib.decide.instances`) this
+module builds the *exact* Markov decision process behind :class:`mas_lib.sim.core.BatchCore`, solves
+it by value iteration and policy iteration, and evaluates any :class:`mas_lib.decide.policies.Policy`
 exactly by solving a linear system -- so every policy gets a gap to the optimum that carries no
 simulation noise.
 
-**Model** (the same order of events as :mod:`mas_lib.core`): the decision-time state is the
+**Model** (the same order of events as :mod:`mas_lib.sim.core`): the decision-time state is the
 on-hand stock of every warehouse plus, for a replenishment lead time ``L >= 2``, the ``L - 1``
 live pipeline slots (an order with ``L = 1`` has already arrived by the next decision). An
 action is one replenishment level from ``order_grid`` per warehouse and one transfer level from
@@ -16,7 +16,7 @@ action is one replenishment level from ``order_grid`` per warehouse and one tran
 capacity, lost sales and every cost term (holding on closing stock, lost-sale penalty, ordering
 fixed + per unit, transport per unit + fixed) follow ``BatchCore.step`` line by line.
 Supported: lost sales, any replenishment lead time, transfer lead times 0 or 1, a
-:class:`~mas_lib.demand.DiscreteIIDDemand`. Not supported (a clear
+:class:`~mas_lib.sim.demand.DiscreteIIDDemand`. Not supported (a clear
 :class:`UnsupportedConfigError`): backorders, transfer lead times >= 2, goods in transit or
 open requests at the start.
 
@@ -49,10 +49,10 @@ import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .config import EnvConfig
-from .core import BatchCore, SystemState
-from .demand import DiscreteIIDDemand
-from .policies import (
+from ...sim.config import EnvConfig
+from ...sim.core import BatchCore, SystemState
+from ...sim.demand import DiscreteIIDDemand
+from ..policies import (
     BaseStock,
     Combined,
     FixedOrderQuantity,
@@ -64,7 +64,7 @@ from .policies import (
 )
 
 if TYPE_CHECKING:
-    from .instances import Instance
+    from ..instances import Instance
 
 __all__ = [
     "UnsupportedConfigError",
@@ -422,7 +422,7 @@ def build_model(
 
 
 def model_for(instance: Instance, **kwargs) -> MDPModel:
-    """:func:`build_model` for an :class:`mas_lib.instances.Instance` (its config, unit and gamma)."""
+    """:func:`build_model` for an :class:`mas_lib.decide.instances.Instance` (its config, unit and gamma)."""
     return build_model(instance.config, instance.unit, instance.gamma, **kwargs)
 
 
@@ -464,7 +464,7 @@ class Solution(PolicyValue):
         return self.actions
 
     def policy_object(self) -> TabularPolicy:
-        """A :class:`mas_lib.policies.Policy` that plays this solution in the simulator."""
+        """A :class:`mas_lib.decide.policies.Policy` that plays this solution in the simulator."""
         return TabularPolicy(self.model, self.actions, name=f"optimal ({self.method})")
 
 
@@ -671,7 +671,7 @@ def _policy_rows(model: MDPModel, policy: Policy, on_grid: bool = True):
 
 
 def evaluate_policy(model: MDPModel, policy: Policy, on_grid: bool = True) -> PolicyValue:
-    """Exact value of any stationary :class:`mas_lib.policies.Policy` (notebook 06, benchmarks).
+    """Exact value of any stationary :class:`mas_lib.decide.policies.Policy` (notebook 06, benchmarks).
 
     Builds all ``S`` states as one :class:`SystemState` batch, calls ``policy.act`` once (and once
     more with ``t = 1`` to check the policy is stationary), maps the actions onto the model (they
@@ -695,7 +695,7 @@ def expected_episode_cost(
     model: MDPModel, policy: Policy | np.ndarray, days: int | None = None, on_grid: bool = True
 ) -> float:
     """Exact expected mean total cost per day [money/day] over the first ``days`` days from the
-    start state, undiscounted -- what :func:`mas_lib.policies.simulate` estimates (tests)."""
+    start state, undiscounted -- what :func:`mas_lib.decide.policies.simulate` estimates (tests)."""
     days = model.config.episode_length if days is None else int(days)
     if isinstance(policy, Policy):
         cost, y, r, pn, _ = _policy_rows(model, policy, on_grid)
@@ -750,7 +750,7 @@ def coordinate_search(
     evaluate: Callable[[Policy], float],
     rounds: int = 1,
 ) -> tuple[dict, Policy, float, int]:
-    """Tune one parameter at a time with :func:`mas_lib.policies.grid_search`, the others fixed,
+    """Tune one parameter at a time with :func:`mas_lib.decide.policies.grid_search`, the others fixed,
     for ``rounds`` sweeps. Exact when the cost separates over the parameters (e.g. one
     parameter per warehouse and no transfers: each warehouse's cost depends on its own rule only).
 
@@ -771,7 +771,7 @@ def coordinate_search(
 
 
 def scorer(model: MDPModel) -> Callable[[Policy], float]:
-    """The score :func:`mas_lib.policies.grid_search` minimises when tuning on ``model``: a
+    """The score :func:`mas_lib.decide.policies.grid_search` minimises when tuning on ``model``: a
     policy's exact discounted cost from the start state [money] (notebook 06)."""
 
     def score(policy: Policy) -> float:
@@ -781,7 +781,7 @@ def scorer(model: MDPModel) -> Callable[[Policy], float]:
 
 
 def tune_baselines(instance: Instance, model: MDPModel, optimum: PolicyValue, coarse: bool = False) -> pd.DataFrame:
-    """Tune every baseline of :mod:`mas_lib.policies` on an instance by exact evaluation and
+    """Tune every baseline of :mod:`mas_lib.decide.policies` on an instance by exact evaluation and
     report its cost and gap to the optimum (notebook 06, ``benchmarks/bench_policies.py``).
 
     Baselines: fixed order quantity (every day), (s, S), base-stock, forecast base-stock and

@@ -21,7 +21,7 @@ extra chance of a zero day for intermittent (Croston-style) products; the zero c
 into ``true_mean`` so ``true_mean`` stays the expectation of ``units`` (outliers aside).
 
 Used in notebook 04 (fallback data and the ground truth behind each forecasting idea) and by the
-tests of :mod:`mas_lib.forecasting`.
+tests of :mod:`mas_lib.forecast`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ __all__ = ["plot_trajectory", "plot_by_policy", "plot_tradeoff", "plot_daily_cos
 def plot_trajectory(traj: pd.DataFrame, title: str = "Stock and demand, day by day", axes=None):
     """One panel per warehouse: closing stock, demand and lost sales [units] against the day.
 
-    ``traj`` is a frame from :func:`mas_lib.policies.trajectory`. Used in notebooks 01 and 02.
+    ``traj`` is a frame from :func:`mas_lib.decide.policies.trajectory`. Used in notebooks 01 and 02.
     """
     names = list(dict.fromkeys(traj["warehouse"]))
     if axes is None:

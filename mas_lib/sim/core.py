@@ -1,7 +1,7 @@
 """The vectorised batch core: B copies of the multi-warehouse simulation stepped at once with numpy.
 
-This is the engine behind :class:`mas_lib.env.MultiWarehouseEnv` (which drives one copy through
-the PettingZoo API) and behind the vectorised learners of :mod:`mas_lib.agents`. Both run the
+This is the engine behind :class:`mas_lib.sim.env.MultiWarehouseEnv` (which drives one copy through
+the PettingZoo API) and behind the vectorised learners of :mod:`mas_lib.decide.tabular`. Both run the
 same code, so the per-step API and the batch give identical trajectories for the same seed and
 actions (tested in ``tests/test_env.py``).
 
@@ -59,8 +59,8 @@ class SystemState:
     the start of day ``t+1+k``), ``transit (B,N,Tmax)`` (transfers arriving at ``i`` at the start
     of day ``t+1+k``), ``requests (B,N,N)`` (``requests[b,s,r]``: units ``r`` asked ``s`` to send),
     ``forecast (B,H,N)`` (``forecast[b,k,i]``: forecast of day ``t+k``), all in units; ``t`` is
-    the day index. Policies (:mod:`mas_lib.policies`, :mod:`mas_lib.agents`) and the exact
-    planner (:mod:`mas_lib.planning`, which builds one state per row) all speak this form.
+    the day index. Policies (:mod:`mas_lib.decide.policies`, :mod:`mas_lib.decide.tabular`) and the exact
+    planner (:mod:`mas_lib.decide.planning`, which builds one state per row) all speak this form.
     """
 
     on_hand: np.ndarray

@@ -1,10 +1,10 @@
 """A teaching panel for Q-learning with the paper's reward weights (notebook 05; paper 4.3-4.5).
 
 The work is done by one pure, validated and cached function, :func:`run_experiment`: it trains
-the joint (central) tabular Q-learner of :mod:`mas_lib.agents` with the **paper's reward**
+the joint (central) tabular Q-learner of :mod:`mas_lib.decide.tabular` with the **paper's reward**
 ``c1 * satisfaction + c2 * inventory-cost reduction - c3 * transport cost`` built from the chosen
 weights, then judges the learned greedy policy by what it *costs*: fill rate, holding and
-transport cost per day (simulated) and, when :mod:`mas_lib.planning` can solve the instance, the
+transport cost per day (simulated) and, when :mod:`mas_lib.decide.planning` can solve the instance, the
 exact gap to the cost-optimal policy. :func:`make_panel` wraps it in an ``ipywidgets`` panel
 (sliders, a Run button, a progress bar, plots and a KPI table); :func:`plot_experiment` draws a
 result with matplotlib.
@@ -21,8 +21,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .agents import QLearningConfig, QPolicy, simulate, train
-from .core import SystemState
+from ..decide.tabular.qlearning import QLearningConfig, QPolicy, simulate, train
+from ..sim.core import SystemState
 
 __all__ = [
     "ExperimentResult", "RANGES", "run_experiment", "plot_experiment", "policy_map", "make_panel", "QLearningPanel",
@@ -58,7 +58,7 @@ class ExperimentResult:
         kpis: fill rate, daily cost and its parts [money/day] of the greedy policy (simulated,
             ``EVAL_EPISODES`` episodes) and, if available, the exact discounted daily cost, the
             optimum's and the ``gap_percent``.
-        policy: the learned :class:`mas_lib.agents.QPolicy`.
+        policy: the learned :class:`mas_lib.decide.tabular.QPolicy`.
         seconds: training + evaluation time [s].
     """
 
@@ -77,7 +77,7 @@ class ExperimentResult:
 
 
 def _instance(name: str):
-    from . import instances
+    from ..decide import instances
 
     return instances.paper_instance() if name == "paper" else instances.cross_border_instance()
 
@@ -111,7 +111,7 @@ _progress_hook: Callable[[int, int], None] | None = None
 def _optimum(instance: str, gamma: float):
     """The exact model and optimal value for ``instance`` at ``gamma`` (None if unavailable)."""
     try:
-        from . import planning
+        from ..decide.planning import model as planning
     except ImportError:  # pragma: no cover - planning is part of the package
         return None
     inst = _instance(instance)
@@ -166,7 +166,7 @@ def _run_cached(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedu
     }
     opt = _optimum(instance, gamma)
     if opt is not None:
-        from . import planning
+        from ..decide.planning import model as planning
 
         model, best = opt
         value = planning.evaluate_policy(model, res.policy)
@@ -202,7 +202,7 @@ def run_experiment(
         gamma: discount factor per day in [0, 0.99].
         steps: training days per copy in [10, 20000]; ``BATCH`` copies learn together, so the
             learner sees ``steps * BATCH`` transitions.
-        instance: ``"paper"`` or ``"cross_border"`` (:mod:`mas_lib.instances`).
+        instance: ``"paper"`` or ``"cross_border"`` (:mod:`mas_lib.decide.instances`).
         seed: random seed (training and evaluation).
         schedule: ``"constant"`` (the paper's learner: constant alpha and epsilon, Q starts at 0)
             or ``"decaying"`` (``1/n^0.6`` learning rates, epsilon decaying from 1, Q starting at

@@ -13,7 +13,7 @@ simulates two warehouses, A and B:
 
 **Our reading of the open order.** The paper says A issued an order of 50 units to B and leaves
 the direction of the goods open. We read it as a *request*: A has asked B for 50 units, no goods
-are moving yet (a :class:`mas_lib.config.Request`, observed by B as ``requested_of_me``). On day
+are moving yet (a :class:`mas_lib.sim.config.Request`, observed by B as ``requested_of_me``). On day
 2 B ships exactly 50 units to A, which is how we read the fulfilment of that request.
 
 **What we had to choose** (the paper is silent): capacity 500 units each, holding cost 1 money
@@ -21,7 +21,7 @@ per unit-day (so the inventory-cost term is in money), transport 0.5 money per u
 50-unit shipment costs the 25 the paper prints), no ordering cost, lost sales, lead times 0
 ("replenishment +20 (inventory becomes 120)" happens at once).
 
-:func:`replay` runs the two days in :class:`mas_lib.env.MultiWarehouseEnv` and sets them next to
+:func:`replay` runs the two days in :class:`mas_lib.sim.env.MultiWarehouseEnv` and sets them next to
 the paper's printed numbers; :func:`readings` searches a family of readings of the reward terms
 for one that reproduces all four printed rewards.
 """
@@ -34,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .config import EnvConfig, LinkConfig, Request, RewardConfig, WarehouseConfig
-from .demand import ForecastPlusNoise
-from .env import MultiWarehouseEnv
+from ..sim.config import EnvConfig, LinkConfig, Request, RewardConfig, WarehouseConfig
+from ..sim.demand import ForecastPlusNoise
+from ..sim.env import MultiWarehouseEnv
 
 __all__ = [
     "PAPER_C",

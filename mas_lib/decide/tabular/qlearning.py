@@ -20,15 +20,15 @@ linear reward on request), the batch size and the state encoding.
 
 Two training loops learn the same thing:
 
-* :func:`train` -- vectorised: ``B`` environment copies on :class:`mas_lib.core.BatchCore`, one
+* :func:`train` -- vectorised: ``B`` environment copies on :class:`mas_lib.sim.core.BatchCore`, one
   numpy update for all ``B`` transitions of a day;
-* :func:`train_loop` -- the textbook loop through :class:`mas_lib.env.MultiWarehouseEnv`, one
+* :func:`train_loop` -- the textbook loop through :class:`mas_lib.sim.env.MultiWarehouseEnv`, one
   transition at a time (for reading, notebook 05). With ``batch=1`` and the same seed both give
   *identical* tables (tested).
 
-The baselines of :mod:`mas_lib.policies` are re-exported so that every policy is available here.
+The baselines of :mod:`mas_lib.decide.policies` are re-exported so that every policy is available here.
 Notebook 05 teaches this module; notebook 06 and ``benchmarks/`` measure it against the exact
-optimum of :mod:`mas_lib.planning`.
+optimum of :mod:`mas_lib.decide.planning`.
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, EnvConfig, RewardConfig
-from .core import BatchCore, SystemState
-from .demand import DiscreteIIDDemand
-from .env import MultiWarehouseEnv
-from .policies import (
+from ...sim.config import ConfigError, EnvConfig, RewardConfig
+from ...sim.core import BatchCore, SystemState
+from ...sim.demand import DiscreteIIDDemand
+from ...sim.env import MultiWarehouseEnv
+from ..policies import (
     BaseStock,
     Combined,
     DoNothing,
@@ -64,7 +64,7 @@ from .policies import (
 )
 
 __all__ = [
-    # baselines, re-exported from mas_lib.policies
+    # baselines, re-exported from mas_lib.decide.policies
     "Policy",
     "DoNothing",
     "FixedOrderQuantity",
@@ -118,7 +118,7 @@ def _is_whole(v) -> bool:
 class QLearningConfig:
     """Every setting of a tabular Q-learning run, validated on construction (paper 3.1.2, 4.4).
 
-    A wrong value raises :class:`mas_lib.config.ConfigError` (a ``ValueError``) whose message
+    A wrong value raises :class:`mas_lib.sim.config.ConfigError` (a ``ValueError``) whose message
     names the field, the value and what is allowed.
 
     Attributes:
@@ -385,7 +385,7 @@ def infer_unit(config: EnvConfig) -> int:
 # ---------------------------------------------------------------------------- actions
 class ActionTable:
     """The discrete actions of every warehouse in units (the layout of
-    :meth:`mas_lib.core.BatchCore.decode_discrete`), with their feasibility.
+    :meth:`mas_lib.sim.core.BatchCore.decode_discrete`), with their feasibility.
 
     ``order[i][a]`` is the replenishment of action ``a`` of warehouse ``i`` and
     ``transfer[i][a, j]`` the units it ships to ``j`` [units]; ``sizes[i]`` the number of actions.
@@ -395,7 +395,7 @@ class ActionTable:
         if config.order_grid is None:
             raise ConfigError(
                 "Q-learning needs a discrete action grid: give the EnvConfig an order_grid and a "
-                "transfer_grid (see mas_lib.instances)"
+                "transfer_grid (see mas_lib.decide.instances)"
             )
         core = BatchCore(config, batch_size=1)
         self.config = config
@@ -412,7 +412,7 @@ class ActionTable:
 
     def decode(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Action indices ``(B, N)`` -> ``(replenish (B,N), transfer (B,N,N))`` [units]
-        (:meth:`mas_lib.core.BatchCore.decode_discrete`)."""
+        (:meth:`mas_lib.sim.core.BatchCore.decode_discrete`)."""
         return self._core.decode_discrete(actions)
 
     def feasible(self, i: int, stock: np.ndarray) -> np.ndarray:
@@ -437,7 +437,7 @@ class _Feature:
 
 
 class StateEncoder:
-    """Maps a :class:`mas_lib.core.SystemState` of ``B`` copies to integer state indices, one per
+    """Maps a :class:`mas_lib.sim.core.SystemState` of ``B`` copies to integer state indices, one per
     learner, fully vectorised (paper 3.1.2(1): the state of each warehouse).
 
     Each warehouse's own features are discretised in stock units of ``unit`` [units]: on-hand
@@ -584,9 +584,9 @@ def _config_fingerprint(config: EnvConfig) -> dict:
 
 
 class QPolicy(Policy):
-    """The greedy policy of learned Q-tables: a :class:`mas_lib.policies.Policy`, so it runs in
-    :func:`mas_lib.policies.simulate`, :class:`mas_lib.env.MultiWarehouseEnv` and the exact
-    evaluator of :mod:`mas_lib.planning` like any baseline (notebooks 05, 06).
+    """The greedy policy of learned Q-tables: a :class:`mas_lib.decide.policies.Policy`, so it runs in
+    :func:`mas_lib.decide.policies.simulate`, :class:`mas_lib.sim.env.MultiWarehouseEnv` and the exact
+    evaluator of :mod:`mas_lib.decide.planning` like any baseline (notebooks 05, 06).
 
     ``tables[k]`` is learner ``k``'s table ``(encoder.sizes[k], n_actions_k)`` (infeasible
     actions hold ``-inf``); with double Q-learning ``tables2`` holds the second tables and the
@@ -922,7 +922,7 @@ def train_loop(
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TrainingResult:
-    """The textbook loop (notebook 05): one :class:`mas_lib.env.MultiWarehouseEnv`, one day at a
+    """The textbook loop (notebook 05): one :class:`mas_lib.sim.env.MultiWarehouseEnv`, one day at a
     time, each learner choosing epsilon-greedily and updating one table entry per day with
     ``Q[s, a] += alpha * (target - Q[s, a])``.
 

@@ -1,7 +1,7 @@
 """Two small, exactly solvable benchmark instances built on the paper's section 4 scenario.
 
 Every policy in the library (tuned baselines, Q-learning forms) is measured on these two
-instances by its gap to the exact dynamic-programming optimum (:mod:`mas_lib.planning`,
+instances by its gap to the exact dynamic-programming optimum (:mod:`mas_lib.decide.planning`,
 notebook 06, ``benchmarks/bench_policies.py``).
 
 Both instances use the paper's two warehouses (section 4.1): A starts with 100 units, B with 150;
@@ -30,7 +30,7 @@ transport A <-> B      10 per shipment + 1 / unit  cheaper than an order when on
   rebalancing is the only way to react to today's demand. Same 546 states (with lead time 1 the
   order placed today has been received by tomorrow's decision, so no pipeline is needed).
 
-Both solve exactly in about a second (see :func:`mas_lib.planning.build_model`). The discount
+Both solve exactly in about a second (see :func:`mas_lib.decide.planning.build_model`). The discount
 factor is ``gamma = 0.95`` per day; an episode lasts 100 days. ``invalid_action`` stays
 ``"raise"``: the planner masks infeasible transfers (shipping more than is on hand) and a learner
 should do the same.
@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import EnvConfig, LinkConfig, WarehouseConfig
-from .demand import DiscreteIIDDemand
+from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
+from ..sim.demand import DiscreteIIDDemand
 
 __all__ = ["Instance", "paper_instance", "cross_border_instance", "with_costs", "INSTANCES", "COSTS"]
 
