@@ -60,7 +60,7 @@ def q_learning_rows(inst, model, opt, steps: int, batch: int, seed: int) -> list
         pv = pl.evaluate_policy(model, result.policy)
         rows.append({
             "policy": label, "kind": "q-learning", "parameters": f"steps={qcfg.steps}, batch={qcfg.batch}",
-            "daily_cost": pv.daily_cost, "average_cost": pv.average_cost, "gap_pct": pl.gap(model, pv, opt),
+            "daily_cost": pv.daily_cost, "average_cost": pv.average_cost, "gap_pct": pl.gap(pv, opt),
             "train_transitions": result.steps, "seconds": result.seconds,
         })
         print(f"  {label:34s} gap {rows[-1]['gap_pct']:7.2f}%  ({result.steps:,} transitions, {result.seconds:.1f} s)")
@@ -109,12 +109,12 @@ def main(argv=None) -> pd.DataFrame:
         opt2 = pl.policy_iteration(m2)
         rows.append({**base, "states": m2.n_states, "actions": m2.n_actions, "policy": "optimum without transfers",
                      "kind": "optimum", "parameters": "no A<->B link", "daily_cost": opt2.daily_cost,
-                     "average_cost": opt2.average_cost, "gap_pct": pl.gap(model, opt2.start_value, opt),
+                     "average_cost": opt2.average_cost, "gap_pct": pl.gap(opt2.start_value, opt),
                      "train_transitions": 0, "seconds": m2.build_seconds + opt2.seconds})
         print(f"  value of transfers: optimum {opt.daily_cost:.1f} vs {opt2.daily_cost:.1f} money/day without "
               f"({100 * (opt2.start_value - opt.start_value) / opt2.start_value:.2f}% saved)")
         tuned = pl.tune_baselines(inst, model, opt, coarse=args.quick)
-        for r in tuned.to_dict("records"):
+        for r in tuned.table.to_dict("records"):
             rows.append({**base, **r, "kind": "baseline", "train_transitions": 0})
             print(f"  {r['policy']:34s} gap {r['gap_pct']:7.2f}%  ({r['parameters']})")
         if learn:

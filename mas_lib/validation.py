@@ -76,8 +76,8 @@ def check_number(
         ok = False
     if ok and not allow_inf and not math.isfinite(value):
         ok = False
-    if ok and integer and (not math.isfinite(value) or float(value) != int(value)):
-        ok = False
+    if ok and integer and not isinstance(value, (int, np.integer)):
+        ok = math.isfinite(value) and float(value).is_integer()
     if ok and low is not None and (value < low or (not low_inclusive and value == low)):
         ok = False
     if ok and high is not None and (value > high or (not high_inclusive and value == high)):

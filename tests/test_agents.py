@@ -49,8 +49,8 @@ def all_stock_states(cfg: EnvConfig, unit: int = 10) -> SystemState:
     M = on.shape[0]
     core = BatchCore(cfg, 1)
     return SystemState(
-        on_hand=on, backlog=np.zeros((M, 2), np.int64), pipeline=np.zeros((M, 2, core.Lmax), np.int64),
-        transit=np.zeros((M, 2, core.Tmax), np.int64), requests=np.zeros((M, 2, 2), np.int64),
+        on_hand=on, backlog=np.zeros((M, 2), np.int64), pipeline=np.zeros((M, 2, core.net.Lmax), np.int64),
+        transit=np.zeros((M, 2, core.net.Tmax), np.int64), requests=np.zeros((M, 2, 2), np.int64),
         forecast=np.zeros((M, cfg.forecast_horizon, 2)), t=0,
     )
 
@@ -218,7 +218,7 @@ def test_near_optimal_on_tiny_instance():
     opt = planning.policy_iteration(model)
     res = train(cfg, best_preset(gamma=0.9, steps=1500, batch=256, form="central", q_init="auto"))
     value = planning.evaluate_policy(model, res.policy)
-    assert planning.gap(model, value, opt) < 5.0
+    assert planning.gap(value, opt) < 5.0
 
 
 def test_save_load_round_trip(tmp_path):

@@ -217,7 +217,7 @@ def test_batch_core_matches_per_step_api():
         batch_log.append((r.on_hand.copy(), r.total_cost.copy(), r.reward.copy(), r.sales.copy()))
     for b in range(B):
         env = MultiWarehouseEnv(cfg)
-        env.reset(seed=100 + b)
+        env.reset(seed=100, options={"copy": b})  # replay copy b of the batch
         for t in range(cfg.episode_length):
             acts = {"A": np.array([q[t, b, 0], xs[t, b, 0]]), "B": np.array([q[t, b, 1], xs[t, b, 1]])}
             _, rew, _, _, info = env.step(acts)
@@ -277,7 +277,7 @@ def test_units_are_conserved(n, lead, tlead, cap, backorders, seed, days):
         q = rng.integers(0, cap + 1, size=(4, n))
         x = rng.integers(0, cap + 1, size=(4, n, n))  # clipped to links and stock by the env
         r = core.step(q, x)
-        assert (core.on_hand >= 0).all() and (core.on_hand <= core.capacity).all()
+        assert (core.on_hand >= 0).all() and (core.on_hand <= core.net.capacity).all()
         assert (core.conservation_gap() == 0).all()
         total_demand += r.demand
         total_sales += r.sales

@@ -13,7 +13,6 @@ from mas_lib.decide.instances import (
     with_costs,
 )
 from mas_lib.decide.planning import model_for, policy_iteration, policy_table
-from mas_lib.sim.core import BatchCore
 
 
 def test_instances_follow_the_paper_scenario():
@@ -23,7 +22,7 @@ def test_instances_follow_the_paper_scenario():
         np.testing.assert_allclose(cfg.demand.mean, [85, 110], atol=1.0)
         assert all(np.all(s % inst.unit == 0) for s in cfg.demand.support)
         assert all(g % inst.round_to == 0 for g in cfg.order_grid + cfg.transfer_grid)
-        assert BatchCore(cfg).discrete_sizes() == [44, 44]
+        assert cfg.network.discrete_sizes == (44, 44)
     assert paper_instance().config.warehouses[0].lead_time == 0
     cb = cross_border_instance().config
     assert cb.warehouses[0].lead_time == 1 and cb.links[0].lead_time == 0

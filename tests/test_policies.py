@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mas_lib import EnvConfig, LinkConfig, MultiWarehouseEnv, PoissonDemand, WarehouseConfig
-from mas_lib.decide.policies import (
+from mas_lib.decide import (
     BaseStock,
     Combined,
     DoNothing,
@@ -109,5 +109,7 @@ def test_trajectory_frame(cfg):
 def test_grid_search_finds_best(cfg):
     res = grid_search(lambda safety: ForecastBaseStock(cfg, safety=safety), {"safety": [0, 30, 400]},
                       lambda p: simulate(cfg, p, episodes=16, seed=0).daily_cost)
-    assert res["safety"].iloc[0] in (0, 30)
-    assert isinstance(res.attrs["best"], ForecastBaseStock)
+    assert res.table["safety"].iloc[0] in (0, 30)
+    assert isinstance(res.best, ForecastBaseStock)
+    assert res.best.safety[0] == res.table["safety"].iloc[0]
+    assert res.best_score == res.table["score"].min()

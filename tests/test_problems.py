@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mas_lib.decide.policies import ForecastBaseStock, trajectory  # noqa: E402
+from mas_lib.decide import ForecastBaseStock, trajectory  # noqa: E402
 from mas_lib.teach import problems  # noqa: E402
 from mas_lib.teach.paper import paper_config  # noqa: E402
 from mas_lib.teach.plotting import plot_by_policy, plot_daily_costs, plot_tradeoff, plot_trajectory  # noqa: E402

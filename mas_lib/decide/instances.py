@@ -38,22 +38,30 @@ should do the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
 
 from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
 from ..sim.demand import DiscreteIIDDemand
+from ..validation import check_number
 
-__all__ = ["Instance", "paper_instance", "cross_border_instance", "with_costs", "INSTANCES", "COSTS"]
+__all__ = [
+    "Instance", "paper_instance", "cross_border_instance", "with_costs", "INSTANCES", "COSTS", "get_instance",
+    "instance_names",
+]
 
-#: The cost parameters shared by both instances (money; see the module docstring).
-COSTS = {
+#: The cost parameters shared by both instances (money; see the module docstring). Read-only.
+COSTS: Mapping[str, float] = MappingProxyType({
     "holding_cost": 1.0,
     "shortage_cost": 20.0,
     "order_fixed_cost": 200.0,
     "order_unit_cost": 1.0,
     "transport_unit_cost": 1.0,
     "transport_fixed_cost": 10.0,
-}
+})
 
 UNIT = 10
 ORDER_GRID = tuple(range(0, 201, 20))
@@ -87,20 +95,17 @@ class Instance:
     @property
     def n_states(self) -> int:
         """Number of states of the exact model (on-hand levels x live pipeline slots)."""
-        n = 1
-        k = len(self.config.order_grid)
-        for w in self.config.warehouses:
-            n *= (w.capacity // self.unit + 1) * k ** max(w.lead_time - 1, 0)
-        return n
+        net = self.config.network
+        levels = net.capacity // self.unit + 1
+        slots = np.maximum(net.lead_time - 1, 0)
+        return int(np.prod(levels * len(net.order_grid) ** slots, dtype=np.int64))
 
     @property
     def n_actions(self) -> int:
-        """Number of joint actions (product over warehouses of the per-agent ``Discrete`` sizes)."""
-        n = 1
-        for w in self.config.warehouses:
-            m = sum(1 for link in self.config.links if w.name in (link.source, link.target))
-            n *= len(self.config.order_grid) * len(self.config.transfer_grid) ** m
-        return n
+        """Number of joint actions: the product of the per-warehouse ``Discrete`` sizes, each
+        ``len(order_grid) * len(transfer_grid) ** (warehouses it can ship to)`` -- a one-way link
+        gives its target no transfer choice (read from ``config.network``)."""
+        return self.config.network.n_joint_actions
 
 
 def _config(replenish_lead: int, transfer_lead: int, transfers: bool, episode_length: int) -> EnvConfig:
@@ -162,7 +167,39 @@ def cross_border_instance(transfers: bool = True, episode_length: int = 100) -> 
     )
 
 
-INSTANCES = {"paper": paper_instance(), "cross_border": cross_border_instance()}
+class _LazyInstances(Mapping):
+    """The named instances, each built on first use and then reused (nothing is built at import)."""
+
+    def __init__(self, factories: Mapping[str, Callable[[], Instance]]):
+        self._factories = dict(factories)
+        self._built: dict[str, Instance] = {}
+
+    def __getitem__(self, name: str) -> Instance:
+        if name not in self._factories:
+            raise KeyError(f"instance {name!r} is not known; known: {list(self._factories)}")
+        if name not in self._built:
+            self._built[name] = self._factories[name]()
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._factories)
+
+    def __len__(self) -> int:
+        return len(self._factories)
+
+
+#: The benchmark instances by name, built lazily (``INSTANCES["paper"]``, ``INSTANCES["cross_border"]``).
+INSTANCES: Mapping[str, Instance] = _LazyInstances({"paper": paper_instance, "cross_border": cross_border_instance})
+
+
+def instance_names() -> list[str]:
+    """Names of the benchmark instances (notebook 06, the widgets)."""
+    return list(INSTANCES)
+
+
+def get_instance(name: str) -> Instance:
+    """The named benchmark instance (a clear ``KeyError`` naming the known ones otherwise)."""
+    return INSTANCES[name]
 
 
 def with_costs(instance: Instance, **changes: float) -> Instance:
@@ -174,6 +211,7 @@ def with_costs(instance: Instance, **changes: float) -> Instance:
     unknown = set(changes) - set(COSTS)
     if unknown:
         raise ValueError(f"unknown cost parameter(s) {sorted(unknown)}; known: {sorted(COSTS)}")
+    changes = {k: check_number(v, f"with_costs.{k}", low=0, unit="money") for k, v in changes.items()}
     wkeys = {"holding_cost", "shortage_cost", "order_fixed_cost", "order_unit_cost"}
     wch = {k: float(v) for k, v in changes.items() if k in wkeys}
     lch = {{"transport_unit_cost": "unit_cost", "transport_fixed_cost": "fixed_cost"}[k]: float(v)

@@ -9,11 +9,11 @@ never turns into a silently strange simulation. Notebooks 01 and 02 build these 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import numpy as np
+from functools import cached_property
 
 from ..validation import ConfigError, check_bool, check_choice, check_number
 from .demand import DemandProcess
+from .network import Network
 
 __all__ = ["ConfigError", "WarehouseConfig", "LinkConfig", "RewardConfig", "EnvConfig", "InTransit", "Request"]
 
@@ -214,7 +214,7 @@ class EnvConfig:
             raise ConfigError(
                 f"EnvConfig.demand serves {self.demand.n_warehouses} warehouses but there are {len(names)}"
             )
-        arcs = set()
+        arcs: dict[tuple[str, str], int] = {}  # arc -> lead time [days]
         for link in self.links:
             for end in (link.source, link.target):
                 if end not in names:
@@ -222,7 +222,7 @@ class EnvConfig:
             for arc in [(link.source, link.target)] + ([(link.target, link.source)] if link.bidirectional else []):
                 if arc in arcs:
                     raise ConfigError(f"EnvConfig.links: the arc {arc[0]}->{arc[1]} is defined twice")
-                arcs.add(arc)
+                arcs[arc] = link.lead_time
         _check_number("EnvConfig", "episode_length", self.episode_length, low=1, integer=True)
         _check_number("EnvConfig", "forecast_horizon", self.forecast_horizon, low=1, integer=True)
         check_choice(self.invalid_action, "EnvConfig.invalid_action", ("raise", "clip"))
@@ -245,6 +245,12 @@ class EnvConfig:
         for tr in self.in_transit:
             if (tr.source, tr.target) not in arcs:
                 raise ConfigError(f"EnvConfig.in_transit: no link {tr.source}->{tr.target}")
+            longest = max(1, arcs[(tr.source, tr.target)])
+            if tr.days > longest:
+                raise ConfigError(
+                    f"EnvConfig.in_transit: InTransit({tr.source!r}->{tr.target!r}).days = {tr.days} is not "
+                    f"allowed; allowed: 1 to {longest} (the link's lead time is {arcs[(tr.source, tr.target)]} days)"
+                )
         for rq in self.requests:
             for end in (rq.requester, rq.supplier):
                 if end not in names:
@@ -262,25 +268,12 @@ class EnvConfig:
         except ValueError:
             raise ConfigError(f"unknown warehouse {name!r}; known: {self.names}") from None
 
-    def link_arrays(self) -> dict[str, np.ndarray]:
-        """The links as ``(N, N)`` arrays indexed ``[sender, receiver]``: ``arc`` (bool, a transfer
-        is allowed), ``unit_cost`` [money/unit], ``fixed_cost`` [money/shipment], ``lead_time``
-        [days]. Shared by the batch core, the policies and the exact planner."""
-        n = len(self.warehouses)
-        out = {
-            "arc": np.zeros((n, n), dtype=bool),
-            "unit_cost": np.zeros((n, n)),
-            "fixed_cost": np.zeros((n, n)),
-            "lead_time": np.zeros((n, n), dtype=np.int64),
-        }
-        for link in self.links:
-            s, g = self.index(link.source), self.index(link.target)
-            for a, b in [(s, g), (g, s)] if link.bidirectional else [(s, g)]:
-                out["arc"][a, b] = True
-                out["unit_cost"][a, b] = link.unit_cost
-                out["fixed_cost"][a, b] = link.fixed_cost
-                out["lead_time"][a, b] = link.lead_time
-        return out
+    @cached_property
+    def network(self) -> Network:
+        """The compiled arrays of this configuration (:class:`mas_lib.sim.network.Network`), built
+        once and cached: per-warehouse capacities and costs, the link arrays, neighbours and the
+        discrete action tables. The core, the policies, the learners and the planner all read it."""
+        return Network(self)
 
     def replace(self, **changes) -> EnvConfig:
         """A copy with some fields changed (validated again)."""

@@ -19,17 +19,22 @@ The order of events in one day ``t`` (documented in ``docs/dynamics.md``; notebo
 5. **Costs are counted** on closing stock: holding, shortage, ordering, transport.
 
 Seeding: copy ``b`` of a batch reset with ``seed=s`` draws its demand from
-``numpy.random.default_rng(s + b)``; a single environment reset with ``seed=s`` is copy 0.
+``numpy.random.default_rng([s, b])`` -- independent streams for every copy and every seed (the
+old ``default_rng(s + b)`` made copy 1 of seed 0 the same path as copy 0 of seed 1); a single
+environment reset with ``seed=s`` is copy 0. The arrays of the network (capacities, costs, lead
+times, links) come from ``config.network`` (:class:`mas_lib.sim.network.Network`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
 
 import numpy as np
 
+from ..validation import check_whole
 from .config import EnvConfig
 from .rewards import paper_reward, paper_reward_terms
+from .state import InvalidActionError, StepResult, SystemState
 
 __all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
 
@@ -47,73 +52,6 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-class InvalidActionError(ValueError):
-    """An impossible action: the message names the warehouse, the field, the value and the limit."""
-
-
-@dataclass
-class SystemState:
-    """What a policy may look at when it decides, for B copies at once (the batch form).
-
-    ``on_hand (B,N)``, ``backlog (B,N)``, ``pipeline (B,N,Lmax)`` (``pipeline[b,i,k]`` arrives at
-    the start of day ``t+1+k``), ``transit (B,N,Tmax)`` (transfers arriving at ``i`` at the start
-    of day ``t+1+k``), ``requests (B,N,N)`` (``requests[b,s,r]``: units ``r`` asked ``s`` to send),
-    ``forecast (B,H,N)`` (``forecast[b,k,i]``: forecast of day ``t+k``), all in units; ``t`` is
-    the day index. Policies (:mod:`mas_lib.decide.policies`, :mod:`mas_lib.decide.tabular`) and the exact
-    planner (:mod:`mas_lib.decide.planning`, which builds one state per row) all speak this form.
-    """
-
-    on_hand: np.ndarray
-    backlog: np.ndarray
-    pipeline: np.ndarray
-    transit: np.ndarray
-    requests: np.ndarray
-    forecast: np.ndarray
-    t: int = 0
-
-    @property
-    def batch_size(self) -> int:
-        return self.on_hand.shape[0]
-
-
-@dataclass
-class StepResult:
-    """What happened in one day, every field an array of shape ``(B, N)``.
-
-    Units: ``demand, sales, served, lost, backlog, overflow, on_hand, shipped_out, received_transfers,
-    ordered`` in units; ``*_cost`` and ``reward`` in money (``reward`` is in reward units for the
-    paper reward); ``fill_rate``/``satisfaction`` dimensionless; ``clipped`` bool.
-    """
-
-    demand: np.ndarray
-    sales: np.ndarray
-    served: np.ndarray
-    lost: np.ndarray
-    backlog: np.ndarray
-    fill_rate: np.ndarray
-    on_hand: np.ndarray
-    ordered: np.ndarray
-    shipped_out: np.ndarray
-    received_transfers: np.ndarray
-    overflow: np.ndarray
-    holding_cost: np.ndarray
-    shortage_cost: np.ndarray
-    ordering_cost: np.ndarray
-    transport_cost: np.ndarray
-    total_cost: np.ndarray
-    satisfaction: np.ndarray
-    inventory_cost_reduction: np.ndarray
-    reward: np.ndarray
-    clipped: np.ndarray
-
-    def for_copy(self, b: int, names: list[str]) -> dict[str, dict[str, float]]:
-        """Per-warehouse info dicts for copy ``b`` (what the PettingZoo API returns as ``infos``)."""
-        out = {}
-        for i, name in enumerate(names):
-            out[name] = {f.name: getattr(self, f.name)[b, i].item() for f in fields(self)}
-        return out
-
-
 class BatchCore:
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
@@ -125,61 +63,54 @@ class BatchCore:
     """
 
     def __init__(self, config: EnvConfig, batch_size: int = 1):
-        if int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
+        self.B = check_whole(batch_size, "BatchCore.batch_size", low=1, error=ValueError)
         self.config = config
-        self.B = int(batch_size)
-        ws = config.warehouses
-        self.names = config.names
-        self.N = N = len(ws)
+        self.net = net = config.network
+        self.names = list(net.names)
+        self.N = net.N
         self.T = config.episode_length
         self.H = config.forecast_horizon
-        self.capacity = np.array([w.capacity for w in ws], dtype=np.int64)
-        self.holding = np.array([w.holding_cost for w in ws], dtype=float)
-        self.shortage = np.array([w.shortage_cost for w in ws], dtype=float)
-        self.fixed = np.array([w.order_fixed_cost for w in ws], dtype=float)
-        self.unit = np.array([w.order_unit_cost for w in ws], dtype=float)
-        self.lead = np.array([w.lead_time for w in ws], dtype=np.int64)
-        self.max_order = np.array([w.max_order for w in ws], dtype=np.int64)
-        self.Lmax = max(1, int(self.lead.max()))
-        links = config.link_arrays()
-        self.arc, self.arc_cost = links["arc"], links["unit_cost"]
-        self.arc_fixed, self.arc_lead = links["fixed_cost"], links["lead_time"]
-        self.Tmax = max(1, int(self.arc_lead[self.arc].max()) if self.arc.any() else 1)
-        self.neighbours = [list(np.flatnonzero(self.arc[i])) for i in range(N)]
-        self._later_orders = np.flatnonzero(self.lead >= 1)
-        self._arc_leads = sorted({int(v) for v in self.arc_lead[self.arc]})
-        self._lead_masks = {lv: (self.arc & (self.arc_lead == lv)) for lv in self._arc_leads}
+        self._later_orders = np.flatnonzero(net.lead_time >= 1)
+        arc_leads = sorted({int(v) for v in net.arc_lead_time[net.arc]})
+        self._lead_masks = {lv: (net.arc & (net.arc_lead_time == lv)) for lv in arc_leads}
         self.t = 0
+        self.seed: int | tuple[int, ...] | None = None
         self._ready = False
-        self._action_tables: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     # ------------------------------------------------------------------ reset
-    def reset(self, seed: int | None = None) -> None:
-        """Start a new episode in every copy; copy ``b`` uses ``default_rng(seed + b)``."""
-        cfg, B, N = self.config, self.B, self.N
+    def reset(self, seed: int | Sequence[int] | None = None, *, first_copy: int = 0) -> None:
+        """Start a new episode in every copy.
+
+        Copy ``b`` draws its demand from ``numpy.random.default_rng([*seed, first_copy + b])``
+        (``seed`` an int or a sequence of ints >= 0), so the copies of a batch -- and the episodes
+        of a training run, seeded ``(seed, episode)`` -- are independent streams, and copy ``b`` of
+        a batch can be replayed alone with ``first_copy=b``. ``seed=None`` draws fresh entropy;
+        whichever seed was used is recorded in :attr:`seed` so any episode can be replayed.
+        """
+        cfg, B, N, net = self.config, self.B, self.N, self.net
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        if int(seed) != seed or seed < 0:
-            raise ValueError(f"seed must be a whole number >= 0 or None; got {seed!r}")
-        seed = int(seed)
+        words = (seed,) if np.ndim(seed) == 0 else tuple(seed)
+        words = tuple(check_whole(w, "seed", error=ValueError) for w in words)
+        first_copy = check_whole(first_copy, "first_copy", error=ValueError)
+        self.seed = words[0] if len(words) == 1 else words
         self.demand = np.empty((B, self.T, N), dtype=np.int64)
         self.forecast = np.empty((B, self.T, self.H, N))
         for b in range(B):
-            d, f = cfg.demand.sample_episode(np.random.default_rng(seed + b), self.T, self.H)
-            self.demand[b], self.forecast[b] = d, f
-        self.on_hand = np.tile(np.array([w.initial_inventory for w in cfg.warehouses], dtype=np.int64), (B, 1))
+            rng = np.random.default_rng([*words, first_copy + b])
+            self.demand[b], self.forecast[b] = cfg.demand.sample_episode(rng, self.T, self.H)
+        self.on_hand = np.tile(net.initial_inventory, (B, 1))
         self.backlog = np.zeros((B, N), dtype=np.int64)
-        self.pipeline = np.zeros((B, N, self.Lmax), dtype=np.int64)
+        self.pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
         for i, w in enumerate(cfg.warehouses):
             for k, q in enumerate(w.initial_pipeline):
                 self.pipeline[:, i, k] = q
-        self.transit = np.zeros((B, N, self.Tmax), dtype=np.int64)
+        self.transit = np.zeros((B, N, net.Tmax), dtype=np.int64)
         for tr in cfg.in_transit:
-            self.transit[:, cfg.index(tr.target), tr.days - 1] += tr.units
+            self.transit[:, net.index(tr.target), tr.days - 1] += tr.units
         self.requests = np.zeros((B, N, N), dtype=np.int64)
         for rq in cfg.requests:
-            self.requests[:, cfg.index(rq.supplier), cfg.index(rq.requester)] += rq.units
+            self.requests[:, net.index(rq.supplier), net.index(rq.requester)] += rq.units
         self.prev_end = self.on_hand.astype(float)
         self.t = 0
         self.total_ordered = np.zeros((B, N), dtype=np.int64)
@@ -207,7 +138,7 @@ class BatchCore:
         )
 
     def _validate(self, q: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        B, N = self.B, self.N
+        B, N, net = self.B, self.N, self.net
         q = np.asarray(q)
         x = np.asarray(x)
         if q.shape != (B, N):
@@ -219,47 +150,32 @@ class BatchCore:
                 raise InvalidActionError("replenish and transfer quantities must be whole numbers of units")
         q = q.astype(np.int64)
         x = x.astype(np.int64)
-        available = np.minimum(self.on_hand + np.where(self.lead == 0, q, 0), self.capacity)
+        available = net.available(self.on_hand, q)
         out = _sum_axis(x, 2)
-        bad_q = (q < 0) | (q > self.max_order)
-        bad_x = (x < 0) | ((x != 0) & ~self.arc)
+        bad_q = (q < 0) | (q > net.max_order)
+        bad_x = (x < 0) | ((x != 0) & ~net.arc)
         over = out > available
         if not (bad_q.any() or bad_x.any() or over.any()):
             return q, x, np.zeros((B, N), dtype=bool)
         if self.config.invalid_action == "clip":
-            q2, x2 = self.clip_actions(q, x, self.on_hand)
+            q2, x2 = net.clip_actions(q, x, self.on_hand)
             return q2, x2, (q2 != q) | _sum_axis(x2 != x, 2)
         if bad_q.any():
-            self._fail(bad_q, "replenish", q, f"allowed: 0 to max_order ({self.max_order.tolist()} per warehouse)")
+            self._fail(bad_q, "replenish", q, f"allowed: 0 to max_order ({net.max_order.tolist()} per warehouse)")
         if bad_x.any():
             b, i, j = np.argwhere(bad_x)[0]
             what = "a negative quantity" if x[b, i, j] < 0 else f"no link {self.names[i]}->{self.names[j]}"
             raise InvalidActionError(
                 f"warehouse {self.names[i]!r}: transfer to {self.names[j]!r} = {x[b, i, j]} is not "
-                f"allowed ({what}); neighbours: {[self.names[k] for k in self.neighbours[i]]}"
+                f"allowed ({what}); neighbours: {net.neighbour_names(i)}"
             )
         self._fail(over, "total transfer out", out,
                    f"only {available[tuple(np.argwhere(over)[0])]} units are on hand to ship")
 
-    def clip_actions(self, q: np.ndarray, x: np.ndarray, on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The documented trim of ``invalid_action="clip"``, for any number of rows [units].
-
-        Orders are clipped to ``[0, max_order]``; transfers below 0 or without a link become 0;
-        if a warehouse ships more than it has on hand (after a same-day receipt, capped at
-        capacity), all its transfers are scaled down proportionally and rounded down. Rows that
-        are already feasible are unchanged. The exact planner applies the same trim.
-        """
-        q = np.clip(np.asarray(q, dtype=np.int64), 0, self.max_order)
-        x = np.where(self.arc, np.maximum(np.asarray(x, dtype=np.int64), 0), 0)
-        available = np.minimum(on_hand + np.where(self.lead == 0, q, 0), self.capacity)
-        out = _sum_axis(x, 2)
-        scale = np.where(out > available, available / np.maximum(out, 1), 1.0)
-        return q, np.floor(x * scale[:, :, None]).astype(np.int64)
-
     # ------------------------------------------------------------------ step
     def _receive(self, units: np.ndarray) -> np.ndarray:
         new = self.on_hand + units
-        overflow = np.maximum(new - self.capacity, 0)
+        overflow = np.maximum(new - self.net.capacity, 0)
         self.on_hand = new - overflow
         return overflow
 
@@ -274,23 +190,26 @@ class BatchCore:
         Returns:
             :class:`StepResult` for the day. Raises :class:`InvalidActionError` for an
             impossible action unless the config asks to clip, and ``RuntimeError`` after the
-            episode's last day (call :meth:`reset`).
+            episode's last day (call :meth:`reset`). After the last day the state still advances
+            to the next morning (tomorrow's arrivals are received), so :meth:`state` is the
+            *final observation* a learner bootstraps from on truncation.
         """
         if not self._ready:
             raise RuntimeError("call reset() before step(), and again after the episode's last day")
+        net = self.net
         q, x, clipped = self._validate(replenish, transfer)
         t = self.t
         # 2. decisions: pay for orders; same-day orders are received at once
-        ordering = self.fixed * (q > 0) + self.unit * q
+        ordering = net.order_fixed_cost * (q > 0) + net.order_unit_cost * q
         self.total_ordered += q
-        overflow = self._receive(np.where(self.lead == 0, q, 0))
+        overflow = self._receive(np.where(net.lead_time == 0, q, 0))
         if self._later_orders.size:
             idx = self._later_orders
-            self.pipeline[:, idx, self.lead[idx] - 1] += q[:, idx]
+            self.pipeline[:, idx, net.lead_time[idx] - 1] += q[:, idx]
         # 3. transfers leave; lead-0 transfers are received before demand
         shipped = _sum_axis(x, 2)
         self.on_hand -= shipped
-        transport = _sum_axis(x * self.arc_cost + self.arc_fixed * (x > 0), 2)
+        transport = _sum_axis(x * net.arc_unit_cost + net.arc_fixed_cost * (x > 0), 2)
         self.requests = np.maximum(self.requests - x, 0)
         received = np.zeros_like(shipped)
         for lv, mask in self._lead_masks.items():
@@ -308,44 +227,42 @@ class BatchCore:
             served = np.maximum(sales - self.backlog, 0)
             self.backlog = need - sales
             lost = np.zeros_like(d)
-            shortage = self.shortage * self.backlog
+            shortage = net.shortage_cost * self.backlog
         else:
             sales = np.minimum(self.on_hand, d)
             served = sales
             lost = d - sales
-            shortage = self.shortage * lost
+            shortage = net.shortage_cost * lost
         self.on_hand -= sales
         self.total_sold += sales
         # 5. costs on closing stock
         end = self.on_hand.copy()
-        holding = self.holding * end
+        holding = net.holding_cost * end
         total = holding + shortage + ordering + transport
-        terms = paper_reward_terms(served, d, self.holding, self.prev_end, end, transport)
+        terms = paper_reward_terms(served, d, net.holding_cost, self.prev_end, end, transport)
         self.prev_end = end.astype(float)
         rc = self.config.reward
         reward = paper_reward(terms, rc.c1, rc.c2, rc.c3) if rc.kind == "paper" else -total
         if rc.shared:
             reward = np.repeat(_sum_axis(reward, 1)[:, None], self.N, axis=1)
-        # 1'. tomorrow's arrivals, so the next observation shows them
+        # 1'. tomorrow's arrivals, so the next observation (or the final one) shows them
         self.t = t + 1
-        if self.t < self.T:
-            arriving = self.pipeline[:, :, 0] + self.transit[:, :, 0]
-            self.pipeline[:, :, :-1] = self.pipeline[:, :, 1:]
-            self.pipeline[:, :, -1] = 0
-            self.transit[:, :, :-1] = self.transit[:, :, 1:]
-            self.transit[:, :, -1] = 0
-            overflow = overflow + self._receive(arriving)
-        else:
+        arriving = self.pipeline[:, :, 0] + self.transit[:, :, 0]
+        self.pipeline[:, :, :-1] = self.pipeline[:, :, 1:]
+        self.pipeline[:, :, -1] = 0
+        self.transit[:, :, :-1] = self.transit[:, :, 1:]
+        self.transit[:, :, -1] = 0
+        overflow = overflow + self._receive(arriving)
+        if self.t >= self.T:
             self._ready = False
         self.total_overflow += overflow
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fill = np.where(d > 0, served / np.where(d > 0, d, 1), 1.0)
         return StepResult(
-            demand=d, sales=sales, served=served, lost=lost, backlog=self.backlog.copy(), fill_rate=fill,
-            on_hand=end, ordered=q, shipped_out=shipped, received_transfers=received, overflow=overflow,
-            holding_cost=holding, shortage_cost=shortage, ordering_cost=ordering, transport_cost=transport,
-            total_cost=total, satisfaction=terms["satisfaction"],
-            inventory_cost_reduction=terms["inventory_cost_reduction"], reward=reward, clipped=clipped,
+            demand=d, sales=sales, served=served, lost=lost, backlog=self.backlog.copy(),
+            fill_rate=terms["satisfaction"], on_hand=end, ordered=q, shipped_out=shipped,
+            received_transfers=received, overflow=overflow, holding_cost=holding, shortage_cost=shortage,
+            ordering_cost=ordering, transport_cost=transport, total_cost=total,
+            satisfaction=terms["satisfaction"], inventory_cost_reduction=terms["inventory_cost_reduction"],
+            reward=reward, clipped=clipped,
         )
 
     def state(self) -> SystemState:
@@ -361,54 +278,12 @@ class BatchCore:
         return self.t >= self.T
 
     def current_forecast(self) -> np.ndarray:
-        """Forecast ``(B, H, N)`` the agents see at the start of today [units/day]."""
+        """Forecast ``(B, H, N)`` the agents see at the start of today [units/day]; after the last
+        day (the final observation) it is the last day's forecast."""
         return self.forecast[:, min(self.t, self.T - 1)]
 
     # ------------------------------------------------------- discrete actions
-    def discrete_sizes(self) -> list[int]:
-        """Number of discrete actions of each warehouse (needs ``order_grid``/``transfer_grid``)."""
-        cfg = self.config
-        if cfg.order_grid is None:
-            raise ValueError("this EnvConfig has no order_grid/transfer_grid: discrete actions are off")
-        return [len(cfg.order_grid) * len(cfg.transfer_grid) ** len(nb) for nb in self.neighbours]
-
-    def action_tables(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """For each warehouse ``i``, ``(order (A_i,), transfer (A_i, N))``: the units ordered and
-        shipped to every warehouse by each of its discrete actions (the layout of
-        :meth:`decode_discrete`). Learners use it to mask infeasible actions (notebook 05)."""
-        if self._action_tables is None:
-            cfg = self.config
-            sizes = self.discrete_sizes()
-            og = np.asarray(cfg.order_grid, dtype=np.int64)
-            tg = np.asarray(cfg.transfer_grid, dtype=np.int64)
-            tables = []
-            for i, nb in enumerate(self.neighbours):
-                rest = np.arange(sizes[i], dtype=np.int64)
-                x = np.zeros((sizes[i], self.N), dtype=np.int64)
-                for j in reversed(nb):
-                    x[:, j] = tg[rest % len(tg)]
-                    rest = rest // len(tg)
-                tables.append((og[rest], x))
-            self._action_tables = tables
-        return self._action_tables
-
     def decode_discrete(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Map discrete action indices ``(B, N)`` to ``(replenish (B,N), transfer (B,N,N))`` in units.
-
-        Index layout for warehouse ``i`` with neighbours ``j_1..j_m``:
-        ``idx = o * T^m + t_1 * T^(m-1) + ... + t_m`` with ``o`` an index into ``order_grid`` and
-        ``t_k`` into ``transfer_grid`` (T = its length).
-        """
-        sizes = np.array(self.discrete_sizes())
-        a = np.asarray(actions)
-        if a.ndim != 2 or a.shape[1] != self.N:
-            raise InvalidActionError(f"discrete actions must have shape (rows, {self.N}); got {a.shape}")
-        bad = (a < 0) | (a >= sizes)
-        if bad.any():
-            self._fail(bad, "discrete action", a, f"allowed: 0 to {(sizes - 1).tolist()} per warehouse")
-        q = np.empty(a.shape, dtype=np.int64)
-        x = np.empty((a.shape[0], self.N, self.N), dtype=np.int64)
-        for i, (order, transfer) in enumerate(self.action_tables()):
-            q[:, i] = order[a[:, i]]
-            x[:, i, :] = transfer[a[:, i]]
-        return q, x
+        """Map discrete action indices ``(B, N)`` to ``(replenish (B,N), transfer (B,N,N))`` in units
+        (:meth:`mas_lib.sim.network.Network.decode_discrete`)."""
+        return self.net.decode_discrete(actions)

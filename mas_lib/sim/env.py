@@ -24,7 +24,9 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from .config import EnvConfig
-from .core import BatchCore, InvalidActionError, StepResult
+from .core import BatchCore
+from .observe import ObservationSpec
+from .state import InvalidActionError, StepResult
 
 __all__ = ["MultiWarehouseEnv", "InvalidActionError"]
 
@@ -45,25 +47,24 @@ class MultiWarehouseEnv(ParallelEnv):
 
     def __init__(self, config: EnvConfig, render_mode: str | None = None):
         if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi'; got {render_mode!r}")
+            raise ValueError(f"render_mode = {render_mode!r} is not allowed; allowed: None | 'ansi'")
         self.config = config
         self.render_mode = render_mode
         self.core = BatchCore(config, batch_size=1)
-        self.possible_agents = list(config.names)
+        self.net = net = config.network
+        self.spec = ObservationSpec(config)
+        self.possible_agents = list(net.names)
         self.agents: list[str] = []
-        self._labels = {a: self._make_labels(i) for i, a in enumerate(self.possible_agents)}
         self._obs_spaces = {
-            a: spaces.Box(low=0.0, high=np.inf, shape=(len(self._labels[a]),), dtype=np.float32)
-            for a in self.possible_agents
+            a: spaces.Box(low=0.0, high=np.inf, shape=(self.spec.sizes[i],), dtype=np.float32)
+            for i, a in enumerate(self.possible_agents)
         }
-        if config.order_grid is not None:
-            sizes = self.core.discrete_sizes()
-            self._act_spaces = {a: spaces.Discrete(sizes[i]) for i, a in enumerate(self.possible_agents)}
+        if net.has_discrete_actions:
+            self._act_spaces = {a: spaces.Discrete(n) for a, n in zip(self.possible_agents, net.discrete_sizes, strict=True)}
         else:
             self._act_spaces = {}
             for i, a in enumerate(self.possible_agents):
-                w = config.warehouses[i]
-                highs = [w.max_order + 1] + [w.capacity + 1 for _ in self.core.neighbours[i]]
+                highs = [int(net.max_order[i]) + 1] + [int(net.capacity[i]) + 1 for _ in net.neighbours[i]]
                 self._act_spaces[a] = spaces.MultiDiscrete(np.array(highs, dtype=np.int64))
         self.last_result: StepResult | None = None
 
@@ -76,56 +77,34 @@ class MultiWarehouseEnv(ParallelEnv):
 
     def neighbours(self, agent: str) -> list[str]:
         """The warehouses ``agent`` can ship to, in action order."""
-        return [self.possible_agents[j] for j in self.core.neighbours[self.config.index(agent)]]
+        return self.net.neighbour_names(agent)
 
     def observation_labels(self, agent: str) -> list[str]:
         """A name for every entry of ``agent``'s observation vector (units in brackets)."""
-        return list(self._labels[agent])
-
-    def _make_labels(self, i: int) -> list[str]:
-        cfg = self.config
-        labels = ["on_hand [units]"]
-        if cfg.backorders:
-            labels.append("backlog [units]")
-        labels += [f"pipeline_day+{k + 1} [units]" for k in range(cfg.warehouses[i].lead_time)]
-        labels += ["inbound_transfers [units]", "requested_of_me [units]"]
-        labels += [f"forecast_day+{k} [units]" for k in range(cfg.forecast_horizon)]
-        labels.append("episode_progress [0-1]")
-        if cfg.share_information:
-            for j in self.core.neighbours[i]:
-                n = cfg.names[j]
-                labels.append(f"{n}.on_hand [units]")
-                labels += [f"{n}.forecast_day+{k} [units]" for k in range(cfg.forecast_horizon)]
-        return labels
+        return list(self.spec.labels[self.net.index(agent)])
 
     # -------------------------------------------------------- observations
     def _observe(self) -> dict[str, np.ndarray]:
-        c, cfg = self.core, self.config
-        fc = c.current_forecast()[0]  # (H, N)
-        obs = {}
-        for i, a in enumerate(self.possible_agents):
-            parts = [[c.on_hand[0, i]]]
-            if cfg.backorders:
-                parts.append([c.backlog[0, i]])
-            parts.append(c.pipeline[0, i, : cfg.warehouses[i].lead_time])
-            parts.append([c.transit[0, i].sum(), c.requests[0, i].sum()])
-            parts.append(fc[:, i])
-            parts.append([min(c.t, c.T) / c.T])
-            if cfg.share_information:
-                for j in c.neighbours[i]:
-                    parts.append([c.on_hand[0, j]])
-                    parts.append(fc[:, j])
-            obs[a] = np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])
-        return obs
+        return {a: o[0] for a, o in zip(self.possible_agents, self.spec.observe(self.core.state()), strict=True)}
 
     def state(self) -> np.ndarray:
-        """Global state: every agent's observation, concatenated."""
-        return np.concatenate([v for v in self._observe().values()])
+        """Global state: every agent's observation, concatenated (float32)."""
+        return np.concatenate(self.spec.observe(self.core.state()), axis=1)[0]
 
     # ---------------------------------------------------------------- API
     def reset(self, seed: int | None = None, options: dict | None = None):
-        """Start an episode. Same ``seed`` -> same demand path (copy 0 of a batch reset with it)."""
-        self.core.reset(seed=seed)
+        """Start an episode. Same ``seed`` -> same demand path (copy 0 of a batch reset with it).
+
+        ``options`` may hold ``"copy": b`` to replay copy ``b`` of a batch reset with the same seed,
+        and ``"stream": (k, ...)`` extra seed words (episode ``e`` of a multi-episode rollout or of
+        training is ``(e,)``); other keys are ignored. With
+        ``seed=None`` a fresh seed is drawn and recorded in ``env.core.seed``.
+        """
+        options = dict(options or {})  # other keys are ignored (PettingZoo leaves options to the env)
+        stream = tuple(options.get("stream", ()))
+        if seed is not None and stream:
+            seed = (seed, *stream)
+        self.core.reset(seed=seed, first_copy=options.get("copy", 0))
         self.agents = list(self.possible_agents)
         self.last_result = None
         return self._observe(), {a: {} for a in self.agents}
@@ -138,7 +117,7 @@ class MultiWarehouseEnv(ParallelEnv):
             raise InvalidActionError(f"actions for unknown warehouse(s) {unknown}; agents are {self.possible_agents}")
         if missing:
             raise InvalidActionError(f"no action for warehouse(s) {missing}; every live agent must act each day")
-        if self.config.order_grid is not None and all(
+        if self.net.has_discrete_actions and all(
             np.ndim(actions[a]) == 0 and not isinstance(actions[a], Mapping) for a in self.agents
         ):
             idx = np.array([[int(actions[a]) for a in self.possible_agents]])
@@ -147,7 +126,7 @@ class MultiWarehouseEnv(ParallelEnv):
         x = np.zeros((1, c.N, c.N), dtype=np.int64)
         for i, a in enumerate(self.possible_agents):
             act = actions[a]
-            nb = c.neighbours[i]
+            nb = self.net.neighbours[i]
             if isinstance(act, Mapping):
                 extra = set(act) - {"replenish", "transfer"}
                 if extra:
@@ -158,7 +137,7 @@ class MultiWarehouseEnv(ParallelEnv):
                         raise InvalidActionError(
                             f"warehouse {a!r}: transfer to unknown warehouse {target!r}; known: {self.possible_agents}"
                         )
-                    x[0, i, self.config.index(target)] = _whole(a, f"transfer[{target}]", units)
+                    x[0, i, self.net.index(target)] = _whole(a, f"transfer[{target}]", units)
             else:
                 arr = np.asarray(act).reshape(-1)
                 if arr.size != 1 + len(nb):
@@ -186,8 +165,6 @@ class MultiWarehouseEnv(ParallelEnv):
         truncations = {a: done for a in self.agents}
         if done:
             self.agents = []
-        if self.render_mode == "ansi":
-            self._last_render = self.render()
         return obs, rewards, terminations, truncations, infos
 
     def render(self) -> str | None:

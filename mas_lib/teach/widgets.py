@@ -21,8 +21,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..decide.tabular.qlearning import QLearningConfig, QPolicy, simulate, train
-from ..sim.core import SystemState
+from ..decide.rollout import simulate
+from ..decide.tabular import QLearningConfig, QPolicy, train
+from ..sim.state import SystemState
 
 __all__ = [
     "ExperimentResult", "RANGES", "run_experiment", "plot_experiment", "policy_map", "make_panel", "QLearningPanel",
@@ -172,7 +173,7 @@ def _run_cached(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedu
         value = planning.evaluate_policy(model, res.policy)
         kpis["exact discounted daily cost [money/day]"] = value.daily_cost
         kpis["optimum [money/day]"] = best.daily_cost
-        kpis["gap to optimum [%]"] = planning.gap(model, value, best)
+        kpis["gap to optimum [%]"] = planning.gap(value, best)
     settings = dict(epsilon=epsilon, c1=c1, c2=c2, c3=c3, alpha=alpha, gamma=gamma, steps=steps,
                     instance=instance, seed=seed, schedule=schedule)
     return ExperimentResult(settings, res.curve, policy_map(res.policy, inst.config), pd.Series(kpis, name="value"),

@@ -50,8 +50,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ...sim.config import EnvConfig
-from ...sim.core import BatchCore, SystemState
 from ...sim.demand import DiscreteIIDDemand
+from ...sim.network import Network
+from ...sim.state import SystemState
 from ..policies import (
     BaseStock,
     Combined,
@@ -60,8 +61,8 @@ from ..policies import (
     Policy,
     SsPolicy,
     TransferRule,
-    grid_search,
 )
+from ..search import grid_search
 
 if TYPE_CHECKING:
     from ..instances import Instance
@@ -85,6 +86,7 @@ __all__ = [
     "coordinate_search",
     "scorer",
     "tune_baselines",
+    "TuningResult",
     "policy_table",
 ]
 
@@ -114,7 +116,7 @@ class MDPModel:
     config: EnvConfig
     unit: int
     gamma: float
-    core: BatchCore
+    net: Network
     order_grid: np.ndarray
     transfer_grid: np.ndarray
     levels: np.ndarray
@@ -129,7 +131,6 @@ class MDPModel:
     arrival_levels: np.ndarray
     cost_sa: np.ndarray = field(repr=False)
     z_sa: np.ndarray = field(repr=False)
-    feasible_sa: np.ndarray = field(repr=False)
     next_matrices: list[sp.csr_matrix] = field(repr=False)
     build_seconds: float = 0.0
 
@@ -138,7 +139,7 @@ class MDPModel:
         """``(on_hand (M,N) [units], pipeline (M,N,Lmax) [units])`` of state indices (all if None)."""
         s = np.arange(self.n_states) if states is None else np.asarray(states)
         idx = np.unravel_index(s, self.state_shape)
-        N, Lmax = self.core.N, self.core.Lmax
+        N, Lmax = self.net.N, self.net.Lmax
         on_hand = np.zeros((s.size, N), dtype=np.int64)
         pipe = np.zeros((s.size, N, Lmax), dtype=np.int64)
         k = 0
@@ -153,7 +154,7 @@ class MDPModel:
     def decode_actions(self, actions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(replenish (M,N), transfer (M,N,N))`` [units] of joint action indices (all if None)."""
         a = np.arange(self.n_actions) if actions is None else np.asarray(actions)
-        return self.core.decode_discrete(self.agent_actions(a))
+        return self.net.decode_discrete(self.agent_actions(a))
 
     def agent_actions(self, actions: np.ndarray) -> np.ndarray:
         """Per-warehouse ``Discrete`` indices ``(M, N)`` of joint actions (the env's layout)."""
@@ -167,7 +168,7 @@ class MDPModel:
         mean = self.config.demand.mean
         return SystemState(
             on_hand=on_hand, backlog=np.zeros((M, N), dtype=np.int64), pipeline=pipe,
-            transit=np.zeros((M, N, self.core.Tmax), dtype=np.int64),
+            transit=np.zeros((M, N, self.net.Tmax), dtype=np.int64),
             requests=np.zeros((M, N, N), dtype=np.int64),
             forecast=np.broadcast_to(mean, (M, H, N)).astype(float).copy(), t=0,
         )
@@ -202,7 +203,7 @@ class MDPModel:
         """Expected next-state value for every post-decision state (a flat array indexed by ``z``).
 
         One sparse product per warehouse (no dense BLAS: it stays fast on a busy machine)."""
-        N = self.core.N
+        N = self.net.N
         shape = []
         for i in range(N):
             shape += [int(self.levels[i]), int(len(self.order_grid) ** self.slots[i])]
@@ -261,22 +262,22 @@ def _dynamics(model: MDPModel, on_hand, pipe, q, x):
     Returns ``feasible (M,)``, ``det_cost (M,)`` [money] (ordering + transport), ``y (M,N)`` stock
     facing demand, ``r (M,N)`` units arriving tomorrow morning, ``pipe_next (M,N,Lmax)``.
     """
-    core = model.core
-    lead = core.lead
-    cap = core.capacity
-    feasible = np.all((q >= 0) & (q <= core.max_order), axis=1)
-    feasible &= np.all((x >= 0) & ((x == 0) | core.arc), axis=(1, 2))
-    ordering = (core.fixed * (q > 0) + core.unit * q).sum(axis=1)
+    net = model.net
+    lead = net.lead_time
+    cap = net.capacity
+    feasible = np.all((q >= 0) & (q <= net.max_order), axis=1)
+    feasible &= np.all((x >= 0) & ((x == 0) | net.arc), axis=(1, 2))
+    ordering = (net.order_fixed_cost * (q > 0) + net.order_unit_cost * q).sum(axis=1)
     o1 = np.minimum(on_hand + np.where(lead == 0, q, 0), cap)
     out = x.sum(axis=2)
     feasible &= np.all(out <= o1, axis=1)
-    transport = ((x * core.arc_cost).sum(axis=(1, 2)) + (core.arc_fixed * (x > 0)).sum(axis=(1, 2)))
-    zero = core.arc & (core.arc_lead == 0)
-    one = core.arc & (core.arc_lead == 1)
+    transport = ((x * net.arc_unit_cost).sum(axis=(1, 2)) + (net.arc_fixed_cost * (x > 0)).sum(axis=(1, 2)))
+    zero = net.arc & (net.arc_lead_time == 0)
+    one = net.arc & (net.arc_lead_time == 1)
     y = np.minimum(o1 - out + (x * zero).sum(axis=1), cap)
     r = (x * one).sum(axis=1) + np.where(lead == 1, q, 0) + np.where(lead >= 2, pipe[:, :, 0], 0)
     pipe_next = np.zeros_like(pipe)
-    for i in range(core.N):
+    for i in range(net.N):
         L = int(lead[i])
         if L >= 2:
             pipe_next[:, i, : L - 2] = pipe[:, i, 1 : L - 1]
@@ -288,25 +289,25 @@ def _stage_cost(model: MDPModel, y: np.ndarray) -> np.ndarray:
     """Expected holding + lost-sale cost [money] of facing demand with stock ``y (M,N)`` [units]
     (``y`` is at most the capacity, so a table per stock level is looked up)."""
     total = np.zeros(y.shape[0])
-    for i in range(model.core.N):
+    for i in range(model.net.N):
         total += _stage_table(model, i)[y[:, i] // model.unit]
     return total
 
 
 def _stage_table(model: MDPModel, i: int) -> np.ndarray:
     """Expected holding + lost-sale cost [money] of warehouse ``i`` for every stock level."""
-    core = model.core
+    net = model.net
     d, p = model.demand_support[i], model.demand_pmf[i]
     y = np.arange(model.levels[i])[:, None] * model.unit
     left = np.maximum(y - d[None, :], 0)
     lost = np.maximum(d[None, :] - y, 0)
-    return (core.holding[i] * left + core.shortage[i] * lost) @ p
+    return (net.holding_cost[i] * left + net.shortage_cost[i] * lost) @ p
 
 
 def _post_index(model: MDPModel, y, r, pipe_next) -> np.ndarray:
     """Flat post-decision index of ``(y, r, pipe_next)`` rows (see :meth:`MDPModel.continuation`)."""
     coords, shape = [], []
-    for i in range(model.core.N):
+    for i in range(model.net.N):
         coords += [y[:, i] // model.unit, r[:, i] // model.unit]
         shape += [model.levels[i], model.arrival_levels[i]]
         for j in range(model.slots[i]):
@@ -354,16 +355,16 @@ def build_model(
     for name, g in (("order_grid", ogrid), ("transfer_grid", tgrid)):
         if np.any(g % unit):
             raise UnsupportedConfigError(f"{name} {g.tolist()} has values that are not multiples of unit={unit}")
-    core = BatchCore(config, batch_size=1)
-    N = core.N
-    levels = core.capacity // unit + 1
-    slots = np.maximum(core.lead - 1, 0)
+    net = config.network
+    N = net.N
+    levels = net.capacity // unit + 1
+    slots = np.maximum(net.lead_time - 1, 0)
     state_shape: list[int] = []
     for i in range(N):
         state_shape += [int(levels[i])] + [len(ogrid)] * int(slots[i])
-    action_sizes = tuple(int(n) for n in core.discrete_sizes())
-    in_one = (core.arc & (core.arc_lead == 1)).sum(axis=0)
-    arrival = (np.where(core.lead >= 1, ogrid.max(), 0) + in_one * tgrid.max()) // unit + 1
+    action_sizes = tuple(int(n) for n in net.discrete_sizes)
+    in_one = (net.arc & (net.arc_lead_time == 1)).sum(axis=0)
+    arrival = (np.where(net.lead_time >= 1, ogrid.max(), 0) + in_one * tgrid.max()) // unit + 1
     supports, pmfs = [], []
     for s, p in zip(config.demand.support, config.demand.pmf, strict=True):
         keep = p > 0
@@ -373,7 +374,7 @@ def build_model(
     for i in range(N):
         yv = np.arange(levels[i])[:, None, None] * unit
         rv = np.arange(arrival[i])[None, :, None] * unit
-        nxt = np.minimum(np.maximum(yv - supports[i][None, None, :], 0) + rv, core.capacity[i]) // unit
+        nxt = np.minimum(np.maximum(yv - supports[i][None, None, :], 0) + rv, net.capacity[i]) // unit
         M = np.zeros((levels[i] * arrival[i], levels[i]))
         rows = np.repeat(np.arange(levels[i] * arrival[i]), supports[i].size)
         np.add.at(M, (rows, nxt.reshape(-1)), np.tile(pmfs[i], levels[i] * arrival[i]))
@@ -395,12 +396,12 @@ def build_model(
     S = int(np.prod(state_shape))
     A = int(np.prod(action_sizes))
     model = MDPModel(
-        config=config, unit=int(unit), gamma=float(gamma), core=core, order_grid=ogrid, transfer_grid=tgrid,
+        config=config, unit=int(unit), gamma=float(gamma), net=net, order_grid=ogrid, transfer_grid=tgrid,
         levels=levels, slots=slots, state_shape=tuple(state_shape), action_sizes=action_sizes,
         n_states=S, n_actions=A, start_state=int(np.ravel_multi_index(tuple(start), state_shape)),
         demand_support=supports, demand_pmf=pmfs, arrival_levels=arrival,
         cost_sa=np.empty((S, A)), z_sa=np.empty((S, A), dtype=np.int64),
-        feasible_sa=np.empty((S, A), dtype=bool), next_matrices=next_matrices,
+        next_matrices=next_matrices,
     )
     q_all, x_all = model.decode_actions()
     on_hand_all, pipe_all = model.decode_states()
@@ -415,7 +416,6 @@ def build_model(
         feas, det, y, r, pn = _dynamics(model, oh, pp, qq, xx)
         cost = det + _stage_cost(model, y)
         model.cost_sa[s0:s1] = np.where(feas, cost, np.inf).reshape(m, A)
-        model.feasible_sa[s0:s1] = feas.reshape(m, A)
         model.z_sa[s0:s1] = _post_index(model, y, r, pn).reshape(m, A)
     model.build_seconds = time.perf_counter() - t0
     return model
@@ -489,8 +489,8 @@ class TabularPolicy(Policy):
 
 def _transition_matrix(model: MDPModel, y, r, pipe_next) -> sp.csr_matrix:
     """Sparse ``(M, S)`` matrix of next-state probabilities for M rows of ``(y, r, pipe_next)``."""
-    N, M = model.core.N, y.shape[0]
-    cap = model.core.capacity
+    N, M = model.net.N, y.shape[0]
+    cap = model.net.capacity
     prob = np.ones((M, 1))
     coords: list[np.ndarray] = []
     shape = []
@@ -601,7 +601,7 @@ def _policy_rows(model: MDPModel, policy: Policy, on_grid: bool = True):
     q, x = policy.act(state)
     q = np.asarray(q)
     x = np.asarray(x)
-    S, N = model.n_states, model.core.N
+    S, N = model.n_states, model.net.N
     if q.shape != (S, N) or x.shape != (S, N, N):
         raise NotRepresentableError(f"policy {policy.name!r} returned shapes {q.shape}, {x.shape}; expected {(S, N)}, {(S, N, N)}")
     later = model.states_as_system_state()
@@ -629,9 +629,9 @@ def _policy_rows(model: MDPModel, policy: Policy, on_grid: bool = True):
             )
     q = np.round(q).astype(np.int64)
     x = np.round(x).astype(np.int64)
-    core = model.core
+    net = model.net
     if model.config.invalid_action == "clip":
-        q, x = core.clip_actions(q, x, on_hand)
+        q, x = net.clip_actions(q, x, on_hand)
         if np.any(x % model.unit):
             s, txt = where((x % model.unit != 0).reshape(S, -1).any(axis=1))
             raise NotRepresentableError(f"policy {policy.name!r} in {txt}: clipped transfer {x[s].tolist()} is off the unit grid")
@@ -653,7 +653,7 @@ def _policy_rows(model: MDPModel, policy: Policy, on_grid: bool = True):
     per = []
     for i in range(N):
         idx = _grid_index(model.order_grid, q[:, i])
-        for j in core.neighbours[i]:
+        for j in net.neighbours[i]:
             t = _grid_index(model.transfer_grid, x[:, i, j])
             idx = np.where((idx < 0) | (t < 0), -1, idx * len(model.transfer_grid) + t)
         per.append(idx)
@@ -734,7 +734,7 @@ class SnapToGrid(Policy):
         return self.policy.describe()
 
 
-def gap(model: MDPModel, policy_value: PolicyValue | float, optimum_value: PolicyValue | float) -> float:
+def gap(policy_value: PolicyValue | float, optimum_value: PolicyValue | float) -> float:
     """Gap of a policy to the optimum in percent of the optimal discounted cost from the start
     state: ``100 (v_pi(s0) - v*(s0)) / v*(s0)`` (the library's criterion; notebook 06)."""
     vp = policy_value.start_value if isinstance(policy_value, PolicyValue) else float(policy_value)
@@ -750,7 +750,7 @@ def coordinate_search(
     evaluate: Callable[[Policy], float],
     rounds: int = 1,
 ) -> tuple[dict, Policy, float, int]:
-    """Tune one parameter at a time with :func:`mas_lib.decide.policies.grid_search`, the others fixed,
+    """Tune one parameter at a time with :func:`mas_lib.decide.search.grid_search`, the others fixed,
     for ``rounds`` sweeps. Exact when the cost separates over the parameters (e.g. one
     parameter per warehouse and no transfers: each warehouse's cost depends on its own rule only).
 
@@ -761,17 +761,17 @@ def coordinate_search(
     for _ in range(rounds):
         for key, values in grids.items():
             grid = {k: ([v for v in values] if k == key else [params[k]]) for k in params}
-            frame = grid_search(make_policy, grid, evaluate)
-            n += len(frame)
-            if frame["score"].iloc[0] < best:
-                best = float(frame["score"].iloc[0])
-                best_pol = frame.attrs["best"]
-                params[key] = frame[key].iloc[0]
+            found = grid_search(make_policy, grid, evaluate)
+            n += len(found.table)
+            if found.best_score < best:
+                best = found.best_score
+                best_pol = found.best
+                params[key] = found.table[key].iloc[0]
     return params, best_pol, best, n
 
 
 def scorer(model: MDPModel) -> Callable[[Policy], float]:
-    """The score :func:`mas_lib.decide.policies.grid_search` minimises when tuning on ``model``: a
+    """The score :func:`mas_lib.decide.search.grid_search` minimises when tuning on ``model``: a
     policy's exact discounted cost from the start state [money] (notebook 06)."""
 
     def score(policy: Policy) -> float:
@@ -780,7 +780,21 @@ def scorer(model: MDPModel) -> Callable[[Policy], float]:
     return score
 
 
-def tune_baselines(instance: Instance, model: MDPModel, optimum: PolicyValue, coarse: bool = False) -> pd.DataFrame:
+@dataclass(frozen=True)
+class TuningResult:
+    """What :func:`tune_baselines` returns: ``table`` (one row per baseline: ``policy``,
+    ``parameters``, ``daily_cost`` [money/day], ``average_cost`` [money/day], ``gap_pct``,
+    ``evaluations``, ``seconds``) and ``policies`` (name -> the tuned policy)."""
+
+    table: pd.DataFrame
+    policies: dict[str, Policy]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table (the library's results convention)."""
+        return self.table.copy()
+
+
+def tune_baselines(instance: Instance, model: MDPModel, optimum: PolicyValue, coarse: bool = False) -> TuningResult:
     """Tune every baseline of :mod:`mas_lib.decide.policies` on an instance by exact evaluation and
     report its cost and gap to the optimum (notebook 06, ``benchmarks/bench_policies.py``).
 
@@ -793,7 +807,7 @@ def tune_baselines(instance: Instance, model: MDPModel, optimum: PolicyValue, co
 
     Returns a frame (one row per baseline): ``policy``, ``parameters``, ``daily_cost``
     [money/day, ``(1 - gamma) v(s0)``], ``average_cost`` [money/day], ``gap_pct``,
-    ``evaluations``, ``seconds``; ``frame.attrs["policies"]`` maps the name to the tuned policy.
+    ``evaluations``, ``seconds`` -- in a :class:`TuningResult` with the tuned policies by name.
     """
     cfg, u = instance.config, instance.round_to
     step = 2 * u if coarse else u
@@ -865,11 +879,9 @@ def tune_baselines(instance: Instance, model: MDPModel, optimum: PolicyValue, co
         policies[label] = pol
         out.append({
             "policy": label, "parameters": _fmt_params(params), "daily_cost": pv.daily_cost,
-            "average_cost": pv.average_cost, "gap_pct": gap(model, pv, optimum), "evaluations": n, "seconds": secs,
+            "average_cost": pv.average_cost, "gap_pct": gap(pv, optimum), "evaluations": n, "seconds": secs,
         })
-    frame = pd.DataFrame(out)
-    frame.attrs["policies"] = policies
-    return frame
+    return TuningResult(pd.DataFrame(out), policies)
 
 
 def _fmt_params(params: dict) -> str:
@@ -891,6 +903,6 @@ def policy_table(model: MDPModel, actions: np.ndarray) -> pd.DataFrame:
     for i, n in enumerate(names):
         cols[f"order_{n}"] = q[:, i]
     for i, n in enumerate(names):
-        for j in model.core.neighbours[i]:
+        for j in model.net.neighbours[i]:
             cols[f"ship_{n}_{names[j]}"] = x[:, i, j]
     return pd.DataFrame(cols)

@@ -45,39 +45,14 @@ import numpy as np
 import pandas as pd
 
 from ...sim.config import ConfigError, EnvConfig, RewardConfig
-from ...sim.core import BatchCore, SystemState
+from ...sim.core import BatchCore
 from ...sim.demand import DiscreteIIDDemand
 from ...sim.env import MultiWarehouseEnv
-from ..policies import (
-    BaseStock,
-    Combined,
-    DoNothing,
-    FixedOrderQuantity,
-    ForecastBaseStock,
-    Policy,
-    SsPolicy,
-    TransferRule,
-    grid_search,
-    inventory_position,
-    simulate,
-    trajectory,
-)
+from ...sim.state import StepResult, SystemState
+from ..policies import Policy
+from ..rollout import Step, play, rollout
 
 __all__ = [
-    # baselines, re-exported from mas_lib.decide.policies
-    "Policy",
-    "DoNothing",
-    "FixedOrderQuantity",
-    "SsPolicy",
-    "BaseStock",
-    "ForecastBaseStock",
-    "TransferRule",
-    "Combined",
-    "inventory_position",
-    "simulate",
-    "trajectory",
-    "grid_search",
-    # Q-learning
     "QLearningConfig",
     "StateEncoder",
     "ActionTable",
@@ -93,6 +68,7 @@ __all__ = [
     "batch_q_update",
     "epsilon_greedy",
     "infer_unit",
+    "TabularLearner",
 ]
 
 FORMS = ("independent", "shared", "central")
@@ -397,23 +373,19 @@ class ActionTable:
                 "Q-learning needs a discrete action grid: give the EnvConfig an order_grid and a "
                 "transfer_grid (see mas_lib.decide.instances)"
             )
-        core = BatchCore(config, batch_size=1)
         self.config = config
-        self.N = core.N
-        self.neighbours = core.neighbours
-        self.sizes = list(core.discrete_sizes())
-        self._core = core
-        tables = core.action_tables()
+        self.net = net = config.network
+        self.N = net.N
+        self.neighbours = net.neighbours
+        self.sizes = list(net.discrete_sizes)
+        tables = net.action_tables()
         self.order: list[np.ndarray] = [order for order, _ in tables]
         self.transfer: list[np.ndarray] = [transfer for _, transfer in tables]
-        self.capacity = core.capacity
-        self.max_order = core.max_order
-        self.lead = core.lead
 
     def decode(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Action indices ``(B, N)`` -> ``(replenish (B,N), transfer (B,N,N))`` [units]
-        (:meth:`mas_lib.sim.core.BatchCore.decode_discrete`)."""
-        return self._core.decode_discrete(actions)
+        (:meth:`mas_lib.sim.network.Network.decode_discrete`)."""
+        return self.net.decode_discrete(actions)
 
     def feasible(self, i: int, stock: np.ndarray) -> np.ndarray:
         """``(len(stock), sizes[i])`` bool: may warehouse ``i`` take each action with ``stock``
@@ -421,9 +393,10 @@ class ActionTable:
         stock = np.asarray(stock, dtype=np.int64)[:, None]
         q = self.order[i][None, :]
         out = self.transfer[i].sum(axis=1)[None, :]
-        same_day = q if self.lead[i] == 0 else 0
-        available = np.minimum(stock + same_day, self.capacity[i])
-        return (q <= self.max_order[i]) & (out <= available)
+        net = self.net
+        same_day = q if net.lead_time[i] == 0 else 0
+        available = np.minimum(stock + same_day, net.capacity[i])
+        return (q <= net.max_order[i]) & (out <= available)
 
 
 # ---------------------------------------------------------------------------- states
@@ -472,12 +445,13 @@ class StateEncoder:
         self.share_levels = share_levels
         self.use_forecast = use_forecast
         self.forecast_step = int(forecast_step) if forecast_step is not None else self.unit
-        core = BatchCore(config, batch_size=1)
-        self.N = core.N
-        self.neighbours = core.neighbours
+        net = config.network
+        self.N = net.N
+        self.neighbours = net.neighbours
         u = self.unit
-        self.cap_levels = core.capacity // u + 1
-        inbound_lead = [int(core.arc_lead[:, i][core.arc[:, i]].max()) if core.arc[:, i].any() else 0 for i in range(self.N)]
+        self.cap_levels = net.capacity // u + 1
+        inbound_lead = [int(net.arc_lead_time[:, i][net.arc[:, i]].max()) if net.arc[:, i].any() else 0
+                        for i in range(self.N)]
         own: list[list[_Feature]] = []
         for i, w in enumerate(config.warehouses):
             f = [_Feature(f"{w.name}.stock", i, "stock", 0, int(self.cap_levels[i]))]
@@ -506,11 +480,8 @@ class StateEncoder:
                         fc = int(config.warehouses[j].capacity // self.forecast_step + 1)
                         fs.append(_Feature(f"{n}.forecast (shared)", j, "shared_forecast", 0, fc))
                 self.features.append(fs)
-        self.sizes = [int(np.prod([f.levels for f in fs], dtype=np.int64)) for fs in self.features]
-        self.strides = []
-        for fs in self.features:
-            lv = np.array([f.levels for f in fs], dtype=np.int64)
-            self.strides.append(np.concatenate([np.cumprod(lv[::-1])[::-1][1:], [1]]).astype(np.int64))
+        self.shapes = [tuple(f.levels for f in fs) for fs in self.features]
+        self.sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.shapes]
         self.n_learners = len(self.features)
 
     def _level(self, f: _Feature, state: SystemState) -> np.ndarray:
@@ -537,20 +508,19 @@ class StateEncoder:
         cache: dict[tuple, np.ndarray] = {}
         out = np.empty((state.batch_size, self.n_learners), dtype=np.int64)
         for k, fs in enumerate(self.features):
-            idx = np.zeros(state.batch_size, dtype=np.int64)
-            for f, s in zip(fs, self.strides[k], strict=True):
+            coords = []
+            for f in fs:
                 key = (f.kind, f.warehouse, f.slot, f.levels)
                 if key not in cache:
                     cache[key] = self._level(f, state).astype(np.int64)
-                idx += cache[key] * s
-            out[:, k] = idx
+                coords.append(cache[key])
+            out[:, k] = np.ravel_multi_index(tuple(coords), self.shapes[k])
         return out
 
     def decode(self, index: np.ndarray | int, learner: int = 0) -> np.ndarray:
         """Feature levels ``(..., n_features)`` of state index(es) ``index`` of ``learner``."""
         idx = np.asarray(index, dtype=np.int64)
-        lv = np.array([f.levels for f in self.features[learner]], dtype=np.int64)
-        return (idx[..., None] // self.strides[learner]) % lv
+        return np.stack(np.unravel_index(idx, self.shapes[learner]), axis=-1).astype(np.int64)
 
     def feature_names(self, learner: int = 0) -> list[str]:
         """Names of the features of ``learner`` (units: stock units of ``unit``)."""
@@ -612,9 +582,6 @@ class QPolicy(Policy):
         self.visits = visits if visits is not None else [np.zeros(t.shape, dtype=np.int64) for t in tables]
         self.label = label
         self.form = encoder.form
-        if self.form == "central":
-            self.joint_sizes = np.array(self.actions.sizes, dtype=np.int64)
-            self.joint_strides = np.concatenate([np.cumprod(self.joint_sizes[::-1])[::-1][1:], [1]]).astype(np.int64)
 
     def values(self, learner: int = 0) -> np.ndarray:
         """The table the policy is greedy on (the sum of both tables for double Q-learning)."""
@@ -624,8 +591,7 @@ class QPolicy(Policy):
 
     def split_joint(self, joint: np.ndarray) -> np.ndarray:
         """Central form: joint action indices ``(B,)`` -> per-warehouse indices ``(B, N)``."""
-        j = np.asarray(joint, dtype=np.int64)[:, None]
-        return (j // self.joint_strides) % self.joint_sizes
+        return self.net.joint_to_agents(joint)
 
     def greedy_actions(self, states: np.ndarray) -> np.ndarray:
         """Per-learner greedy action indices ``(B, n_learners)`` for state indices ``(B, n_learners)``."""
@@ -712,8 +678,10 @@ class TrainingResult:
         return self.steps / self.seconds if self.seconds > 0 else float("inf")
 
 
-class _Setup:
-    """Everything both training loops share: the training config, encoder, actions and tables."""
+class TabularLearner:
+    """The tabular Q-learner itself: its training config, state encoder, action table, Q-tables,
+    visit counts, epsilon-greedy behaviour and vectorised update -- everything :func:`train` and
+    :func:`train_loop` share (notebook 05)."""
 
     def __init__(self, config: EnvConfig, qcfg: QLearningConfig, seed: int):
         if not isinstance(qcfg, QLearningConfig):
@@ -758,29 +726,39 @@ class _Setup:
 
     def _initial_values(self, days: int = 200, copies: int = 256) -> np.ndarray:
         """``q_init="auto"``: per learner, the mean daily training reward of uniformly random
-        feasible actions over ``days`` days of ``copies`` copies, divided by ``1 - gamma``. Uses
-        its own random stream and demand seeds, so the training streams are unchanged."""
+        feasible actions over ``days`` days of ``copies`` copies (one :func:`rollout`), divided by
+        ``1 - gamma``. Uses its own random stream and demand seed ``(seed, 999_983)``, so the
+        training streams are unchanged."""
         rng = np.random.default_rng([self.seed, 1])
-        cfg = self.train_config.replace(episode_length=days + 1)
-        core = BatchCore(cfg, batch_size=copies)
-        core.reset(seed=self.seed * 1_000_003 + 999_983)
-        total = np.zeros(self.n_learners)
-        for _ in range(days):
-            s = self.encoder.encode(core.state())
+        cfg = self.train_config.replace(episode_length=days)
+
+        def random_play(state: SystemState) -> tuple[np.ndarray, np.ndarray]:
+            s = self.encoder.encode(state)
             a = np.empty(s.shape, dtype=np.int64)
             for k in range(self.n_learners):
                 f = self.feasible[k][s[:, k]]
                 nth = np.floor(rng.random(s.shape[0]) * f.sum(axis=1)).astype(np.int64)
                 a[:, k] = np.argmax(np.cumsum(f, axis=1) > nth[:, None], axis=1)
-            res = core.step(*self.actions.decode(_to_warehouse(self, a)))
-            total += self.rewards(res.reward).mean(axis=0)
+            return self.actions.decode(self.to_warehouse(a))
+
+        total = np.zeros(self.n_learners)
+
+        def add(step: Step) -> None:
+            nonlocal total
+            total = total + self.rewards(step.result.reward).mean(axis=0)
+
+        play(rollout(cfg, random_play, copies=copies, seed=(self.seed, 999_983)), add)
         return total / days / (1.0 - self.qcfg.gamma)
 
     def _values(self, k: int) -> np.ndarray:
         return self.tables[k] if self.tables2 is None else self.tables[k] + self.tables2[k]
 
-    def episode_seed(self, episode: int, batch: int) -> int:
-        return self.seed * 1_000_003 + episode * batch
+    def to_warehouse(self, learner_actions: np.ndarray) -> np.ndarray:
+        """Learner actions ``(B, n_learners)`` -> per-warehouse ``Discrete`` indices ``(B, N)`` (the
+        central learner's joint index is split with ``config.network.joint_to_agents``)."""
+        if self.qcfg.form != "central":
+            return learner_actions
+        return self.config.network.joint_to_agents(learner_actions[:, 0])
 
     def policy(self) -> QPolicy:
         q = self.qcfg
@@ -818,12 +796,14 @@ class _Setup:
         if self.tables2 is None:
             self.row_max[k][rows] = self.tables[k][rows].max(axis=1)
 
-    def learn(self, s, a, r, s2, use, rng) -> None:
-        """Vectorised update for every learner from transitions ``(s, a, r, s2)`` where ``use``."""
+    def learn(self, s, a, r, s2, rng) -> None:
+        """Vectorised update for every learner from the ``B`` transitions ``(s, a, r, s2)`` (state
+        and action indices ``(B, n_learners)``, rewards ``(B, n_learners)``, next-state indices;
+        on truncation ``s2`` is the final observation, so no transition is dropped)."""
         gamma = self.qcfg.gamma
         coin = rng.random(s.shape) < 0.5 if self.tables2 is not None else None
         for k in range(self.n_learners):
-            sk, ak, rk, s2k = s[use, k], a[use, k], r[use, k], s2[use, k]
+            sk, ak, rk, s2k = s[:, k], a[:, k], r[:, k], s2[:, k]
             if sk.size == 0:
                 continue
             if self.tables2 is None:
@@ -831,7 +811,7 @@ class _Setup:
                 batch_q_update(self.tables[k], self.visits[k], sk, ak, target, self.alpha_fn)
                 self._refresh(k, sk)
                 continue
-            c = coin[use, k]
+            c = coin[:, k]
             qa, qb = self.tables[k], self.tables2[k]
             target_a = rk + gamma * qb[s2k, self.argmax1[k][s2k]]
             target_b = rk + gamma * qa[s2k, self.argmax2[k][s2k]]
@@ -843,26 +823,58 @@ class _Setup:
             self._refresh(k, sk)
 
 
+class _CurveRecorder:
+    """Learning-curve bookkeeping: one row every ``log_every`` days (fed by the rollout stream)."""
+
+    def __init__(self, log_every: int, n_days: int, batch: int, progress: Callable[[int, int], None] | None):
+        self.log_every, self.n_days, self.batch, self.progress = log_every, n_days, batch, progress
+        self.rows: list[dict] = []
+        self.cost = self.reward = 0.0
+        self.days = 0
+        self.done = 0
+
+    def __call__(self, result: StepResult, epsilon: float) -> None:
+        self.cost += float(result.total_cost.sum()) / self.batch
+        self.reward += float(result.reward.sum()) / self.batch
+        self.days += 1
+        self.done += 1
+        if self.done % self.log_every == 0 or self.done == self.n_days:
+            self.rows.append({"step": self.done * self.batch, "day": self.done,
+                              "mean_daily_cost": self.cost / self.days,
+                              "mean_daily_reward": self.reward / self.days, "epsilon": epsilon})
+            self.cost = self.reward = 0.0
+            self.days = 0
+            if self.progress is not None:
+                self.progress(self.done, self.n_days)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["step", "day", "mean_daily_cost", "mean_daily_reward", "epsilon"])
+
+
 def train(
     config: EnvConfig,
     qcfg: QLearningConfig,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_step: Callable[[Step], None] | None = None,
 ) -> TrainingResult:
     """Vectorised tabular Q-learning on ``qcfg.batch`` copies of ``config`` (paper 4.4, 4.5).
 
-    Every simulated day all ``B`` copies act epsilon-greedily at once, the batch core steps them,
-    and one numpy call updates the table(s) with all ``B`` transitions (duplicates of the same
+    A CleanRL-style loop over the one :func:`~mas_lib.decide.rollout.rollout` stream: every
+    simulated day all ``B`` copies act epsilon-greedily at once, the batch core steps them, and
+    one numpy call updates the table(s) with all ``B`` transitions (duplicates of the same
     state-action pair are merged as described in :func:`batch_q_update`). Episodes are truncated,
-    not terminated: at the last day of an episode there is no next state to bootstrap from in
-    the core, so that one transition is not learned from; the copies are then reset with fresh
-    demand (copy ``b`` of episode ``e`` uses seed ``seed * 1000003 + e * B + b``).
+    not terminated: on the last day of an episode the learner bootstraps from the final
+    observation, then the copies are reset with fresh demand (episode ``e`` seeded
+    ``(seed, e)``, copy ``b`` drawing from ``default_rng([seed, e, b])``).
 
     Args:
         config: the environment (needs ``order_grid``/``transfer_grid``).
         qcfg: the learner's settings.
         seed: overrides ``qcfg.seed`` if given.
         progress: called as ``progress(days_done, days_total)`` every ``log_every`` days.
+        on_step: called with every :class:`~mas_lib.decide.rollout.Step` of the stream (the
+            widgets' progress bars and any custom bookkeeping listen here).
 
     Returns:
         :class:`TrainingResult` (policy, learning curve, transitions, seconds). Notebook 05;
@@ -872,48 +884,27 @@ def train(
     if seed is not None:
         qcfg = qcfg.replace(seed=seed)  # validated like every other setting
     seed = qcfg.seed
-    su = _Setup(config, qcfg, seed)
+    learner = TabularLearner(config, qcfg, seed)
     B, n_days = qcfg.batch, qcfg.steps
     rng = np.random.default_rng(seed)
-    core = BatchCore(su.train_config, batch_size=B)
-    episode = 0
-    core.reset(seed=su.episode_seed(episode, B))
-    s = su.encoder.encode(core.state())
-    use_all = np.ones(B, dtype=bool)
-    use_none = np.zeros(B, dtype=bool)
-    rows, cost_acc, rew_acc, acc_days = [], 0.0, 0.0, 0
-    for day in range(n_days):
-        eps = exploration_rate(qcfg, day / n_days)
-        a = su.behave(s, eps, rng)
-        q, x = su.actions.decode(_to_warehouse(su, a))
-        res = core.step(q, x)
-        r = su.rewards(res.reward)
-        last = core.done
-        s2 = su.encoder.encode(core.state())
-        su.learn(s, a, r, s2, use_none if last else use_all, rng)
-        cost_acc += float(res.total_cost.sum()) / B
-        rew_acc += float(res.reward.sum()) / B
-        acc_days += 1
-        if last:
-            episode += 1
-            core.reset(seed=su.episode_seed(episode, B))
-            s2 = su.encoder.encode(core.state())
-        s = s2
-        if (day + 1) % qcfg.log_every == 0 or day + 1 == n_days:
-            rows.append({"step": (day + 1) * B, "day": day + 1, "mean_daily_cost": cost_acc / acc_days,
-                         "mean_daily_reward": rew_acc / acc_days, "epsilon": eps})
-            cost_acc, rew_acc, acc_days = 0.0, 0.0, 0
-            if progress is not None:
-                progress(day + 1, n_days)
-    return TrainingResult(su.policy(), pd.DataFrame(rows), n_days * B, time.perf_counter() - t0, qcfg)
+    core = BatchCore(learner.train_config, batch_size=B)
+    curve = _CurveRecorder(qcfg.log_every, n_days, B, progress)
+    now = {"day": 0}
 
+    def behave(state: SystemState) -> tuple[np.ndarray, np.ndarray]:
+        now["eps"] = exploration_rate(qcfg, now["day"] / n_days)
+        now["s"] = learner.encoder.encode(state)
+        now["a"] = learner.behave(now["s"], now["eps"], rng)
+        return learner.actions.decode(learner.to_warehouse(now["a"]))
 
-def _to_warehouse(su: _Setup, learner_actions: np.ndarray) -> np.ndarray:
-    if su.qcfg.form != "central":
-        return learner_actions
-    sizes = np.array(su.actions.sizes, dtype=np.int64)
-    strides = np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]]).astype(np.int64)
-    return (learner_actions[:, :1] // strides) % sizes
+    for step in rollout(core, behave, seed=seed, days=n_days):
+        s2 = learner.encoder.encode(step.next_state)
+        learner.learn(now["s"], now["a"], learner.rewards(step.result.reward), s2, rng)
+        curve(step.result, now["eps"])
+        if on_step is not None:
+            on_step(step)
+        now["day"] += 1
+    return TrainingResult(learner.policy(), curve.frame(), n_days * B, time.perf_counter() - t0, qcfg)
 
 
 def train_loop(
@@ -936,61 +927,49 @@ def train_loop(
     if seed is not None:
         qcfg = qcfg.replace(seed=seed)  # validated like every other setting
     seed = qcfg.seed
-    su = _Setup(config, qcfg, seed)
+    learner = TabularLearner(config, qcfg, seed)
     n_days = qcfg.steps * qcfg.batch
     rng = np.random.default_rng(seed)
-    env = MultiWarehouseEnv(su.train_config)
+    env = MultiWarehouseEnv(learner.train_config)
     names = env.possible_agents
     episode = 0
-    env.reset(seed=su.episode_seed(episode, 1))
+    env.reset(seed=seed, options={"stream": (episode,)})
     gamma = qcfg.gamma
-    rows, cost_acc, rew_acc, acc_days = [], 0.0, 0.0, 0
-    log_every = qcfg.log_every * qcfg.batch
+    curve = _CurveRecorder(qcfg.log_every * qcfg.batch, n_days, 1, progress)
     for day in range(n_days):
         eps = exploration_rate(qcfg, (day // qcfg.batch) / qcfg.steps)
-        s = su.encoder.encode(env.core.state())[0]  # one state index per learner
+        s = learner.encoder.encode(env.core.state())[0]  # one state index per learner
         # epsilon-greedy, learner by learner (the same draws as the vectorised learner)
-        explore, pick = rng.random(su.n_learners) < eps, rng.random(su.n_learners)
-        a = np.empty(su.n_learners, dtype=np.int64)
-        for k in range(su.n_learners):
-            row = su.tables[k][s[k]] if su.tables2 is None else su.tables[k][s[k]] + su.tables2[k][s[k]]
-            ok = np.flatnonzero(su.feasible[k][s[k]])
+        explore, pick = rng.random(learner.n_learners) < eps, rng.random(learner.n_learners)
+        a = np.empty(learner.n_learners, dtype=np.int64)
+        for k in range(learner.n_learners):
+            row = learner.tables[k][s[k]] if learner.tables2 is None else learner.tables[k][s[k]] + learner.tables2[k][s[k]]
+            ok = np.flatnonzero(learner.feasible[k][s[k]])
             a[k] = ok[int(np.floor(pick[k] * ok.size))] if explore[k] else np.argmax(row)
-        per_wh = _to_warehouse(su, a[None, :])[0]
+        per_wh = learner.to_warehouse(a[None, :])[0]
         _, rewards, _, truncations, _ = env.step({n: int(per_wh[i]) for i, n in enumerate(names)})
-        res = env.last_result
-        r = su.rewards(np.array([[rewards[n] for n in names]]))[0]
-        last = all(truncations.values())
-        s2 = su.encoder.encode(env.core.state())[0]
-        coin = rng.random(su.n_learners) < 0.5 if su.tables2 is not None else None
-        if not last:  # the episode's last day has no next state to bootstrap from: skip it
-            for k in range(su.n_learners):
-                if su.tables2 is None:
-                    Q, n_visits = su.tables[k], su.visits[k]
-                    target = r[k] + gamma * np.max(Q[s2[k]])
-                    n_visits[s[k], a[k]] += 1
-                    alpha = learning_rate(qcfg, n_visits[s[k], a[k]])
-                    Q[s[k], a[k]] += alpha * (target - Q[s[k], a[k]])
-                else:  # double Q-learning: update one table, value with the other
-                    upd, other, n_visits = (
-                        (su.tables[k], su.tables2[k], su.visits[k]) if coin[k]
-                        else (su.tables2[k], su.tables[k], su.visits2[k])
-                    )
-                    target = r[k] + gamma * other[s2[k], np.argmax(upd[s2[k]])]
-                    n_visits[s[k], a[k]] += 1
-                    alpha = learning_rate(qcfg, n_visits[s[k], a[k]])
-                    upd[s[k], a[k]] += alpha * (target - upd[s[k], a[k]])
-        cost_acc += float(res.total_cost.sum())
-        rew_acc += float(res.reward.sum())
-        acc_days += 1
-        if last:
+        r = learner.rewards(np.array([[rewards[n] for n in names]]))[0]
+        # on the episode's last day this is the final observation: bootstrap from it all the same
+        s2 = learner.encoder.encode(env.core.state())[0]
+        coin = rng.random(learner.n_learners) < 0.5 if learner.tables2 is not None else None
+        for k in range(learner.n_learners):
+            if learner.tables2 is None:
+                Q, n_visits = learner.tables[k], learner.visits[k]
+                target = r[k] + gamma * np.max(Q[s2[k]])
+                n_visits[s[k], a[k]] += 1
+                alpha = learning_rate(qcfg, n_visits[s[k], a[k]])
+                Q[s[k], a[k]] += alpha * (target - Q[s[k], a[k]])
+            else:  # double Q-learning: update one table, value with the other
+                upd, other, n_visits = (
+                    (learner.tables[k], learner.tables2[k], learner.visits[k]) if coin[k]
+                    else (learner.tables2[k], learner.tables[k], learner.visits2[k])
+                )
+                target = r[k] + gamma * other[s2[k], np.argmax(upd[s2[k]])]
+                n_visits[s[k], a[k]] += 1
+                alpha = learning_rate(qcfg, n_visits[s[k], a[k]])
+                upd[s[k], a[k]] += alpha * (target - upd[s[k], a[k]])
+        curve(env.last_result, eps)
+        if all(truncations.values()):
             episode += 1
-            env.reset(seed=su.episode_seed(episode, 1))
-        if (day + 1) % log_every == 0 or day + 1 == n_days:
-            rows.append({"step": day + 1, "day": day + 1, "mean_daily_cost": cost_acc / acc_days,
-                         "mean_daily_reward": rew_acc / acc_days, "epsilon": eps})
-            cost_acc, rew_acc, acc_days = 0.0, 0.0, 0
-            if progress is not None:
-                progress(day + 1, n_days)
-    return TrainingResult(su.policy(), pd.DataFrame(rows), n_days, time.perf_counter() - t0, qcfg)
-
+            env.reset(seed=seed, options={"stream": (episode,)})
+    return TrainingResult(learner.policy(), curve.frame(), n_days, time.perf_counter() - t0, qcfg)

@@ -1,0 +1,212 @@
+"""The compiled network: every per-warehouse and per-link array of an :class:`EnvConfig`, built once.
+
+An :class:`EnvConfig` is written for people (warehouses and links as dataclasses); the simulation,
+the policies, the learners and the exact planner all want the same facts as numpy arrays. A
+:class:`Network` holds them, computed once per configuration (``config.network`` caches it), so
+that every consumer reads the same arrays instead of re-deriving them:
+
+* per warehouse ``(N,)``: ``capacity`` [units], ``initial_inventory`` [units], ``holding_cost``
+  [money/unit-day], ``shortage_cost`` [money/unit or money/unit-day], ``order_fixed_cost``
+  [money/order], ``order_unit_cost`` [money/unit], ``lead_time`` [days], ``max_order`` [units];
+* per ordered pair ``(N, N)`` indexed ``[sender, receiver]``: ``arc`` (a transfer is allowed),
+  ``arc_unit_cost`` [money/unit], ``arc_fixed_cost`` [money/shipment], ``arc_lead_time`` [days];
+* ``neighbours[i]``: the warehouses ``i`` can ship to, in action order;
+* the discrete action layout for tabular learners and the planner: ``discrete_sizes``,
+  ``action_tables()``, ``n_joint_actions``, :meth:`decode_discrete`, and the documented trim
+  :meth:`clip_actions` of ``invalid_action="clip"``.
+
+Every array is read-only (``writeable=False``): a consumer that tries to change one gets an error
+instead of silently changing the network for everyone else. Paper sections 3.2.1 and 4.1;
+notebooks 05 and 06 read ``config.network``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .state import InvalidActionError
+
+if TYPE_CHECKING:
+    from .config import EnvConfig
+
+__all__ = ["Network"]
+
+
+def _frozen(a) -> np.ndarray:
+    arr = np.array(a)
+    arr.setflags(write=False)
+    return arr
+
+
+class Network:
+    """The arrays of one :class:`EnvConfig` (see the module docstring for names and units).
+
+    Build it with ``config.network`` (cached on the config) rather than calling the constructor.
+    """
+
+    def __init__(self, config: EnvConfig):
+        ws = config.warehouses
+        self.names: tuple[str, ...] = tuple(w.name for w in ws)
+        self.N = N = len(ws)
+        self.capacity = _frozen(np.array([w.capacity for w in ws], dtype=np.int64))
+        self.initial_inventory = _frozen(np.array([w.initial_inventory for w in ws], dtype=np.int64))
+        self.holding_cost = _frozen(np.array([w.holding_cost for w in ws], dtype=float))
+        self.shortage_cost = _frozen(np.array([w.shortage_cost for w in ws], dtype=float))
+        self.order_fixed_cost = _frozen(np.array([w.order_fixed_cost for w in ws], dtype=float))
+        self.order_unit_cost = _frozen(np.array([w.order_unit_cost for w in ws], dtype=float))
+        self.lead_time = _frozen(np.array([w.lead_time for w in ws], dtype=np.int64))
+        self.max_order = _frozen(np.array([w.max_order for w in ws], dtype=np.int64))
+        arc = np.zeros((N, N), dtype=bool)
+        unit_cost = np.zeros((N, N))
+        fixed_cost = np.zeros((N, N))
+        lead = np.zeros((N, N), dtype=np.int64)
+        index = {n: i for i, n in enumerate(self.names)}
+        for link in config.links:
+            s, g = index[link.source], index[link.target]
+            for a, b in [(s, g), (g, s)] if link.bidirectional else [(s, g)]:
+                arc[a, b] = True
+                unit_cost[a, b] = link.unit_cost
+                fixed_cost[a, b] = link.fixed_cost
+                lead[a, b] = link.lead_time
+        self.arc = _frozen(arc)
+        self.arc_unit_cost = _frozen(unit_cost)
+        self.arc_fixed_cost = _frozen(fixed_cost)
+        self.arc_lead_time = _frozen(lead)
+        self.neighbours: tuple[tuple[int, ...], ...] = tuple(tuple(int(j) for j in np.flatnonzero(arc[i])) for i in range(N))
+        #: pipeline slots kept per warehouse (at least 1, so arrays never have a zero axis)
+        self.Lmax = max(1, int(self.lead_time.max()))
+        #: transit slots kept per warehouse (at least 1)
+        self.Tmax = max(1, int(lead[arc].max()) if arc.any() else 1)
+        self.order_grid = None if config.order_grid is None else _frozen(np.asarray(config.order_grid, dtype=np.int64))
+        self.transfer_grid = (
+            None if config.transfer_grid is None else _frozen(np.asarray(config.transfer_grid, dtype=np.int64))
+        )
+
+    # ------------------------------------------------------------------ discrete actions
+    @property
+    def has_discrete_actions(self) -> bool:
+        """True when the config gives ``order_grid``/``transfer_grid`` (a ``Discrete`` action space)."""
+        return self.order_grid is not None
+
+    def _require_grid(self) -> None:
+        if self.order_grid is None:
+            raise ValueError("this EnvConfig has no order_grid/transfer_grid: discrete actions are off")
+
+    @cached_property
+    def discrete_sizes(self) -> tuple[int, ...]:
+        """Number of discrete actions of each warehouse: ``len(order_grid) * len(transfer_grid) ** m_i``
+        with ``m_i`` the warehouses it can ship to (needs the grids)."""
+        self._require_grid()
+        K, T = len(self.order_grid), len(self.transfer_grid)
+        return tuple(int(K * T ** len(nb)) for nb in self.neighbours)
+
+    @property
+    def n_joint_actions(self) -> int:
+        """Number of joint actions of all warehouses (the central learner's and the planner's)."""
+        return int(np.prod(self.discrete_sizes, dtype=np.int64))
+
+    @cached_property
+    def _tables(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        self._require_grid()
+        og, tg = self.order_grid, self.transfer_grid
+        tables = []
+        for i, nb in enumerate(self.neighbours):
+            # index layout: o * T^m + t_1 * T^(m-1) + ... + t_m (order most significant)
+            digits = np.unravel_index(np.arange(self.discrete_sizes[i]), (len(og),) + (len(tg),) * len(nb))
+            x = np.zeros((self.discrete_sizes[i], self.N), dtype=np.int64)
+            for k, j in enumerate(nb):
+                x[:, j] = tg[digits[1 + k]]
+            tables.append((_frozen(og[digits[0]]), _frozen(x)))
+        return tuple(tables)
+
+    def action_tables(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each warehouse ``i``, ``(order (A_i,), transfer (A_i, N))``: the units ordered and
+        shipped to every warehouse by each of its discrete actions (read-only arrays)."""
+        return list(self._tables)
+
+    def decode_discrete(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map discrete action indices ``(B, N)`` to ``(replenish (B,N), transfer (B,N,N))`` [units].
+
+        Index layout for warehouse ``i`` with neighbours ``j_1..j_m``:
+        ``idx = o * T^m + t_1 * T^(m-1) + ... + t_m`` with ``o`` an index into ``order_grid`` and
+        ``t_k`` into ``transfer_grid`` (T = its length). Raises :class:`InvalidActionError` naming
+        the warehouse for an index out of range.
+        """
+        sizes = np.array(self.discrete_sizes)
+        a = np.asarray(actions)
+        if a.ndim != 2 or a.shape[1] != self.N:
+            raise InvalidActionError(f"discrete actions must have shape (rows, {self.N}); got {a.shape}")
+        if not np.issubdtype(a.dtype, np.integer):
+            raise InvalidActionError(f"discrete actions must be whole numbers; got dtype {a.dtype}")
+        bad = (a < 0) | (a >= sizes)
+        if bad.any():
+            b, i = np.argwhere(bad)[0]
+            raise InvalidActionError(
+                f"warehouse {self.names[i]!r}: discrete action = {a[b, i]} is not allowed; "
+                f"allowed: 0 to {(sizes - 1).tolist()} per warehouse"
+            )
+        q = np.empty(a.shape, dtype=np.int64)
+        x = np.empty((a.shape[0], self.N, self.N), dtype=np.int64)
+        for i, (order, transfer) in enumerate(self._tables):
+            q[:, i] = order[a[:, i]]
+            x[:, i, :] = transfer[a[:, i]]
+        return q, x
+
+    def joint_to_agents(self, joint: np.ndarray) -> np.ndarray:
+        """Joint action indices ``(M,)`` -> per-warehouse ``Discrete`` indices ``(M, N)`` (warehouse 0
+        most significant, the layout of the central learner and the planner)."""
+        return np.stack(np.unravel_index(np.asarray(joint, dtype=np.int64), self.discrete_sizes), axis=1)
+
+    def agents_to_joint(self, actions: np.ndarray) -> np.ndarray:
+        """Per-warehouse ``Discrete`` indices ``(M, N)`` -> joint indices ``(M,)`` (inverse of
+        :meth:`joint_to_agents`)."""
+        a = np.asarray(actions, dtype=np.int64)
+        return np.ravel_multi_index(tuple(a.T), self.discrete_sizes)
+
+    # ------------------------------------------------------------------ feasibility
+    def available(self, on_hand: np.ndarray, replenish: np.ndarray) -> np.ndarray:
+        """Units each warehouse may ship today ``(M, N)``: stock on hand plus a same-day receipt
+        (lead time 0), capped at capacity [units]."""
+        return np.minimum(on_hand + np.where(self.lead_time == 0, replenish, 0), self.capacity)
+
+    def clip_actions(self, q: np.ndarray, x: np.ndarray, on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The documented trim of ``invalid_action="clip"``, for any number of rows [units].
+
+        Orders are clipped to ``[0, max_order]``; transfers below 0 or without a link become 0;
+        if a warehouse ships more than it has on hand (after a same-day receipt, capped at
+        capacity), all its transfers are scaled down proportionally and rounded down. Rows that
+        are already feasible are unchanged. The exact planner applies the same trim.
+        """
+        q = np.clip(np.asarray(q, dtype=np.int64), 0, self.max_order)
+        x = np.where(self.arc, np.maximum(np.asarray(x, dtype=np.int64), 0), 0)
+        available = self.available(on_hand, q)
+        out = x.sum(axis=2)
+        scale = np.where(out > available, available / np.maximum(out, 1), 1.0)
+        return q, np.floor(x * scale[:, :, None]).astype(np.int64)
+
+    def index(self, name: str) -> int:
+        """Index of warehouse ``name`` (a :class:`ValueError` naming the known ones otherwise)."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise ValueError(f"unknown warehouse {name!r}; known: {list(self.names)}") from None
+
+    def neighbour_names(self, i: int | str) -> list[str]:
+        """Names of the warehouses ``i`` can ship to, in action order."""
+        i = self.index(i) if isinstance(i, str) else int(i)
+        return [self.names[j] for j in self.neighbours[i]]
+
+    def describe(self) -> dict[str, Sequence]:
+        """A plain summary (for tables and saved-policy fingerprints)."""
+        return {
+            "names": list(self.names),
+            "capacity": self.capacity.tolist(),
+            "lead_time": self.lead_time.tolist(),
+            "order_grid": [] if self.order_grid is None else self.order_grid.tolist(),
+            "transfer_grid": [] if self.transfer_grid is None else self.transfer_grid.tolist(),
+            "arcs": [[self.names[i], self.names[j], int(self.arc_lead_time[i, j])] for i, j in np.argwhere(self.arc)],
+        }

@@ -1,0 +1,106 @@
+"""One batched observation builder: what every agent sees, for all B copies at once.
+
+Each warehouse agent observes (paper sections 3.1.1(4), 3.2.1 and 4.2), in this order:
+
+* its own on-hand stock, its backlog (only with backorders), the live slots of its
+  replenishment pipeline (``lead_time`` of them), the transfers on the road to it and the units
+  other warehouses have asked it to send (``requested_of_me``) [units];
+* the forecast of today and the next ``H - 1`` days [units/day];
+* the episode's progress ``t / T`` [0-1];
+* with ``share_information``: each neighbour's on-hand stock and forecast.
+
+:class:`ObservationSpec` compiles, once per configuration, *where* each of those numbers sits in
+one flat per-copy feature vector; :meth:`ObservationSpec.observe` then builds every agent's
+observation for all copies with one concatenation and one gather. The PettingZoo environment
+(:class:`mas_lib.sim.env.MultiWarehouseEnv`, one copy), the batch rollouts and the learners all
+call it, so the labels and the numbers can never drift apart. Notebooks 00 and 02 show it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import EnvConfig
+from .state import SystemState
+
+__all__ = ["ObservationSpec"]
+
+
+class ObservationSpec:
+    """The observation layout of every agent of a configuration.
+
+    Attributes:
+        agents: agent (warehouse) names, in index order.
+        labels: ``labels[i]`` names every entry of agent ``i``'s vector (units in brackets).
+        sizes: length of each agent's vector.
+    """
+
+    def __init__(self, config: EnvConfig):
+        net = config.network
+        N, H, L = net.N, config.forecast_horizon, net.Lmax
+        self.agents = list(net.names)
+        self.horizon = H
+        self.episode_length = config.episode_length
+        self.backorders = bool(config.backorders)
+        # offsets of each block in the flat feature vector of one copy
+        off = {"on_hand": 0, "backlog": N, "pipeline": 2 * N}
+        off["transit"] = off["pipeline"] + N * L
+        off["requested"] = off["transit"] + N
+        off["forecast"] = off["requested"] + N
+        off["progress"] = off["forecast"] + H * N
+        self._n_features = off["progress"] + 1
+        self.labels: list[list[str]] = []
+        index: list[list[int]] = []
+        for i, w in enumerate(config.warehouses):
+            lab, idx = ["on_hand [units]"], [off["on_hand"] + i]
+            if config.backorders:
+                lab.append("backlog [units]")
+                idx.append(off["backlog"] + i)
+            for k in range(w.lead_time):
+                lab.append(f"pipeline_day+{k + 1} [units]")
+                idx.append(off["pipeline"] + i * L + k)
+            lab += ["inbound_transfers [units]", "requested_of_me [units]"]
+            idx += [off["transit"] + i, off["requested"] + i]
+            for k in range(H):
+                lab.append(f"forecast_day+{k} [units]")
+                idx.append(off["forecast"] + k * N + i)
+            lab.append("episode_progress [0-1]")
+            idx.append(off["progress"])
+            if config.share_information:
+                for j in net.neighbours[i]:
+                    n = net.names[j]
+                    lab.append(f"{n}.on_hand [units]")
+                    idx.append(off["on_hand"] + j)
+                    for k in range(H):
+                        lab.append(f"{n}.forecast_day+{k} [units]")
+                        idx.append(off["forecast"] + k * N + j)
+            self.labels.append(lab)
+            index.append(idx)
+        self.sizes = [len(ix) for ix in index]
+        self._gather = np.concatenate([np.asarray(ix, dtype=np.intp) for ix in index])
+        self._splits = np.cumsum(self.sizes)[:-1]
+
+    def features(self, state: SystemState) -> np.ndarray:
+        """The flat feature vector ``(B, K)`` float32 of every copy (all warehouses' numbers once)."""
+        B = state.batch_size
+        progress = np.full((B, 1), min(state.t, self.episode_length) / self.episode_length)
+        parts = [
+            state.on_hand,
+            state.backlog,
+            state.pipeline.reshape(B, -1),
+            state.transit.sum(axis=2),
+            state.requests.sum(axis=2),
+            state.forecast.reshape(B, -1),
+            progress,
+        ]
+        return np.concatenate(parts, axis=1, dtype=np.float32)
+
+    def observe(self, state: SystemState) -> list[np.ndarray]:
+        """Every agent's observation for every copy: a list of ``(B, sizes[i])`` float32 arrays, in
+        the order of :attr:`labels` (one concatenation and one gather for all agents and copies)."""
+        flat = self.features(state)[:, self._gather]
+        return np.split(flat, self._splits, axis=1)
+
+    def observe_dict(self, state: SystemState) -> dict[str, np.ndarray]:
+        """:meth:`observe` keyed by agent name."""
+        return dict(zip(self.agents, self.observe(state), strict=True))
