@@ -25,6 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..validation import check_whole, not_allowed, per_item
+
 __all__ = [
     "DemandProcess",
     "ForecastPlusNoise",
@@ -48,7 +50,7 @@ def _as_2d_mean(values, n_warehouses: int | None, field: str) -> np.ndarray:
         raise ValueError(f"{field} has {arr.shape[1]} columns but there are {n_warehouses} warehouses")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         bad = arr[~np.isfinite(arr) | (arr < 0)][0]
-        raise ValueError(f"{field} must be finite and >= 0 units/day; found {bad}")
+        raise not_allowed(field, values, f"finite numbers >= 0 [units/day]; found {bad}", ValueError)
     return arr
 
 
@@ -81,10 +83,8 @@ class DemandProcess(ABC):
         raise NotImplementedError(f"{type(self).__name__} does not define an expected demand")
 
     def _check(self, n_days: int, horizon: int) -> None:
-        if int(n_days) != n_days or n_days < 1:
-            raise ValueError(f"n_days must be a whole number >= 1; got {n_days!r}")
-        if int(horizon) != horizon or horizon < 1:
-            raise ValueError(f"forecast horizon must be a whole number >= 1; got {horizon!r}")
+        check_whole(n_days, "n_days", low=1, unit="days", error=ValueError)
+        check_whole(horizon, "forecast horizon", low=1, unit="days", error=ValueError)
 
 
 class PoissonDemand(DemandProcess):
@@ -119,10 +119,8 @@ class ForecastPlusNoise(DemandProcess):
     def __init__(self, forecast: Sequence[float] | np.ndarray, noise_sd: float | Sequence[float] = 0.0):
         self.forecast = _as_2d_mean(forecast, None, "ForecastPlusNoise.forecast")
         self.n_warehouses = self.forecast.shape[1]
-        sd = np.broadcast_to(np.asarray(noise_sd, dtype=float), (self.n_warehouses,)).copy()
-        if not np.all(np.isfinite(sd)) or np.any(sd < 0):
-            raise ValueError(f"ForecastPlusNoise.noise_sd must be >= 0 units; got {noise_sd!r}")
-        self.noise_sd = sd
+        self.noise_sd = per_item(noise_sd, self.n_warehouses, "ForecastPlusNoise.noise_sd", low=0, unit="units",
+                                 error=ValueError)
 
     def expected(self, n_days: int) -> np.ndarray:
         return _cyclic_rows(self.forecast, 0, n_days)
