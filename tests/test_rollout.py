@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mas_lib import BatchCore, EnvConfig, LinkConfig, MultiWarehouseEnv, PoissonDemand, WarehouseConfig
+from mas_lib import (
+    BatchCore,
+    EnvConfig,
+    LinkConfig,
+    MultiWarehouseEnv,
+    PoissonDemand,
+    WarehouseConfig,
+)
 from mas_lib.decide import (
     BaseStock,
     Combined,

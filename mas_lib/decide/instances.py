@@ -71,7 +71,7 @@ DEMAND_MEAN = (85.0, 110.0)
 
 @dataclass(frozen=True)
 class Instance:
-    """A discretised benchmark instance (notebook 06, ``bench_policies.py``).
+    """A discretised benchmark instance (see ``INSTANCES``; ``bench_policies.py``).
 
     Attributes:
         name: short key (``"paper"``, ``"cross_border"``).
@@ -193,7 +193,7 @@ INSTANCES: Mapping[str, Instance] = _LazyInstances({"paper": paper_instance, "cr
 
 
 def instance_names() -> list[str]:
-    """Names of the benchmark instances (notebook 06, the widgets)."""
+    """Names of the benchmark instances (the widgets' choices)."""
     return list(INSTANCES)
 
 

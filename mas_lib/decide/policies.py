@@ -18,7 +18,7 @@ Baselines (paper section 2 criticises the first; the others are the textbook ans
 
 Policies read the network's arrays from ``config.network``. Running them is the job of
 :mod:`mas_lib.decide.rollout` (one loop for every policy and learner); tuning them is
-:mod:`mas_lib.decide.search`. Notebooks 01, 02, 05, 06 and ``benchmarks/bench_policies.py`` use them.
+:mod:`mas_lib.decide.search`. Notebooks 02, 05, 06 and ``benchmarks/bench_policies.py`` use them.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Policy(ABC):
     Args:
         config: the environment it acts in (policies read lead times, links and limits from it).
         round_to: quantities are rounded to a multiple of this many units (e.g. the stock unit of
-            a discretised instance in notebook 06); 1 = whole units.
+            a discretised instance); 1 = whole units.
     """
 
     name = "policy"
@@ -172,8 +172,8 @@ class BaseStock(Policy):
 class ForecastBaseStock(BaseStock):
     """Base-stock whose level follows the forecast: ``mean forecast * (lead time + 1) + safety``.
 
-    ``safety`` [units] is the buffer against forecast error over the lead time; notebook 04
-    shows how a forecaster's errors translate into it.
+    ``safety`` [units] is the buffer against forecast error over the lead time;
+    :func:`mas_lib.forecast.safety_stock` turns a forecaster's errors into it.
     """
 
     name = "forecast base-stock"

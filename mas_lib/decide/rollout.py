@@ -107,7 +107,7 @@ def rollout(
 
     Yields:
         :class:`Step` per day. Used by :func:`simulate`, :func:`trajectory`, :func:`compare`, the
-        tabular trainer and the widgets (notebooks 01, 02, 05, 06).
+        tabular trainer and the widgets.
     """
     decide = _as_decide(policy)
     core = source if isinstance(source, BatchCore) else BatchCore(source, batch_size=copies)
@@ -141,7 +141,7 @@ def play(steps: Iterable[Step], *listeners: Callable[[Step], None]) -> int:
 # ----------------------------------------------------------------------------- KPIs
 @dataclass(frozen=True)
 class SimulationSummary:
-    """Key performance indicators of a policy over B simulated episodes (notebooks 01, 02, 06).
+    """Key performance indicators of a policy over B simulated episodes (what :func:`simulate` returns).
 
     ``daily_cost`` is the mean total cost per day [money/day] with ``daily_cost_ci`` the
     half-width of its 95% confidence interval across episodes; ``fill_rate`` is units served /
@@ -226,7 +226,7 @@ def simulate(
     """Run ``policy`` on ``episodes`` copies of ``config`` at once (one :func:`rollout`) and
     summarise the KPIs. ``warmup`` days at the start are simulated but not counted (to measure
     steady state). Same ``seed`` -> same numbers; copy ``b`` uses ``default_rng([seed, b])``.
-    Used by notebooks 01, 02, 06 and the benchmarks."""
+    Used by notebook 06, :mod:`mas_lib.teach.problems` and the benchmarks."""
     acc = KPIAccumulator(episodes, warmup)
     play(rollout(config, policy, copies=episodes, seed=seed), acc)
     return acc.summary(_label(policy))
@@ -240,7 +240,7 @@ TRAJECTORY_COLUMNS = (
 
 def trajectory(config: EnvConfig, policy: Policy, seed: int = 0) -> pd.DataFrame:
     """One episode as a tidy frame: a row per day and warehouse with stock, demand, sales, lost
-    sales, orders, transfers and every cost (units and money). For plots in notebooks 01, 02.
+    sales, orders, transfers and every cost (units and money). For the plots of notebook 02 and of :mod:`mas_lib.teach.problems`.
     The episode is copy 0 of ``seed`` (the path ``MultiWarehouseEnv.reset(seed=seed)`` plays)."""
     names = list(config.network.names)
     frames = []
@@ -265,7 +265,8 @@ def trajectory(config: EnvConfig, policy: Policy, seed: int = 0) -> pd.DataFrame
 def compare(config: EnvConfig, policies: dict[str, Policy], episodes: int = 200, seed: int = 0) -> pd.DataFrame:
     """Simulate each named policy on the same demand paths (common random numbers) and return a
     table of KPIs, one row per policy: daily cost [money/day] with its 95% CI, fill rate, cost
-    breakdown [money/day], mean stock [units]. Notebooks 01 and 02."""
+    breakdown [money/day], mean stock [units]. Notebook 02 and
+    :mod:`mas_lib.teach.problems`."""
     rows = []
     for name, pol in policies.items():
         s = simulate(config, pol, episodes=episodes, seed=seed).summary()

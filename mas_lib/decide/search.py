@@ -1,5 +1,8 @@
-"""Parameter search for policies: try every combination of a grid and keep the best (notebooks 02,
-06; ``benchmarks/bench_policies.py`` tunes every baseline this way before measuring its gap)."""
+"""Parameter search for policies: try every combination of a grid and keep the best.
+
+:func:`mas_lib.decide.planning.tune_baselines` (and so ``benchmarks/bench_policies.py``) tunes every
+baseline this way before measuring its gap to the optimum.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def grid_search(
 ) -> SearchResult:
     """Try every combination of ``grid`` (name -> values) and score it with ``evaluate``
     (lower is better, e.g. the simulated or exact daily cost [money/day]). Ties keep the first
-    combination. Used to tune every baseline for an instance (notebook 06, ``bench_policies.py``)."""
+    combination. :func:`mas_lib.decide.planning.tune_baselines` tunes every baseline with it."""
     keys = list(grid)
     if not keys:
         raise ValueError("grid = {} is not allowed; allowed: at least one parameter to vary")

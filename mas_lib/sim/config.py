@@ -2,7 +2,7 @@
 
 Every number the simulation uses lives here, with its unit. Construction validates each field
 and raises :class:`ConfigError` naming the field, the value and what is allowed, so a typo
-never turns into a silently strange simulation. Notebooks 01 and 02 build these by hand;
+never turns into a silently strange simulation. Notebook 06 builds these by hand;
 :mod:`mas_lib.teach.paper` builds the paper's section 4 scenario.
 """
 

@@ -5,7 +5,7 @@ the PettingZoo API) and behind the vectorised learners of :mod:`mas_lib.decide.t
 same code, so the per-step API and the batch give identical trajectories for the same seed and
 actions (tested in ``tests/test_env.py``).
 
-The order of events in one day ``t`` (documented in ``docs/dynamics.md``; notebooks 01 and 02):
+The order of events in one day ``t`` (documented in ``docs/dynamics.md``):
 
 1. **Arrivals** -- replenishments and transfers due today are received (done at the end of the
    previous :meth:`BatchCore.step`, or by :meth:`BatchCore.reset` for day 0, so the agents see
@@ -59,7 +59,7 @@ class BatchCore:
     ``pipeline (B,N,Lmax)`` (``pipeline[b,i,k]`` arrives at the start of day ``t+1+k``),
     ``transit (B,N,Tmax)`` (transfers arriving at warehouse ``i`` at the start of day ``t+1+k``),
     ``requests (B,N,N)`` (``requests[b,s,r]`` = units ``r`` asked ``s`` to send), ``t`` (day).
-    Serves notebooks 01, 02, 05, 06 and the benchmarks (``benchmarks/bench_env.py``).
+    Notebook 05 steps it directly; every rollout and the benchmarks (``benchmarks/bench_env.py``) run on it.
     """
 
     def __init__(self, config: EnvConfig, batch_size: int = 1):

@@ -13,8 +13,8 @@ Sampling a whole episode up front with one :class:`numpy.random.Generator` per e
 is what lets the batch core (B copies at once) and the per-step PettingZoo API produce identical
 trajectories for the same seed.
 
-Used in notebooks 01, 02 (the paper's scenario), 04 (a fitted forecaster feeds
-:class:`RecordedDemand`) and 05/06 (:class:`DiscreteIIDDemand` for the exact optimum).
+Notebook 04 feeds a fitted forecaster into :class:`RecordedDemand`; notebook 06 uses
+:class:`DiscreteIIDDemand` for the exact optimum.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Actions per agent, in whichever form is handiest:
 * a ``dict`` ``{"replenish": 20, "transfer": {"B": 30}}``;
 * an ``int`` index when the config has ``order_grid``/``transfer_grid`` (``Discrete`` space).
 
-Notebooks 01, 02, 05 and 06 use it; ``tests/test_env.py`` runs PettingZoo's ``parallel_api_test``.
+Notebooks 00 and 02 use it; ``tests/test_env.py`` runs PettingZoo's ``parallel_api_test``.
 """
 
 from __future__ import annotations

@@ -16,8 +16,7 @@ that every consumer reads the same arrays instead of re-deriving them:
   :meth:`clip_actions` of ``invalid_action="clip"``.
 
 Every array is read-only (``writeable=False``): a consumer that tries to change one gets an error
-instead of silently changing the network for everyone else. Paper sections 3.2.1 and 4.1;
-notebooks 05 and 06 read ``config.network``.
+instead of silently changing the network for everyone else. Paper sections 3.2.1 and 4.1.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ Each warehouse agent observes (paper sections 3.1.1(4), 3.2.1 and 4.2), in this 
 one flat per-copy feature vector; :meth:`ObservationSpec.observe` then builds every agent's
 observation for all copies with one concatenation and one gather. The PettingZoo environment
 (:class:`mas_lib.sim.env.MultiWarehouseEnv`, one copy), the batch rollouts and the learners all
-call it, so the labels and the numbers can never drift apart. Notebooks 00 and 02 show it.
+call it, so the labels and the numbers can never drift apart (``MultiWarehouseEnv.observation_labels``
+shows the layout).
 """
 
 from __future__ import annotations

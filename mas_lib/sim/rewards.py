@@ -15,8 +15,8 @@ without defining the three terms. This library reads them as follows (all per wa
   than yesterday. (On day 1, "yesterday" is the initial inventory.)
 * **transport cost** = what the warehouse paid today to ship transfers to its neighbours [money].
 
-The paper's own worked numbers do not follow from any single reading (see :mod:`mas_lib.teach.paper`
-and notebook 02). For learning and for the exact optimum we use the **cost reward**: minus the
+The paper's own worked numbers do not follow from any single reading (see :mod:`mas_lib.teach.paper`,
+the errata). For learning and for the exact optimum we use the **cost reward**: minus the
 warehouse's total daily cost (holding + shortage + ordering + transport) [money], whose sum over
 warehouses and days is the quantity an operator actually pays.
 """
@@ -47,7 +47,7 @@ def paper_reward_terms(
 
     Returns:
         dict with ``satisfaction`` [-], ``inventory_cost_reduction`` [money] and
-        ``transport_cost`` [money]. Serves notebooks 02 and 05.
+        ``transport_cost`` [money]. The core computes the paper reward with it.
     """
     demand = np.asarray(demand, dtype=float)
     served = np.asarray(served_today, dtype=float)

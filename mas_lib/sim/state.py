@@ -1,6 +1,7 @@
 """What the simulation hands to a decision maker and back: the decision-time state of B copies
 (:class:`SystemState`), the outcome of one day (:class:`StepResult`) and the error for an
-impossible action (:class:`InvalidActionError`). Paper sections 3.2.1 and 4.2; notebooks 01, 02, 05.
+impossible action (:class:`InvalidActionError`). Paper sections 3.2.1 and 4.2; notebook 02 reads
+the step results through ``MultiWarehouseEnv``.
 """
 
 from __future__ import annotations
