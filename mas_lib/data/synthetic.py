@@ -20,8 +20,10 @@ Observed units are negative-binomial around it (``dispersion = 0`` gives Poisson
 extra chance of a zero day for intermittent (Croston-style) products; the zero chance is built
 into ``true_mean`` so ``true_mean`` stays the expectation of ``units`` (outliers aside).
 
-Used in notebook 04 (fallback data and the ground truth behind each forecasting idea) and by the
-tests of :mod:`mas_lib.forecast`.
+Used in notebook 04 (fallback data and the ground truth behind each forecasting idea), in
+notebook 03 (fallback daily table when the real data is absent) and by the tests of
+:mod:`mas_lib.forecast`. Argument checks use :mod:`mas_lib.validation`: a bad value raises a
+``ConfigError`` (a ``ValueError``) naming the field, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from ..validation import (
+    ConfigError,
+    check_number,
+    check_probability,
+    check_whole,
+    not_allowed,
+)
+
 __all__ = [
     "SyntheticDemandConfig",
     "generate_demand",
@@ -39,18 +49,22 @@ __all__ = [
     "black_friday",
 ]
 
-_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
 
 def black_friday(year: int) -> pd.Timestamp:
-    """Black Friday of ``year``: the day after the fourth Thursday of November."""
+    """Black Friday of ``year`` (a day): the day after the fourth Thursday of November.
+
+    Used by :func:`holiday_calendar` (paper section 3.2.2, seasonal peaks; no notebook calls it).
+    """
     nov1 = pd.Timestamp(year=year, month=11, day=1)
     first_thu = nov1 + pd.Timedelta(days=(3 - nov1.day_of_week) % 7)
     return first_thu + pd.Timedelta(days=22)
 
 
 def holiday_calendar(index: pd.DatetimeIndex) -> pd.Series:
-    """Name the shopping peak each day falls in (paper 3.2.2: seasonality features).
+    """Name the shopping peak each day falls in (paper section 3.2.2: seasonality features).
+
+    Used by :func:`generate_demand` and by the calendar features of :mod:`mas_lib.forecast`
+    (no notebook calls it directly).
 
     Returns a string Series on ``index``: ``"black_friday"`` (Black Friday to Cyber Monday),
     ``"singles_day"`` (11 November, China's 11.11), ``"christmas"`` (1-23 December, the
@@ -73,7 +87,9 @@ class SyntheticDemandConfig:
     """Knobs of the synthetic demand generator; every field is checked when the config is made.
 
     Levels are in units/day; lifts and scales are multipliers (1 = no effect); rates are
-    probabilities per product-day.
+    probabilities per product-day. Notebook 04 varies it to show each forecasting difficulty
+    (paper sections 3.1.1(1) and 3.2.2). A bad field raises ``ConfigError`` (a ``ValueError``)
+    naming ``SyntheticDemandConfig.<field>``, the value and what is allowed.
     """
 
     base_level: float = 20.0  #: median expected units/day of a product on an ordinary open day
@@ -101,55 +117,64 @@ class SyntheticDemandConfig:
     outlier_scale: float = 8.0  #: outlier units = this multiple of the ordinary draw (+ 1)
 
     def __post_init__(self) -> None:
-        def bad(name: str, allowed: str) -> ValueError:
-            return ValueError(
-                f"SyntheticDemandConfig.{name}={getattr(self, name)!r} is not allowed: {allowed}"
-            )
+        def f(name: str) -> str:
+            return f"SyntheticDemandConfig.{name}"
 
-        nonneg = ("base_level", "product_level_sd", "yearly_amplitude", "dispersion")
-        for name in nonneg:
-            v = getattr(self, name)
-            if not np.isfinite(v) or v < 0:
-                raise bad(name, "it must be a finite number >= 0")
-        if self.base_level <= 0:
-            raise bad("base_level", "it must be > 0 units/day")
-        if self.yearly_amplitude >= 1:
-            raise bad("yearly_amplitude", "it must be in [0, 1) so demand stays positive")
-        if not np.isfinite(self.trend_per_year) or self.trend_per_year <= -1:
-            raise bad("trend_per_year", "it must be a finite number > -1")
+        def number(name: str, **bounds) -> None:
+            check_number(getattr(self, name), f(name), **bounds)
+
+        number("base_level", low=0, low_inclusive=False, unit="units/day")
+        number("product_level_sd", low=0)
+        number("yearly_amplitude", low=0, high=1, high_inclusive=False)  # demand stays > 0
+        number("dispersion", low=0)
+        number("trend_per_year", low=-1, low_inclusive=False)
         for name in ("black_friday_lift", "singles_day_lift", "christmas_lift", "promo_lift",
                      "outlier_scale"):
-            v = getattr(self, name)
-            if not np.isfinite(v) or v <= 0:
-                raise bad(name, "it must be a multiplier > 0")
-        if not (np.isfinite(self.intermittent_fraction) and 0 <= self.intermittent_fraction <= 1):
-            raise bad("intermittent_fraction", "it must be a share in [0, 1]")
-        for name in ("promo_rate", "promo_discount", "zero_prob", "missing_rate", "outlier_rate"):
-            v = getattr(self, name)
-            if not (np.isfinite(v) and 0 <= v < 1):
-                raise bad(name, "it must be a probability in [0, 1)")
-        if not 0 <= self.intermittent_zero_prob < 1:
-            raise bad("intermittent_zero_prob", "it must be a probability in [0, 1)")
-        if int(self.promo_length) != self.promo_length or self.promo_length < 1:
-            raise bad("promo_length", "it must be a whole number of days >= 1")
-        if not 1 <= self.yearly_peak_doy <= 366:
-            raise bad("yearly_peak_doy", "it must be a day of the year in 1..366")
-        w = np.asarray(self.weekly_profile, dtype=float)
-        if w.shape != (7,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-            raise bad("weekly_profile", "it must be 7 multipliers >= 0 (Mon..Sun), not all 0")
-        if any(int(d) != d or not 0 <= d <= 6 for d in self.closed_weekdays):
-            raise bad("closed_weekdays", "it must list weekdays 0 (Mon) .. 6 (Sun)")
+            number(name, low=0, low_inclusive=False, unit="multiplier")
+        check_probability(self.intermittent_fraction, f("intermittent_fraction"))
+        for name in ("promo_rate", "promo_discount", "zero_prob", "missing_rate", "outlier_rate",
+                     "intermittent_zero_prob"):
+            number(name, low=0, high=1, high_inclusive=False, unit="probability")
+        check_whole(self.promo_length, f("promo_length"), low=1, unit="days")
+        number("yearly_peak_doy", low=1, high=366, unit="day of the year")
+        try:
+            w = np.asarray(self.weekly_profile, dtype=float)
+            ok = w.shape == (7,) and bool(np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise not_allowed(
+                f("weekly_profile"), self.weekly_profile, "7 multipliers >= 0 (Mon..Sun), not all 0"
+            )
+        for i, d in enumerate(self.closed_weekdays):
+            check_whole(d, f(f"closed_weekdays[{i}]"), low=0, high=6, unit="0 = Mon .. 6 = Sun")
         if len(set(self.closed_weekdays)) >= 7:
-            raise bad("closed_weekdays", "at least one weekday must be open")
-        ms = dict(self.market_scale)
-        if not ms or any(not np.isfinite(v) or v <= 0 for v in ms.values()):
-            raise bad("market_scale", "it must be (market, multiplier > 0) pairs")
+            raise not_allowed(
+                f("closed_weekdays"), self.closed_weekdays, "at most 6 weekdays (one must be open)"
+            )
+        try:
+            scales = dict(self.market_scale)
+            ok = bool(scales) and all(_is_positive(v) for v in scales.values())
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise not_allowed(
+                f("market_scale"), self.market_scale, "(market, multiplier > 0) pairs, at least one"
+            )
 
     def describe(self) -> pd.DataFrame:
-        """The config as a two-column table (field, value) for display in a notebook."""
+        """The config as a two-column table (field, value) for display (no notebook calls it yet)."""
         return pd.DataFrame(
             [(f.name, getattr(self, f.name)) for f in fields(self)], columns=["field", "value"]
         )
+
+
+def _is_positive(value) -> bool:
+    try:
+        check_number(value, "value", low=0, low_inclusive=False)
+    except ConfigError:
+        return False
+    return True
 
 
 def _open_calendar(index: pd.DatetimeIndex, cfg: SyntheticDemandConfig) -> np.ndarray:
@@ -169,7 +194,10 @@ def generate_demand(
     seed: int | None = None,
     rng: np.random.Generator | None = None,
 ) -> pd.DataFrame:
-    """Generate tidy daily demand (units/day) with its ground truth (notebook 04, tests).
+    """Generate tidy daily demand (units/day) with its ground truth (paper 3.1.1(1), 3.2.2).
+
+    Notebook 04 forecasts it (and falls back on it without the real data); notebook 03 uses it
+    as its fallback daily table.
 
     Returns one row per (market, product, day), sorted that way, with the columns of
     :func:`mas_lib.data.load_daily_demand` (``date, market, stock_code, units, open``) plus
@@ -179,22 +207,17 @@ def generate_demand(
     """
     cfg = SyntheticDemandConfig() if config is None else config
     if not isinstance(cfg, SyntheticDemandConfig):
-        raise TypeError(f"config must be a SyntheticDemandConfig; got {type(cfg).__name__}")
-    if int(n_days) != n_days or n_days < 1:
-        raise ValueError(f"n_days must be a whole number >= 1; got {n_days!r}")
-    if int(n_products) != n_products or n_products < 1:
-        raise ValueError(f"n_products must be a whole number >= 1; got {n_products!r}")
+        raise not_allowed("config", cfg, "a SyntheticDemandConfig or None", TypeError)
+    n_days = check_whole(n_days, "n_days", low=1, unit="days")
+    n_products = check_whole(n_products, "n_products", low=1, unit="products")
     markets = tuple(markets)
     scales = dict(cfg.market_scale)
-    unknown = [m for m in markets if m not in scales]
-    if not markets or unknown:
-        raise ValueError(
-            f"markets {unknown or markets!r} have no entry in config.market_scale "
-            f"(known: {sorted(scales)})"
+    if not markets or any(m not in scales for m in markets):
+        raise not_allowed(
+            "markets", markets, f"one or more of the markets in config.market_scale: {sorted(scales)}"
         )
     if rng is None:
         rng = np.random.default_rng(seed)
-    n_days, n_products = int(n_days), int(n_products)
 
     index = pd.date_range(pd.Timestamp(start).normalize(), periods=n_days, freq="D")
     is_open = _open_calendar(index, cfg)
