@@ -45,3 +45,20 @@ def retail_clean(retail_path: Path) -> D.CleaningResult:
 def retail_daily(retail_path: Path, retail_clean: D.CleaningResult) -> pd.DataFrame:
     """Daily demand by (market, stock_code), through the memoised loader (no second cleaning)."""
     return D.load_daily_demand(retail_path, by=("market", "stock_code"))
+
+
+# ------------------------------------------------------------------ configuration factories
+@pytest.fixture
+def make_two_warehouses():
+    """The factory :func:`factories.two_warehouses` (A and B, one link, Poisson demand)."""
+    from factories import two_warehouses
+
+    return two_warehouses
+
+
+@pytest.fixture
+def make_three_warehouses():
+    """The factory :func:`factories.three_warehouses` (a chain A - B - C)."""
+    from factories import three_warehouses
+
+    return three_warehouses

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from factories import two_warehouses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pettingzoo.test import parallel_api_test
@@ -23,22 +24,7 @@ from mas_lib import (
     WarehouseConfig,
 )
 
-
-def two_wh(lead=0, tlead=0, backorders=False, invalid="raise", **kw):
-    return EnvConfig(
-        warehouses=(
-            WarehouseConfig("A", capacity=300, initial_inventory=100, lead_time=lead, holding_cost=1.0,
-                            shortage_cost=10.0, order_fixed_cost=5.0, order_unit_cost=2.0),
-            WarehouseConfig("B", capacity=300, initial_inventory=150, lead_time=lead, holding_cost=1.0,
-                            shortage_cost=10.0, order_fixed_cost=5.0, order_unit_cost=2.0),
-        ),
-        links=(LinkConfig("A", "B", unit_cost=0.5, lead_time=tlead, fixed_cost=1.0),),
-        demand=kw.pop("demand", PoissonDemand([80, 110])),
-        episode_length=kw.pop("episode_length", 30),
-        backorders=backorders,
-        invalid_action=invalid,
-        **kw,
-    )
+two_wh = two_warehouses
 
 
 # ----------------------------------------------------------------- PettingZoo API
@@ -238,13 +224,33 @@ def test_same_seed_same_episode():
     assert not (a.demand == b.demand).all()
 
 
-def test_shared_reward_and_paper_reward():
+def test_shared_cost_reward_is_the_team_total():
     cfg = two_wh(reward=RewardConfig(kind="cost", shared=True))
     core = BatchCore(cfg, 2)
     core.reset(seed=0)
     r = core.step(np.zeros((2, 2), dtype=int), np.zeros((2, 2, 2), dtype=int))
     np.testing.assert_allclose(r.reward[:, 0], -r.total_cost.sum(1))
     np.testing.assert_allclose(r.reward[:, 0], r.reward[:, 1])
+
+
+def test_shared_paper_reward_sums_the_paper_terms():
+    """With kind="paper" every agent gets c1*satisfaction + c2*reduction - c3*transport, summed
+    over the warehouses when shared (paper section 4.3)."""
+    c1, c2, c3 = 2.0, 0.5, 0.2
+    cfg = two_wh(reward=RewardConfig(kind="paper", c1=c1, c2=c2, c3=c3, shared=True),
+                 demand=ForecastPlusNoise([[120, 100]]))
+    core = BatchCore(cfg, 1)
+    core.reset(seed=0)
+    x = np.zeros((1, 2, 2), dtype=int)
+    x[0, 1, 0] = 30  # B ships 30 to A: transport 1 + 0.5 * 30 = 16
+    r = core.step(np.zeros((1, 2), dtype=int), x)
+    # A: 100 + 30 = 130, demand 120 -> serves all, ends at 10 (reduction 1 * (100 - 10) = 90)
+    # B: 150 - 30 = 120, demand 100 -> serves all, ends at 20 (reduction 1 * (150 - 20) = 130)
+    a = c1 * 1.0 + c2 * 90.0 - c3 * 0.0
+    b = c1 * 1.0 + c2 * 130.0 - c3 * 16.0
+    np.testing.assert_allclose(r.reward[0], [a + b, a + b])
+    np.testing.assert_allclose(r.inventory_cost_reduction[0], [90.0, 130.0])
+    np.testing.assert_allclose(r.transport_cost[0], [0.0, 16.0])
 
 
 # ----------------------------------------------------------------- conservation (hypothesis)

@@ -4,36 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from factories import three_warehouses
 
 from mas_lib import (
     BatchCore,
     ConfigError,
-    EnvConfig,
     InTransit,
     InvalidActionError,
     LinkConfig,
     MultiWarehouseEnv,
-    PoissonDemand,
-    WarehouseConfig,
 )
 from mas_lib.decide.instances import INSTANCES, paper_instance
 from mas_lib.sim.observe import ObservationSpec
 
-
-def three(one_way=False, backorders=False, share=True, grids=True):
-    ws = (
-        WarehouseConfig("A", capacity=200, initial_inventory=50, lead_time=2, holding_cost=1.0,
-                        order_fixed_cost=5.0, order_unit_cost=2.0),
-        WarehouseConfig("B", capacity=250, initial_inventory=60, lead_time=0, holding_cost=2.0),
-        WarehouseConfig("C", capacity=300, initial_inventory=70, lead_time=1, shortage_cost=7.0),
-    )
-    links = (
-        LinkConfig("A", "B", unit_cost=0.5, fixed_cost=3.0, lead_time=1, bidirectional=not one_way),
-        LinkConfig("B", "C", unit_cost=1.5, lead_time=0),
-    )
-    extra = dict(order_grid=(0, 20, 40), transfer_grid=(0, 10)) if grids else {}
-    return EnvConfig(warehouses=ws, links=links, demand=PoissonDemand([30, 40, 50]), episode_length=12,
-                     backorders=backorders, share_information=share, **extra)
+three = three_warehouses
 
 
 # ------------------------------------------------------------------------------ Network

@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from factories import lead_one_pair
 
 from mas_lib import (
     BatchCore,
-    EnvConfig,
-    LinkConfig,
     MultiWarehouseEnv,
-    PoissonDemand,
-    WarehouseConfig,
 )
 from mas_lib.decide import (
     BaseStock,
@@ -31,13 +28,7 @@ from mas_lib.decide import (
 
 @pytest.fixture
 def cfg():
-    ws = tuple(
-        WarehouseConfig(n, capacity=400, initial_inventory=i, lead_time=1, holding_cost=1.0, shortage_cost=10.0,
-                        order_fixed_cost=3.0, order_unit_cost=1.0)
-        for n, i in (("A", 100), ("B", 150))
-    )
-    return EnvConfig(warehouses=ws, links=(LinkConfig("A", "B", unit_cost=0.5),), demand=PoissonDemand([80, 110]),
-                     episode_length=20)
+    return lead_one_pair()
 
 
 def test_stream_carries_states_actions_and_results(cfg):

@@ -73,8 +73,8 @@ UK_HOLIDAYS: Mapping[str, str] = {
 def market_of(country: str) -> str:
     """``"domestic"`` for the United Kingdom, ``"overseas"`` for any other country name.
 
-    Notebook 03 shows the resulting split (:data:`MARKETS`); paper section 3.2.2 (the
-    cross-border setting: one warehouse per market).
+    :data:`MARKETS` lists the resulting split; paper section 3.2.2 (the cross-border setting:
+    one warehouse per market).
 
     Raises:
         TypeError: ``country`` is not a string.
@@ -87,8 +87,8 @@ def market_of(country: str) -> str:
 def markets_of(countries: pd.Series) -> pd.Series:
     """:func:`market_of` for a whole column of country names, vectorised (same index).
 
-    Fills the ``market`` column of the clean lines (notebook 03 through
-    :func:`mas_lib.data.clean_online_retail`; paper section 3.2.2).
+    Fills the ``market`` column of the clean lines in
+    :func:`mas_lib.data.clean_online_retail` (paper section 3.2.2).
     """
     dom = countries.astype(str).str.strip().eq(DOMESTIC_COUNTRY).to_numpy()
     return pd.Series(np.where(dom, "domestic", "overseas"), index=countries.index, dtype="str")
@@ -123,7 +123,7 @@ def trading_calendar(
     (:data:`UK_HOLIDAYS`), else ``"no invoices"``. Open days have reason ``"open"``.
     This tells "shop closed" apart from "open, nothing sold" in
     :func:`mas_lib.data.daily_demand`. Range: ``start``..``end`` (default: first to last invoice
-    day). Notebook 03 shows it (as ``CleaningResult.calendar``); paper section 3.2.2.
+    day). ``CleaningResult.calendar`` holds it; paper section 3.2.2.
 
     Args:
         raw_or_clean: raw lines (``InvoiceDate``), clean lines (``date``/``invoice_date``) or a

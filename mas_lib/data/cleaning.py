@@ -62,7 +62,7 @@ _REPORT_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class CleaningResult:
-    """What :func:`clean_online_retail` returns (notebook 03, paper section 3.2.2).
+    """What :func:`clean_online_retail` returns (paper section 3.2.2).
 
     Attributes:
         frame: the clean invoice lines, columns :data:`CLEAN_COLUMNS`.

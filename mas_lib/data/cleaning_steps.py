@@ -10,7 +10,8 @@ changed lines. Every step works on the clean column names (``invoice_no``, ``sto
 ``quantity`` in units, ``unit_price`` in GBP per unit, ...).
 
 Goal of the table: a line survives only if it is a product a customer bought and kept (paper
-section 3.2.2: remove invalid and abnormal records). Notebook 03 shows the report it produces.
+section 3.2.2: remove invalid and abnormal records). ``CleaningResult.report`` is the audit it
+produces.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def _upper(s: pd.Series) -> pd.Series:
 def is_product_code(codes: pd.Series) -> pd.Series:
     """Boolean Series: does each stock code name a product (see :data:`PRODUCT_CODE_PATTERN`)?
 
-    The rule of the ``non_product`` cleaning step (paper section 3.2.2; notebook 03 through
-    :func:`mas_lib.data.clean_online_retail`). Codes are compared upper-cased and stripped.
+    The rule of the ``non_product`` cleaning step of :func:`mas_lib.data.clean_online_retail`
+    (paper section 3.2.2). Codes are compared upper-cased and stripped.
     """
     return _upper(codes).str.match(PRODUCT_CODE_PATTERN.pattern)
 
@@ -78,8 +79,8 @@ class CleaningSettings:
 
     ``outlier_factor`` is a multiple of a product's median line quantity (> 0);
     ``outlier_min_units`` the smallest quantity an outlier line has (> 0 units); ``outliers`` one
-    of :data:`OUTLIER_MODES`. Notebook 03 (exercise 1) varies ``outliers`` through
-    ``clean_online_retail``; paper section 3.2.2. Checked when made: a bad value raises a ``ConfigError`` (a
+    of :data:`OUTLIER_MODES`. Exercise 1 of the data-preparation notebook varies
+    ``outliers`` through ``clean_online_retail``; paper section 3.2.2. Checked when made: a bad value raises a ``ConfigError`` (a
     ``ValueError``) naming the field, the value and what is allowed.
     """
 
@@ -126,7 +127,7 @@ class CleaningStep:
 
     ``rule`` is a ``str.format`` template filled with the :class:`CleaningSettings` fields;
     ``reason`` is filled with the settings and the step's :attr:`StepOutcome.facts`. The table
-    behind the report of notebook 03 (paper section 3.2.2).
+    behind the cleaning report (paper section 3.2.2).
     """
 
     name: str

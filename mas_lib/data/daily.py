@@ -79,7 +79,7 @@ def daily_demand(
 ) -> pd.DataFrame:
     """Units sold per day and series on a full calendar (tidy/long), for forecasting.
 
-    Notebook 03 builds and plots it; notebook 04 gets it through :func:`load_daily_demand`.
+    Notebook 03 builds and plots it; the forecasting notebook gets it through :func:`load_daily_demand`.
     Paper section 3.2.2 (aggregate the cleaned records by time).
 
     Args:
@@ -291,8 +291,8 @@ def load_clean_online_retail(path: str | os.PathLike[str] | None = None) -> Clea
     Memoised in-process on the resolved file path and its modification time, and shared with
     :func:`load_daily_demand` (which cleans through it), so a process that needs both cleans
     the data once. Each call returns a fresh :meth:`CleaningResult.copy`: callers may modify
-    it without changing what later calls return. No notebook calls it (notebook 03 cleans step
-    by step); the test suite uses it to clean the real data once per session.
+    it without changing what later calls return. No notebook calls it (the data-preparation notebook cleans
+    step by step); the test suite uses it to clean the real data once per session.
     """
     return _clean_cached(*_key(path)).copy()
 

@@ -118,7 +118,7 @@ def cache_dir() -> Path:
     """The cache folder: ``$MAS_LIB_CACHE`` if set, else ``~/.cache/mas_lib`` (not created).
 
     Where :func:`download_online_retail` writes and :func:`resolve_online_retail_path` looks last
-    (paper section 3.2.2, data collection; used by the loader of notebook 03).
+    (paper section 3.2.2, data collection).
     """
     env = os.environ.get(ENV_CACHE)
     return Path(env).expanduser() if env else Path.home() / ".cache" / "mas_lib"
@@ -350,8 +350,8 @@ def download_online_retail(
     For a reader who is online and has no copy of the data. The converted file is checked
     (sha256 of the uncompressed CSV, :func:`verify_checksum`) *before* it replaces anything in
     the cache, so a failed or unexpected download never leaves a half-written file behind.
-    Paper section 3.2.2 (data collection); the loader's error message (seen in notebook 03 when
-    the data is missing) and ``data/README.md`` point readers to it.
+    Paper section 3.2.2 (data collection); the loader's error message (shown when the data is missing)
+    and ``data/README.md`` point readers to it.
 
     Args:
         cache_dir: folder to write into; default :func:`mas_lib.data.cache_dir`.
@@ -416,8 +416,7 @@ def validate_raw(raw: pd.DataFrame) -> None:
     """Check that ``raw`` has the 8 UCI columns with usable dtypes (``Quantity`` integer units,
     ``UnitPrice`` numeric GBP per unit, ``InvoiceDate`` datetime64, whole ``CustomerID``).
 
-    The first thing :func:`mas_lib.data.clean_online_retail` does (notebook 03 through it,
-    paper section 3.2.2).
+    The first thing :func:`mas_lib.data.clean_online_retail` does (paper section 3.2.2).
 
     Raises:
         DataFormatError: names the column, the dtype seen and what is allowed.
