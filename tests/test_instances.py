@@ -44,3 +44,19 @@ def test_policy_table_has_one_row_per_state():
     assert len(table) == model.n_states
     assert {"stock_A", "stock_B", "order_A", "order_B", "ship_A_B", "ship_B_A"} <= set(table.columns)
     assert table["order_A"].isin(model.order_grid).all()
+
+
+def test_n_actions_matches_the_model():
+    from dataclasses import replace
+
+    from mas_lib.decide.planning import build_model
+
+    for inst in INSTANCES.values():
+        assert inst.n_actions == build_model(inst.config, inst.unit, inst.gamma).n_actions == 44 * 44
+    # a one-way link A -> B: A chooses an order and a shipment (11 x 4), B only an order (11)
+    paper = paper_instance()
+    one_way = replace(paper, config=paper.config.replace(links=(replace(paper.config.links[0], bidirectional=False),)))
+    assert one_way.config.network.discrete_sizes == (44, 11)
+    assert one_way.n_actions == 484
+    assert build_model(one_way.config, one_way.unit, one_way.gamma).n_actions == 484
+    assert one_way.n_states == build_model(one_way.config, one_way.unit, one_way.gamma).n_states == 546
