@@ -9,7 +9,16 @@ import pytest
 from mas_lib import data
 from mas_lib import forecast as fc
 from mas_lib.data.synthetic import SyntheticDemandConfig, generate_demand
+from mas_lib.forecast.backtesting import (
+    _assemble,
+    _fit_pooled,
+    _forecast_job,
+    _job_rows,
+    _job_scale,
+    _plan_jobs,
+)
 from mas_lib.sim.demand import RecordedDemand
+from mas_lib.validation import ConfigError
 
 IDX = pd.date_range("2011-01-03", periods=182, freq="D")  # starts on a Monday
 WEEKLY = np.array([10.0, 12.0, 14.0, 16.0, 8.0, 0.0, 4.0])  # Saturday closed
@@ -336,3 +345,115 @@ def test_real_data_small_backtest():
     assert (closed["actual"] == 0).all()  # the shop sells nothing when it is shut
     board = fc.leaderboard(bt).set_index("model")
     assert board.loc["Empirical(56d, dow)", "mean_mase"] < board.loc["SeasonalNaive", "mean_mase"]
+
+
+# --------------------------------------------------------------------------------------------
+# argument checks: every message names the field, the value and what is allowed
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("make", "field", "value"),
+    [
+        (lambda: fc.SeasonalNaive(0), "SeasonalNaive.period", "0"),
+        (lambda: fc.MovingAverage(2.5), "MovingAverage.window", "2.5"),
+        (lambda: fc.Croston(1.5), "Croston.alpha", "1.5"),
+        (lambda: fc.SBA(0.0), "SBA.alpha", "0.0"),
+        (lambda: fc.EmpiricalQuantile(6), "EmpiricalQuantile.window", "6"),
+        (lambda: fc.EmpiricalQuantile(56, by_weekday=1), "EmpiricalQuantile.by_weekday", "1"),
+        (lambda: fc.HoltWinters(trend="mul"), "HoltWinters.trend", "'mul'"),
+        (lambda: fc.HoltWinters(seasonal_periods=0), "HoltWinters.seasonal_periods", "0"),
+        (lambda: fc.SARIMAXModel((1, 0)), "SARIMAXModel.order", "(1, 0)"),
+        (lambda: fc.SARIMAXModel(seasonal_order=(1, 0, 1, -7)), "SARIMAXModel.seasonal_order[3]", "-7"),
+        (lambda: fc.CountRegression("gamma"), "CountRegression.family", "'gamma'"),
+        (lambda: fc.CountRegression(max_horizon=0), "CountRegression.max_horizon", "0"),
+        (lambda: fc.PooledCountRegression(windows=(7, 0)), "CountRegression.windows[1]", "0"),
+        (lambda: fc.Ensemble([fc.Naive(), fc.Naive()], weights=[1, -1]), "Ensemble.weights", "[1, -1]"),
+        (lambda: fc.Ensemble([fc.Naive()], weights=[0]), "Ensemble.weights", "[0]"),
+        (lambda: fc.Naive().fit(weekly_series()).predict(2.5), "horizon", "2.5"),
+        (lambda: fc.Naive().fit(weekly_series()).predict(3, (0.5, 0.0)), "quantiles[1]", "0.0"),
+        (lambda: fc.make_features(weekly_series(), min_lag=0), "min_lag", "0"),
+        (lambda: fc.weekly_origins("2011-12-01", 0), "n_weeks", "0"),
+        (lambda: fc.seasonal_naive_scale(np.ones(20), period=0), "period", "0"),
+        (lambda: fc.pinball_loss([1.0], [1.0], 1.2), "q", "1.2"),
+        (lambda: fc.safety_stock(np.arange(5.0), 0.95, 0.0), "lead_time_days", "0.0"),
+        (lambda: fc.safety_stock(np.arange(5.0), 0.95, 1.0, "poisson"), "method", "'poisson'"),
+        (lambda: fc.backtest({"a": weekly_series()}, [fc.Naive()], horizon=0), "horizon", "0"),
+        (lambda: fc.backtest({"a": weekly_series()}, [fc.Naive()], min_history=1), "min_history", "1"),
+        (lambda: fc.rolling_forecasts(pd.DataFrame({"A": weekly_series()}), fc.Naive(),
+                                      refit_every=0), "refit_every", "0"),
+        (lambda: fc.rolling_forecasts(pd.DataFrame({"A": weekly_series()}), fc.Naive(),
+                                      stat="mode"), "stat", "'mode'"),
+        (lambda: fc.rolling_forecasts(pd.DataFrame({"A": weekly_series()}), fc.Naive(),
+                                      stat=1.0), "stat", "1.0"),
+    ],
+)
+def test_bad_arguments_name_field_value_and_allowed(make, field, value):
+    with pytest.raises(ConfigError) as err:
+        make()
+    assert str(err.value).startswith(f"{field} = {value} is not allowed; allowed: ")
+
+
+def test_leaderboard_checks_its_arguments():
+    bt = fc.backtest({"a": weekly_series()}, [fc.Naive()], horizon=7, calendar=saturday_closed())
+    with pytest.raises(ConfigError, match=r"^point = 'mode' is not allowed; allowed: 'median' \| 'mean'"):
+        fc.leaderboard(bt, point="mode")
+    with pytest.raises(ConfigError, match=r"^interval = \(0\.95, 0\.05\) is not allowed"):
+        fc.leaderboard(bt, interval=(0.95, 0.05))
+    with pytest.raises(ConfigError, match=r"^q = 0 is not allowed"):
+        fc.leaderboard(bt, q=0)
+    with pytest.raises(ConfigError, match=r"^include_closed = 1 is not allowed"):
+        fc.safety_stock_table(bt, include_closed=1)
+    # the valid call still works and returns plain columns, nothing stashed in .attrs
+    board = fc.leaderboard(bt, interval=[0.05, 0.95])
+    assert "coverage_90" in board.columns and board.attrs == {} and bt.attrs == {}
+
+
+# --------------------------------------------------------------------------------------------
+# the phases of the backtest, one by one
+# --------------------------------------------------------------------------------------------
+def test_backtest_plan_keeps_only_pairs_with_history_and_future():
+    s = weekly_series()  # 182 days from 2011-01-03
+    short = s.iloc[:45]
+    origins = [IDX[20], IDX[28], IDX[38], IDX[100], IDX[-3]]
+    jobs = _plan_jobs({"long": s, "short": short}, 7, origins, saturday_closed(), 28)
+    # IDX[20]: < 28 days of history for both; IDX[28]: exactly 28 (enough); IDX[38]: "short"
+    # has exactly 7 days of future (enough); IDX[100]: "short" has no future; IDX[-3]: "long"
+    # has only 3 days of future
+    assert list(jobs) == [IDX[28], IDX[38], IDX[100]]
+    assert [j.series for j in jobs[IDX[28]]] == ["long", "short"]
+    assert [j.series for j in jobs[IDX[38]]] == ["long", "short"]
+    assert [j.series for j in jobs[IDX[100]]] == ["long"]
+    job = jobs[IDX[100]][0]
+    assert len(job.history) == 100 and job.history.index[-1] == IDX[99]
+    assert job.history_open.tolist() == saturday_closed().iloc[:100].tolist()
+    np.testing.assert_array_equal(job.actual, s.iloc[100:107].to_numpy())
+    assert job.open.tolist() == saturday_closed().iloc[100:107].tolist()
+    # one shared calendar or one per series; no calendar = every day open
+    jobs2 = _plan_jobs({"long": s}, 7, [IDX[100]], None, 28)
+    assert jobs2[IDX[100]][0].history_open.all() and jobs2[IDX[100]][0].open.all()
+    # default origins: the last 4 weekly ones that leave room for the horizon
+    jobs3 = _plan_jobs({"long": s}, 7, None, None, 28)
+    assert list(jobs3) == [IDX[-7] - pd.Timedelta(days=7 * k) for k in (3, 2, 1, 0)]
+
+
+def test_backtest_phases_fit_forecast_rows():
+    s = weekly_series()
+    cal = saturday_closed()
+    jobs = _plan_jobs({"a": s, "b": 2 * s}, 7, [IDX[140]], cal, 28)[IDX[140]]
+    models = {"snaive": fc.SeasonalNaive(), "pooled": fc.PooledCountRegression("poisson")}
+    pooled = _fit_pooled(models, jobs)
+    assert list(pooled) == ["pooled"] and pooled["pooled"][1] >= 0
+    assert set(pooled["pooled"][0].members_) == {"a", "b"}
+    f, seconds = _forecast_job(jobs[1], "snaive", models["snaive"], pooled, 7, (0.05, 0.5, 0.95))
+    np.testing.assert_allclose(f.mean, 2 * s.iloc[140:147].to_numpy())  # seasonal naive is exact
+    assert seconds >= 0
+    assert models["snaive"].__dict__.keys() == fc.SeasonalNaive().__dict__.keys()  # not fitted
+    scale = _job_scale(jobs[1])
+    assert scale == fc.seasonal_naive_scale(2 * s.iloc[:140].to_numpy(), 7, cal.iloc[:140].to_numpy())
+    rows = _job_rows(jobs[1], IDX[140], "snaive", f, scale, seconds, (0.05, 0.5, 0.95))
+    assert list(rows.columns) == ["series", "model", "origin", "date", "h", "actual", "open",
+                                  "mean", "q0.05", "q0.5", "q0.95", "scale", "fit_time"]
+    assert rows["h"].tolist() == list(range(1, 8)) and (rows["date"] == IDX[140:147]).all()
+    np.testing.assert_array_equal(rows["actual"], 2 * s.iloc[140:147].to_numpy())
+    np.testing.assert_array_equal(rows["open"], cal.iloc[140:147].to_numpy())
+    out = _assemble([rows.iloc[3:], rows.iloc[:3]])
+    assert out["h"].tolist() == list(range(1, 8)) and out.index.tolist() == list(range(7))
