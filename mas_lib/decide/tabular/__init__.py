@@ -7,7 +7,7 @@ at 0, actions chosen epsilon-greedily, and after every day the update
 
 This subpackage builds exactly that, in three forms (:class:`QLearningConfig` ``form``):
 ``"independent"`` (one learner per warehouse, own state only), ``"shared"`` (plus what its
-neighbours share -- the paper's information sharing, section 3.2.1) and ``"central"`` (one
+neighbours share -- the paper's information sharing, section 3.1.1(4)) and ``"central"`` (one
 learner over the joint state and joint action). One idea per module:
 
 * :mod:`.config` -- :class:`QLearningConfig`, :func:`paper_preset`, :func:`best_preset`, the

@@ -56,7 +56,7 @@ class QLearningConfig:
     Attributes:
         form: ``"independent"`` (one learner per warehouse, own state only), ``"shared"`` (plus
             what its neighbours share: their stock, coarsened, and optionally their forecast --
-            the paper's information sharing, section 3.2.1) or ``"central"`` (one learner over
+            the paper's information sharing, section 3.1.1(4)) or ``"central"`` (one learner over
             the joint state and joint action).
         gamma: discount factor per day, in [0, 1).
         alpha: learning-rate schedule: ``"constant"`` (``alpha0``), ``"visits"`` (``1/n`` with
@@ -81,7 +81,7 @@ class QLearningConfig:
             stock; the learned policy is for the discounted infinite-horizon problem either way.
         reward: ``"cost"`` (minus the total daily cost [money/day], what the exact optimum
             minimises) or ``"paper"`` (``c1 * satisfaction + c2 * inventory-cost reduction -
-            c3 * transport``, paper 4.4).
+            c3 * transport``, paper 3.1.2(3) and 4.3).
         c1, c2, c3: the paper's reward weights (used when ``reward="paper"``).
         team_reward: independent/shared learners learn from the sum of all warehouses' rewards
             (True) or from their own (False). The central learner always uses the sum.

@@ -115,7 +115,7 @@ class StateEncoder:
 
     * ``"independent"`` -- learner ``i`` sees warehouse ``i``'s own features;
     * ``"shared"`` -- plus each neighbour's stock coarsened to ``share_levels`` levels (and its
-      forecast if ``use_forecast``) -- the paper's information sharing (3.2.1);
+      forecast if ``use_forecast``) -- the paper's information sharing (3.1.1(4));
     * ``"central"`` -- one learner sees every warehouse's own features.
 
     The index is a mixed-radix number of the feature levels (first feature most significant);
