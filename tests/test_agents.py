@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -272,3 +274,172 @@ def test_presets_and_grid_required():
     cfg = tiny().replace(order_grid=None, transfer_grid=None)
     with pytest.raises(ConfigError, match="order_grid"):
         train(cfg, QLearningConfig(steps=2, batch=1))
+
+
+# ------------------------------------------------------------------ truncation, results, config conventions
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("double", [False, True])
+def test_train_bootstraps_on_truncation(batch, double):
+    # episodes of 2 days, 4 days per copy: 2 truncations per copy, and every transition is learned from
+    cfg = tiny(episode_length=2)
+    q = QLearningConfig(form="independent", steps=4, batch=batch, double=double, log_every=1, seed=2)
+    for fit in (train, train_loop):
+        res = fit(cfg, q)
+        assert res.steps == 4 * batch
+        for v in res.policy.visits:  # one visit per transition and learner, none dropped at truncation
+            assert int(v.sum()) == 4 * batch
+
+
+def test_truncated_update_uses_the_final_observation():
+    # one copy, one two-day episode: the day-2 target is r + gamma * max Q(final state), so replaying the
+    # textbook update with the final observation reproduces the learned table bit for bit
+    from mas_lib.decide.rollout import rollout
+    from mas_lib.sim.config import RewardConfig
+
+    cfg = tiny(episode_length=2)
+    q = QLearningConfig(form="central", steps=2, batch=1, gamma=0.9, alpha="constant", alpha0=0.5,
+                        epsilon="constant", epsilon_start=0.0, q_init=1.0, log_every=1, seed=4)
+    res = train(cfg, q)
+    enc, acts = res.policy.encoder, res.policy.actions
+    table = np.where(np.isfinite(res.policy.tables[0]), 1.0, -np.inf)
+    expected = table.copy()
+    learner_cfg = cfg.replace(reward=RewardConfig(kind="cost", shared=False))  # the learner's own reward
+
+    def greedy(state):
+        s = enc.encode(state)[:, 0]
+        return acts.decode(acts.to_warehouse(np.argmax(expected[s], axis=1)[:, None], "central"))
+
+    steps = list(rollout(learner_cfg, greedy, copies=1, seed=4, days=2))
+    assert steps[-1].next_state is not None
+    for st in steps:
+        s = enc.encode(st.state)[0, 0]
+        s2 = enc.encode(st.next_state)[0, 0]
+        a = int(np.argmax(expected[s]))
+        expected[s, a] = q_update(expected[s, a], float(st.result.reward.sum()), expected[s2], 0.9, 0.5)
+    assert np.array_equal(res.policy.tables[0], expected)
+
+
+def test_training_result_frame_and_summary():
+    cfg = tiny()
+    res = train(cfg, QLearningConfig(steps=20, batch=4, log_every=5, seed=1))
+    frame = res.to_frame()
+    assert frame.equals(res.curve) and frame is not res.curve
+    frame.loc[0, "mean_daily_cost"] = -1.0
+    assert res.curve.loc[0, "mean_daily_cost"] != -1.0  # a copy
+    s = res.summary()
+    assert s["transitions"] == 80 == res.steps and s["copies"] == 4 and s["days per copy"] == 20
+    assert s["final mean daily cost"] == res.curve["mean_daily_cost"].iloc[-1] > 0
+    assert s["final epsilon"] == res.curve["epsilon"].iloc[-1]
+    assert s["throughput"] == res.throughput and s["seconds"] == res.seconds
+    assert s.name == res.policy.describe()
+
+
+def test_config_summary_and_normalised_values():
+    q = QLearningConfig(steps=np.int64(7), batch=2, gamma=0, double=np.bool_(True), q_init=np.float32(-1.5))
+    assert type(q.steps) is int and q.steps == 7 and type(q.gamma) is float and q.double is True
+    assert q.q_init == -1.5 and type(q.q_init) is float
+    s = q.summary()
+    assert list(s.index) == [f.name for f in dataclasses.fields(QLearningConfig)]
+    assert s["steps"] == 7 and s["form"] == "central" and s["episode_length"] is None
+    assert not hasattr(q, "as_dict")
+
+
+def test_config_messages_name_field_value_and_allowed():
+    with pytest.raises(ConfigError, match=r"^QLearningConfig\.gamma = 1\.5 is not allowed; allowed: .*\[0, 1\)"):
+        QLearningConfig(gamma=1.5)
+    with pytest.raises(ConfigError, match=r"QLearningConfig\.episode_length = 1 is not allowed; allowed: None or .*>= 2"):
+        QLearningConfig(episode_length=1)
+    with pytest.raises(ConfigError, match=r"QLearningConfig\.epsilon_end = 0\.0 .*exponential"):
+        QLearningConfig(epsilon="exponential", epsilon_end=0.0)
+    with pytest.raises(ConfigError, match=r"QLearningConfig\.q_init = nan .*'auto'"):
+        QLearningConfig(q_init=float("nan"))
+    with pytest.raises(ConfigError, match=r"QLearningConfig\.c1 = inf .*finite"):
+        QLearningConfig(c1=float("inf"))
+    with pytest.raises(ConfigError, match=r"QLearningConfig\.seed = -1 .*>= 0"):
+        QLearningConfig(seed=-1)
+    with pytest.raises(ConfigError, match=r"StateEncoder\.form = 'joint'"):
+        StateEncoder(tiny(), form="joint")
+
+
+# ------------------------------------------------------------------ policy files
+def _rewrite(src, dst, **changes):
+    with np.load(src, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays.update(changes)
+    for k in [k for k, v in arrays.items() if v is None]:
+        del arrays[k]
+    np.savez(dst, **arrays)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def saved_policy(tmp_path_factory):
+    cfg = tiny()
+    res = train(cfg, QLearningConfig(form="central", steps=20, batch=4))
+    path = res.policy.save(tmp_path_factory.mktemp("policy") / "good.npz")
+    return cfg, res.policy, path
+
+
+def test_load_refuses_a_table_of_the_wrong_shape(saved_policy, tmp_path):
+    cfg, pol, path = saved_policy
+    assert pol.tables[0].shape == (25, 64)  # 5 x 5 stock levels, 8 x 8 joint actions
+    bad = _rewrite(path, tmp_path / "short.npz", q_0=pol.tables[0][:, :63])
+    with pytest.raises(ValueError, match=r"short\.npz.*q_0\.shape = \(25, 63\) is not allowed; allowed: \(25, 64\)"):
+        QPolicy.load(bad, cfg)
+
+
+def test_load_refuses_nan_and_plus_inf(saved_policy, tmp_path):
+    cfg, pol, path = saved_policy
+    t = pol.tables[0].copy()
+    t[3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"nan\.npz.*q_0 = 1 NaN or \+inf value\(s\), the first at \(3, 0\).*-inf"):
+        QPolicy.load(_rewrite(path, tmp_path / "nan.npz", q_0=t), cfg)
+    t[3, 0] = np.inf
+    with pytest.raises(ValueError, match="q_0 = 1 NaN or"):
+        QPolicy.load(_rewrite(path, tmp_path / "inf.npz", q_0=t), cfg)
+
+
+def test_load_refuses_bad_visit_counts(saved_policy, tmp_path):
+    cfg, pol, path = saved_policy
+    with pytest.raises(ValueError, match=r"visits\.npz.*n_0\.shape = \(25, 8\) is not allowed; allowed: \(25, 64\)"):
+        QPolicy.load(_rewrite(path, tmp_path / "visits.npz", n_0=pol.visits[0][:, :8]), cfg)
+    neg = pol.visits[0].copy()
+    neg[0, 0] = -1
+    with pytest.raises(ValueError, match=r"n_0 = .*min -1 is not allowed; allowed: whole numbers >= 0"):
+        QPolicy.load(_rewrite(path, tmp_path / "neg.npz", n_0=neg), cfg)
+    with pytest.raises(ValueError, match=r"missing arrays = \['n_0'\]"):
+        QPolicy.load(_rewrite(path, tmp_path / "missing.npz", n_0=None), cfg)
+
+
+def test_load_refuses_files_that_are_not_policies(tmp_path):
+    cfg = tiny()
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a policy")
+    with pytest.raises(ValueError, match=r"junk\.npz.*unreadable.*allowed: a \.npz written by QPolicy\.save"):
+        QPolicy.load(junk, cfg)
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    with pytest.raises(ValueError, match="single array"):
+        QPolicy.load(tmp_path / "one.npy", cfg)
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(ValueError, match="without 'meta'"):
+        QPolicy.load(tmp_path / "other.npz", cfg)
+
+
+def test_save_is_atomic(saved_policy, tmp_path, monkeypatch):
+    cfg, pol, _ = saved_policy
+    target = pol.save(tmp_path / "policy")  # ".npz" appended, as numpy does
+    assert target == tmp_path / "policy.npz" and sorted(p.name for p in tmp_path.iterdir()) == ["policy.npz"]
+    good = target.read_bytes()
+
+    def crash(file, **arrays):
+        file.write(b"PK half a file")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        pol.save(target)
+    monkeypatch.undo()
+    assert target.read_bytes() == good  # the good policy is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["policy.npz"]  # no temporary file left behind
+    back = QPolicy.load(target, cfg)
+    assert np.array_equal(back.tables[0], pol.tables[0])
