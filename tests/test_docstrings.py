@@ -49,6 +49,9 @@ def citations() -> list[tuple[str, str, tuple[str, ...], str]]:
         tree = ast.parse(path.read_text())
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         public = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith("_")]
+        if path.name == "__init__.py":  # a package is used when one of the names it re-exports is
+            public += [a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names
+                       if a.name != "*" and not (a.asname or a.name).startswith("_")]
         for nb in cited(ast.get_docstring(tree)):
             rows.append((module, nb, (module.rpartition(".")[2], module, *public), module))
         for node in tree.body:

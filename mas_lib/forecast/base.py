@@ -44,8 +44,8 @@ DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.5, 0.9, 0.95)
 class Forecast:
     """A probabilistic forecast for ``horizon`` consecutive days (units/day).
 
-    Paper 3.1.1(1) (the demand forecast each warehouse is given); notebook 04 reads its
-    ``mean``, ``median``, :meth:`quantile` and :meth:`to_frame`.
+    Paper 3.1.1(1) (the demand forecast each warehouse is given); every model's ``forecast()``
+    returns one, read through ``mean``, ``median``, :meth:`quantile` and :meth:`to_frame`.
 
     ``index`` holds the forecast days, ``mean`` the expected demand ``(horizon,)`` and
     ``quantiles`` maps each level (e.g. 0.9) to an array ``(horizon,)``; quantiles are
@@ -101,7 +101,7 @@ def _tidy_quantiles(point: np.ndarray, qarr: np.ndarray) -> tuple[np.ndarray, np
 class Forecaster:
     """Base class of every forecasting model (paper 3.2.3: "time series analysis, regression").
 
-    Notebook 04 fits and compares its subclasses. Subclasses implement ``_fit()`` using
+    Every forecasting model is a subclass. Subclasses implement ``_fit()`` using
     ``self.y_`` (observed open-day values, oldest first, units/day) and, if they need the
     calendar, ``self.full_`` (all history days, NaN where closed or missing) and ``self.open_``
     (bool per history day). They then either implement ``_point(k) -> (k,)`` for the next ``k``

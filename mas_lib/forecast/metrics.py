@@ -44,8 +44,8 @@ def mae(actual: ArrayLike, forecast: ArrayLike) -> float:
 def rmse(actual: ArrayLike, forecast: ArrayLike) -> float:
     """Root mean squared error (units/day), ignoring NaN pairs (paper 3.2.3 validation).
 
-    Used by :func:`mas_lib.forecast.leaderboard` (its ``rmse`` column, shown in notebook 04);
-    no notebook calls it directly.
+    Used by :func:`mas_lib.forecast.leaderboard` (its ``rmse`` column); no notebook calls it
+    directly.
     """
     a, f = _pair(actual, forecast)
     return float(np.sqrt(np.mean((a - f) ** 2))) if a.size else float("nan")
@@ -93,8 +93,8 @@ def pinball_loss(actual: ArrayLike, quantile_forecast: ArrayLike, q: float) -> f
 
     ``L = q (y - f)`` when ``y >= f`` and ``(1 - q)(f - y)`` otherwise: under-forecasting a high
     quantile costs ``q`` per unit, over-forecasting it only ``1 - q``. Used by
-    :func:`mas_lib.forecast.leaderboard` (its ``pinball_<q>`` column, shown in notebook 04); no
-    notebook calls it directly.
+    :func:`mas_lib.forecast.leaderboard` (its ``pinball_<q>`` column); no notebook calls it
+    directly.
     """
     q = check_probability(q, "q")
     a, f = _pair(actual, quantile_forecast)

@@ -31,8 +31,7 @@ def safety_stock(
 ) -> float:
     """Safety stock (units) that covers forecast errors over the lead time (paper 3.1.1(1)).
 
-    Called by :func:`safety_stock_table` (notebook 04 shows its result); no notebook calls it
-    directly. ``errors`` are daily ``actual - forecast`` (units/day); ``service_level`` is the
+    Called by :func:`safety_stock_table`; no notebook calls it directly. ``errors`` are daily ``actual - forecast`` (units/day); ``service_level`` is the
     cycle service level in (0, 1); ``lead_time_days`` > 0. ``"normal"``:
     ``z_a * sigma * sqrt(L)`` with ``z_a`` the standard normal quantile of the cycle service
     level ``a``; ``"empirical"``: ``sqrt(L)`` times the ``a``-quantile of the errors (no

@@ -1,4 +1,4 @@
-"""One day of the simulator's dynamics on many (state, action) rows at once (notebook 06).
+"""One day of the simulator's dynamics on many (state, action) rows at once (for the exact planner).
 
 The exact planner never simulates: it needs, for every state-action pair, the day's cost and the
 distribution of tomorrow's state. These private helpers compute both, following

@@ -40,7 +40,7 @@ AVERAGE_GAMMA = 1.0 - 1e-5  # discount used for the Abel limit of the long-run a
 
 @dataclass
 class PolicyValue:
-    """Exact value of a policy on a model (returned by :func:`evaluate_policy`; notebooks 05, 06).
+    """Exact value of a policy on a model (returned by :func:`evaluate_policy`).
 
     ``values (S,)``: expected discounted cost from every state [money]; ``start_value`` from the
     start state [money]; ``daily_cost = (1 - gamma) * start_value`` [money/day] (the criterion of

@@ -80,7 +80,7 @@ class NotRepresentableError(ValueError):
 @dataclass
 class MDPModel:
     """The exact finite MDP of a discretised :class:`EnvConfig` (built by :func:`build_model`;
-    notebooks 05 and 06, paper section 4.5).
+    paper section 4.5).
 
     Attributes (units in brackets): ``config`` (with action grids set), ``net`` (its
     ``config.network``), ``unit`` [units],

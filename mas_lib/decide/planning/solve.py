@@ -28,7 +28,7 @@ __all__ = ["Solution", "value_iteration", "policy_iteration"]
 class Solution(PolicyValue):
     """An optimal policy (a :class:`~.evaluate.PolicyValue` [money, money/day]) plus how it was
     found: ``policy`` (= ``actions``, the joint action index per state), ``iterations``,
-    ``seconds`` [s], ``method`` (``"value iteration"`` / ``"policy iteration"``). Notebooks 05, 06.
+    ``seconds`` [s], ``method`` (``"value iteration"`` / ``"policy iteration"``).
     """
 
     iterations: int = 0

@@ -106,7 +106,7 @@ def scorer(model: MDPModel) -> Callable[[Policy], float]:
 
 @dataclass(frozen=True)
 class TuningResult:
-    """What :func:`tune_baselines` returns (notebook 06, ``benchmarks/bench_policies.py``):
+    """What :func:`tune_baselines` returns (``benchmarks/bench_policies.py``):
     ``table`` (one row per baseline: ``policy``, ``parameters``, ``daily_cost`` [money/day],
     ``average_cost`` [money/day], ``gap_pct``, ``evaluations``, ``seconds``) and ``policies``
     (name -> the tuned policy)."""

@@ -1,4 +1,4 @@
-"""Tabular Q-learning for the warehouse agents (paper sections 3.1.2, 4.4, 4.5; notebooks 05, 06).
+"""Tabular Q-learning for the warehouse agents (paper sections 3.1.2, 4.4, 4.5).
 
 The paper trains its warehouse agents with tabular Q-learning: a table ``Q(s, a)`` that starts
 at 0, actions chosen epsilon-greedily, and after every day the update
@@ -19,7 +19,7 @@ learner over the joint state and joint action). One idea per module:
 * :mod:`.training` -- :func:`train` (vectorised), :func:`train_loop` (textbook loop),
   :class:`TrainingResult`.
 
-Notebook 05 teaches it; notebook 06 and ``benchmarks/`` measure it against the exact optimum of
+Notebook 05 teaches it; the optimal-benchmark notebook and ``benchmarks/`` measure it against the exact optimum of
 :mod:`mas_lib.decide.planning`.
 """
 

@@ -46,7 +46,7 @@ def _optional_whole(value, field: str, low: int) -> int | None:
 @dataclass(frozen=True)
 class QLearningConfig:
     """Every setting of a tabular Q-learning run, validated on construction (paper 3.1.2, 4.4;
-    notebooks 05 and 06).
+    notebook 05).
 
     A wrong value raises :class:`mas_lib.validation.ConfigError` (a ``ValueError``) whose message
     names the field, the value and what is allowed, e.g.

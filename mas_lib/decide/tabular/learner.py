@@ -29,7 +29,7 @@ class TabularLearner:
     reward; ``-inf`` on infeasible actions), visit counts, epsilon-greedy behaviour and vectorised
     update -- everything :func:`~mas_lib.decide.tabular.training.train` and
     :func:`~mas_lib.decide.tabular.training.train_loop` share. No notebook builds one directly
-    (notebook 05 uses it through the two loops).
+    (:func:`train` and :func:`train_loop` drive it).
 
     Args:
         config: the environment (needs ``order_grid``/``transfer_grid``).

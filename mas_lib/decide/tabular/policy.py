@@ -2,7 +2,7 @@
 
 :class:`QPolicy` is a :class:`~mas_lib.decide.policies.Policy` like every baseline, so it runs in
 the one rollout loop, the PettingZoo environment and the exact evaluator of
-:mod:`mas_lib.decide.planning` (notebooks 05, 06 as ``train(...).policy``). :meth:`QPolicy.save`
+:mod:`mas_lib.decide.planning` (what ``train(...).policy`` returns). :meth:`QPolicy.save`
 writes atomically and without pickle; :meth:`QPolicy.load` refuses a file that does not fit the
 environment (wrong warehouses, grids, table shapes, NaN values, visit counts) with an error that
 names the file, the array, what it found and what is allowed.
@@ -54,7 +54,7 @@ class QPolicy(Policy):
     """The greedy policy of learned Q-tables (paper 4.4-4.5): a
     :class:`mas_lib.decide.policies.Policy`, so it runs in :func:`mas_lib.decide.rollout.simulate`,
     :class:`mas_lib.sim.env.MultiWarehouseEnv` and the exact evaluator of
-    :mod:`mas_lib.decide.planning` like any baseline (notebooks 05, 06, as ``train(...).policy``).
+    :mod:`mas_lib.decide.planning` like any baseline (what ``train(...).policy`` returns).
 
     ``tables[k]`` is learner ``k``'s table ``(encoder.sizes[k], n_actions_k)`` in the unit of the
     training reward (money for the cost reward); infeasible actions hold ``-inf``. With double

@@ -37,7 +37,7 @@ CURVE_COLUMNS = ["step", "day", "mean_daily_cost", "mean_daily_reward", "epsilon
 
 @dataclass
 class TrainingResult:
-    """What a training run returns (paper 4.4-4.5; notebooks 05, 06, benchmarks).
+    """What a training run returns (paper 4.4-4.5; the benchmarks).
 
     Attributes:
         policy: the learned greedy :class:`~mas_lib.decide.tabular.policy.QPolicy`.
