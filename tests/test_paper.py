@@ -69,3 +69,30 @@ def test_reading_search():
 @pytest.mark.parametrize("p", PAPER_PRINTED)
 def test_printed_lines_are_transcribed(p):
     assert p.satisfaction_value == 1.0
+
+
+def test_paper_constants_are_read_only():
+    from dataclasses import FrozenInstanceError
+
+    from mas_lib.teach.paper import PAPER_ACTIONS, PAPER_C, PAPER_FORECAST
+
+    with pytest.raises(ValueError, match="read-only"):
+        PAPER_FORECAST[0, 0] = 0.0
+    assert not PAPER_FORECAST.flags.writeable
+    with pytest.raises(TypeError):
+        PAPER_ACTIONS[3] = {}
+    with pytest.raises(TypeError):
+        PAPER_ACTIONS[1]["A"] = {}
+    with pytest.raises(TypeError):
+        PAPER_ACTIONS[1]["A"]["replenish"] = 0
+    with pytest.raises(TypeError):
+        PAPER_ACTIONS[2]["B"]["transfer"]["A"] = 0
+    with pytest.raises(TypeError):
+        PAPER_PRINTED[0] = PAPER_PRINTED[1]
+    with pytest.raises(FrozenInstanceError):
+        PAPER_PRINTED[0].printed_reward = 11.0
+    with pytest.raises(TypeError):
+        PAPER_C[0] = 2.0
+    assert isinstance(PAPER_PRINTED, tuple) and isinstance(PAPER_C, tuple)
+    # read-only, yet still what the environment plays (the replay above uses them)
+    assert PAPER_ACTIONS[2]["B"]["transfer"]["A"] == 50 and PAPER_FORECAST.tolist() == [[80, 120], [90, 100]]

@@ -44,3 +44,38 @@ def test_plots_label_their_axes():
     assert "money" in plot_daily_costs(traj).get_ylabel()
     assert "units" in plot_tradeoff(problems.risk_tradeoff(safety=[0, 20], episodes=10)).get_xlabel()
     plt.close("all")
+
+
+def test_information_tunes_and_evaluates_on_different_demand_paths(monkeypatch):
+    """information() tunes on seed (seed, *TUNING_STREAM) and evaluates on seed: no path is shared."""
+    import numpy as np
+
+    from mas_lib.sim.core import BatchCore
+
+    seeds = {"tune": set(), "tune_episodes": set(), "eval": []}
+    real_simulate, real_compare = problems.simulate, problems.compare
+
+    def spy_simulate(cfg, policy, episodes=256, seed=0, warmup=0):
+        seeds["tune"].add(seed)
+        seeds["tune_episodes"].add(episodes)
+        return real_simulate(cfg, policy, episodes=episodes, seed=seed, warmup=warmup)
+
+    def spy_compare(cfg, policies, episodes=200, seed=0):
+        seeds["eval"].append((seed, episodes))
+        return real_compare(cfg, policies, episodes=episodes, seed=seed)
+
+    monkeypatch.setattr(problems, "simulate", spy_simulate)
+    monkeypatch.setattr(problems, "compare", spy_compare)
+    cfg, _ = problems.information(seed=4)
+    assert seeds["tune"] == {(4, *problems.TUNING_STREAM)} and seeds["tune_episodes"] == {100}
+    assert seeds["eval"] == [(4, 200)]
+    tune, evaluate = BatchCore(cfg, batch_size=100), BatchCore(cfg, batch_size=200)
+    tune.reset(seed=(4, *problems.TUNING_STREAM))
+    evaluate.reset(seed=4)
+    t = tune.demand.reshape(100, -1)
+    e = evaluate.demand.reshape(200, -1)
+    shared = (t[:, None, :] == e[None, :, :]).all(axis=2)
+    assert not shared.any()
+    # the paths really are random (a check that could fail): the tuning paths differ among themselves
+    assert len({row.tobytes() for row in t}) == 100
+    assert np.unique(t).size > 10

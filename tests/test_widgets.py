@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
+import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
 
 import ipywidgets  # noqa: E402
 
+from mas_lib.teach import widgets  # noqa: E402
 from mas_lib.teach.widgets import (  # noqa: E402
     RANGES,
+    RESULT_CACHE,
     ExperimentResult,
+    ResultCache,
     make_panel,
     plot_experiment,
     run_experiment,
 )
+from mas_lib.validation import ConfigError  # noqa: E402
 
 FAST = dict(steps=20, seed=0)
 
 
+def _same(a: ExperimentResult, b: ExperimentResult) -> None:
+    assert a.settings == b.settings and a.seconds == b.seconds
+    pd.testing.assert_frame_equal(a.curve, b.curve)
+    pd.testing.assert_frame_equal(a.policy_map, b.policy_map)
+    pd.testing.assert_series_equal(a.kpis, b.kpis)
+    for x, y in zip(a.policy.tables + a.policy.visits, b.policy.tables + b.policy.visits, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
 def test_run_experiment_result_and_cache():
+    RESULT_CACHE.clear()
     r1 = run_experiment(**FAST)
-    assert isinstance(r1, ExperimentResult)
+    assert isinstance(r1, ExperimentResult) and r1.cached is False and r1.seconds > 0
     assert r1.settings["c1"] == 1.0 and r1.settings["instance"] == "paper"
     assert len(r1.policy_map) == 21 * 26
     assert r1.heatmap("order_A").shape == (21, 26)
@@ -30,22 +46,93 @@ def test_run_experiment_result_and_cache():
     assert r1.kpis["gap to optimum [%]"] >= 0.0
     assert {"step", "mean_daily_cost", "epsilon"} <= set(r1.curve.columns)
     r2 = run_experiment(**FAST)
-    assert r2 is r1  # a cache hit: the very same object, no retraining
+    # a cache hit: no retraining, says so, keeps the first run's time, and is a copy of its own
+    assert r2.cached is True and r2 is not r1 and r2.policy is not r1.policy
+    _same(r1, r2)
     # the same settings spelled differently (int vs float) hit the same cache entry
-    assert run_experiment(steps=20.0, seed=0, c1=1) is r1
+    r3 = run_experiment(steps=20.0, seed=0, c1=1)
+    assert r3.cached is True
+    _same(r1, r3)
+    assert len(RESULT_CACHE) == 1 and 2 * 546 * 1936 * 8 <= RESULT_CACHE.nbytes <= RESULT_CACHE.max_bytes
+
+
+def test_cached_result_is_not_shared_mutable_state():
+    pristine = run_experiment(**FAST)
+    mine = run_experiment(**FAST)
+    mine.curve.loc[:, "mean_daily_cost"] = -1.0
+    mine.policy_map.loc[:, "order_A"] = 999
+    mine.kpis.iloc[:] = -1.0
+    mine.settings["c1"] = 42.0
+    mine.policy.tables[0][:] = 0.0
+    mine.policy.visits[0][:] = 7
+    mine.policy.tables.append(np.zeros(1))
+    later = run_experiment(**FAST)
+    _same(pristine, later)
+    assert len(later.policy.tables) == 1 and (later.policy.visits[0] != 7).any()
+    # the learned policy still acts as learned
+    pd.testing.assert_frame_equal(widgets.policy_map(later.policy, widgets._instance("paper").config),
+                                  pristine.policy_map)
+
+
+def test_result_cache_is_lru_and_bounded_in_bytes():
+    r = run_experiment(**FAST)
+    size = r.nbytes
+    # the Q-table and the visit counts of 546 states x 1,936 actions dominate (~16.1 MiB)
+    assert size >= 2 * 546 * 1936 * 8
+    assert RESULT_CACHE.max_bytes == 256 * 2**20 and RESULT_CACHE.nbytes <= RESULT_CACHE.max_bytes
+    cache = ResultCache(max_bytes=int(2.5 * size))
+    cache.put("a", r)
+    cache.put("b", r.copy())
+    assert cache.get("a") is r  # "a" is now the most recently used
+    cache.put("c", r.copy())
+    assert "b" not in cache and "a" in cache and "c" in cache
+    assert len(cache) == 2 and cache.nbytes == 2 * size <= cache.max_bytes
+    cache.put("a", r)  # replacing an entry does not count it twice
+    assert cache.nbytes == 2 * size
+    tiny = ResultCache(max_bytes=size - 1)
+    tiny.put("a", r)  # larger than the whole budget: not stored
+    assert len(tiny) == 0 and tiny.nbytes == 0 and tiny.get("a") is None
+    cache.clear()
+    assert len(cache) == 0 and cache.nbytes == 0
+    with pytest.raises(ValueError, match="ResultCache.max_bytes = -1"):
+        ResultCache(max_bytes=-1)
+
+
+def test_optimum_cache_is_bounded():
+    assert widgets._optimum.cache_info().maxsize == widgets.OPTIMUM_CACHE_SIZE == 2
+
+
+def test_listeners_reach_the_trainer_and_are_not_in_the_key():
+    calls, steps = [], []
+    kw = dict(steps=20, seed=11)
+    r = run_experiment(**kw, progress=lambda d, t: calls.append((d, t)), on_step=steps.append)
+    assert r.cached is False
+    assert calls and calls[-1] == (20, 20) and [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert len(steps) == 20 and [s.day for s in steps[:3]] == [0, 1, 2]
+    assert steps[0].replenish.shape[0] == widgets.BATCH
+    calls.clear()
+    steps.clear()
+    again = run_experiment(**kw, progress=lambda d, t: calls.append((d, t)), on_step=steps.append)
+    assert again.cached is True and calls == [] and steps == []
+    assert not hasattr(widgets, "_progress_hook")
 
 
 @pytest.mark.parametrize(
     "field,value",
     [("epsilon", 1.5), ("c1", -1.0), ("c2", float("nan")), ("alpha", 0.0), ("gamma", 0.999),
-     ("steps", 5), ("steps", 10.5), ("seed", -1), ("c3", "big")],
+     ("steps", 5), ("steps", 10.5), ("seed", -1), ("seed", 2**31), ("seed", 1.5), ("c3", "big"), ("c1", True)],
 )
 def test_validation_names_field_value_and_range(field, value):
     with pytest.raises(ValueError) as err:
         run_experiment(**{**FAST, field: value})
     msg = str(err.value)
     lo, hi = RANGES[field]
-    assert msg.startswith(f"{field} = {value!r}") and f"[{lo}, {hi}]" in msg
+    assert isinstance(err.value, ConfigError)
+    assert msg.startswith(f"{field} = {value!r} is not allowed; allowed: ")
+    if field == "seed":
+        assert msg.endswith(f"a whole number in [{lo}, {hi}]")  # 2147483647 written out in full
+    else:
+        assert f"[{lo:g}, {hi:g}]" in msg
 
 
 def test_validation_of_choices():
@@ -74,9 +161,16 @@ def test_panel_headless_run_and_refusal():
     assert {"epsilon", "c1", "c2", "c3", "alpha", "gamma", "steps"} <= set(panel.controls)
     assert all(s.continuous_update is False for s in sliders)
     panel.controls["steps"].value = 20
+    RESULT_CACHE.clear()
     panel.click()
-    assert panel.result is run_experiment(**FAST)
-    assert panel.message.value.startswith("done") and "gap to the optimum" in panel.message.value
+    assert panel.result.cached is False
+    _same(panel.result, run_experiment(**FAST))
+    assert panel.message.value.startswith("done in") and "gap to the optimum" in panel.message.value
+    assert panel.progress.value == panel.progress.max == 20
+    panel.progress.value = 0
+    panel.click()  # the same settings again: the message says the result is cached
+    assert panel.result.cached is True
+    assert panel.message.value.startswith("cached (computed earlier in") and "gap to the optimum" in panel.message.value
     assert panel.progress.value == panel.progress.max
     # an out-of-range value (a user widened the slider) is refused with a message, no traceback
     before = panel.result
@@ -99,3 +193,18 @@ def test_panel_reports_progress():
     panel = make_panel(run=fake_run, show_plots=False)
     panel.click()
     assert calls == [1, 2, 3] and panel.progress.max == 3
+
+
+def test_nothing_heavy_happens_on_import():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import mas_lib.teach.book, mas_lib.teach.paper, mas_lib.teach.plotting, mas_lib.teach.problems\n"
+        "from mas_lib.teach import widgets\n"
+        "heavy = [m for m in ('matplotlib.pyplot', 'ipywidgets', 'mas_lib.decide.planning.model') if m in sys.modules]\n"
+        "assert heavy == [], heavy\n"
+        "assert widgets._optimum.cache_info().currsize == 0 and len(widgets.RESULT_CACHE) == 0\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -32,13 +32,13 @@ class BookEntry:
 
 
 def ordered_notebooks(folder: Path) -> list[Path]:
-    """Notebooks named ``NN_name.ipynb`` in numeric order (others are ignored)."""
+    """Notebooks named ``NN_name.ipynb`` in numeric order (others are ignored); for ``make book``."""
     nbs = [p for p in Path(folder).glob("*.ipynb") if re.match(r"^\d+_", p.name)]
     return sorted(nbs, key=lambda p: (int(p.name.split("_", 1)[0]), p.name))
 
 
 def notebook_title(path: Path) -> str:
-    """The first Markdown heading of the notebook, else its file name."""
+    """The first Markdown heading of the notebook, else its file name; for ``make book``."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":
@@ -50,7 +50,8 @@ def notebook_title(path: Path) -> str:
 
 
 def index_html(entries: list[BookEntry], title: str = "mas_lib: the notebooks") -> str:
-    """The index page: entries in the given order, with a link, title, run time and any error."""
+    """The index page (HTML text): entries in the given order, with a link, title, run time [s]
+    and any error; for ``make book``."""
     items = []
     for e in entries:
         status = f" <em>failed: {html.escape(e.error)}</em>" if e.error else ""
@@ -70,7 +71,8 @@ def index_html(entries: list[BookEntry], title: str = "mas_lib: the notebooks") 
 
 def build_book(notebooks: Path, out: Path, timeout: int = 900) -> list[BookEntry]:
     """Execute and render every notebook of ``notebooks`` into ``out``; returns the entries.
-    A failing notebook is still rendered (with its error) and reported in the index."""
+    A failing notebook is still rendered (with its error) and reported in the index. ``timeout``
+    is per cell [s]. This is ``make book`` (it serves every notebook, not one paper section)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -100,6 +102,7 @@ def build_book(notebooks: Path, out: Path, timeout: int = 900) -> list[BookEntry
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line of ``make book``; returns the exit status (1 if any notebook failed)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", default="notebooks")
     parser.add_argument("--out", default="build/book")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -50,15 +51,26 @@ __all__ = [
     "inventory_arithmetic",
 ]
 
+# The constants below are read-only (a tuple, a read-only array, read-only mappings): the printed
+# numbers of the paper cannot be edited by accident from a notebook.
+
+
+def _frozen(mapping: dict) -> MappingProxyType:
+    """A read-only view of ``mapping`` with every nested dict made read-only too."""
+    return MappingProxyType({k: _frozen(v) if isinstance(v, dict) else v for k, v in mapping.items()})
+
+
 #: reward weights (c1, c2, c3) of section 4.5
 PAPER_C = (1.0, 0.5, 0.2)
-#: forecast [units/day] for day 1 and day 2, columns A, B (section 4.1)
+#: forecast [units/day] for day 1 and day 2, columns A, B (section 4.1); read-only
 PAPER_FORECAST = np.array([[80.0, 120.0], [90.0, 100.0]])
-#: actions of section 4.5 (day, warehouse) -> dict understood by MultiWarehouseEnv
-PAPER_ACTIONS = {
+PAPER_FORECAST.flags.writeable = False
+#: actions of section 4.5 [units]: day -> warehouse -> the action mapping MultiWarehouseEnv.step
+#: understands (``replenish``, ``transfer`` to the other warehouse); read-only
+PAPER_ACTIONS = _frozen({
     1: {"A": {"replenish": 20, "transfer": {"B": 0}}, "B": {"replenish": 30, "transfer": {"A": 0}}},
     2: {"A": {"replenish": 0, "transfer": {"B": 30}}, "B": {"replenish": 0, "transfer": {"A": 50}}},
-}
+})
 
 
 @dataclass(frozen=True)
@@ -76,10 +88,12 @@ class PrintedDay:
 
     @property
     def reduction_value(self) -> float:
+        """The printed inventory-cost reduction ``x - y`` as a number [as printed, money]."""
         return float(self.reduction[0] - self.reduction[1])
 
     @property
     def satisfaction_value(self) -> float:
+        """The printed satisfaction ``served / demand`` [-]."""
         return self.satisfaction[0] / self.satisfaction[1]
 
 
@@ -107,8 +121,9 @@ def paper_config(
 
     Demand is the paper's two-day forecast repeated (A: 80, 90, ...; B: 120, 100, ...) plus
     Gaussian noise of ``noise_sd`` units (0 = demand equals the forecast, as the paper's
-    satisfaction terms assume). Costs are in money, stock in units; see the module docstring
-    for what we had to choose. Used by notebook 02 and ``tests/test_paper.py``.
+    satisfaction terms assume). Costs are in money, stock in units, lead times in days; see
+    the module docstring for what we had to choose. Notebooks 00 and 02; paper sections 4.1 and
+    4.3.
     """
     c1, c2, c3 = c
     wh = [
@@ -133,7 +148,8 @@ def replay(config: EnvConfig | None = None, seed: int = 0) -> pd.DataFrame:
     One row per (day, warehouse) with: the paper's stock after the action and ours, the three
     reward terms as the paper prints them and as the environment computes them, the reward the
     formula gives with the paper's terms (``formula_on_paper_terms``), the reward the paper
-    prints, and the environment's reward. Stock in units, costs in money.
+    prints, and the environment's reward. Stock in units, costs in money. Notebook 02; paper
+    section 4.5.
     """
     config = config or paper_config()
     c1, c2, c3 = config.reward.c1, config.reward.c2, config.reward.c3
@@ -168,7 +184,8 @@ def errata(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every place where the paper's section 4.5 disagrees with its own formula or arithmetic.
 
     Returns a frame with ``item``, ``paper`` (what is printed), ``recomputed`` (what the paper's
-    own numbers give) and ``explanation``. Notebook 02 shows it; tests pin the recomputed values.
+    own numbers give) and ``explanation`` (stock in units, costs in money). Notebook 02 shows
+    it; tests pin the recomputed values. Paper section 4.5.
     """
     table = replay() if table is None else table
     rows = []
@@ -190,7 +207,8 @@ def errata(table: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def inventory_arithmetic() -> list[dict]:
-    """The stock arithmetic of section 4.5 checked against itself (list of errata rows)."""
+    """The stock arithmetic of section 4.5 checked against itself: a list of errata rows (stock
+    in units, costs in money), part of :func:`errata` (notebook 02)."""
     out = []
     a1, b1 = PAPER_PRINTED[0], PAPER_PRINTED[1]
     fa, fb = PAPER_FORECAST[0]
@@ -221,7 +239,7 @@ def inventory_arithmetic() -> list[dict]:
     return out
 
 
-_REDUCTION_READINGS = {
+_REDUCTION_READINGS = MappingProxyType({
     "as printed": lambda x, f: x,
     "sign": lambda x, f: np.sign(x),
     "clipped to [0, 1]": lambda x, f: np.clip(x, 0, 1),
@@ -230,15 +248,15 @@ _REDUCTION_READINGS = {
     "divided by 100": lambda x, f: x / 100,
     "divided by the forecast": lambda x, f: x / f,
     "left out": lambda x, f: 0.0 * x,
-}
-_TRANSPORT_READINGS = {
+})
+_TRANSPORT_READINGS = MappingProxyType({
     "as printed": lambda x: x,
     "divided by 10": lambda x: x / 10,
     "divided by 100": lambda x: x / 100,
     "sign": lambda x: np.sign(x),
     "clipped to [0, 1]": lambda x: np.clip(x, 0, 1),
     "left out": lambda x: 0.0 * x,
-}
+})
 
 
 def readings() -> pd.DataFrame:
@@ -247,7 +265,8 @@ def readings() -> pd.DataFrame:
     Each reading transforms the printed inventory-cost reduction (8 ways) and transport cost
     (6 ways) before applying ``c1 * satisfaction + c2 * reduction - c3 * transport``. Returns one
     row per reading with the four rewards it gives, how many of the four printed values
-    (1.5, 1.5, 1.0, 0.5) it reproduces, sorted best first. Notebook 02 discusses the result.
+    (1.5, 1.5, 1.0, 0.5) it reproduces, sorted best first. Notebook 02 discusses the result;
+    paper sections 4.3 and 4.5.
     """
     c1, c2, c3 = PAPER_C
     sat = np.array([p.satisfaction_value for p in PAPER_PRINTED])

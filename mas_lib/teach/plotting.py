@@ -1,8 +1,10 @@
-"""Matplotlib figures shared by the notebooks (labelled axes with units, titles that say what to see)."""
+"""Matplotlib figures shared by the notebooks (labelled axes with units, titles that say what to see).
+
+``matplotlib.pyplot`` is imported when a figure is drawn, not when this module is imported.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 __all__ = ["plot_trajectory", "plot_by_policy", "plot_tradeoff", "plot_daily_costs", "plot_policy_heatmap"]
@@ -11,8 +13,11 @@ __all__ = ["plot_trajectory", "plot_by_policy", "plot_tradeoff", "plot_daily_cos
 def plot_trajectory(traj: pd.DataFrame, title: str = "Stock and demand, day by day", axes=None):
     """One panel per warehouse: closing stock, demand and lost sales [units] against the day.
 
-    ``traj`` is a frame from :func:`mas_lib.decide.policies.trajectory`. Used in notebooks 01 and 02.
+    ``traj`` is a frame from :func:`mas_lib.decide.rollout.trajectory`. Returns the axes. Used
+    in notebook 02 (paper section 4.5's scenario played for 60 days).
     """
+    import matplotlib.pyplot as plt
+
     names = list(dict.fromkeys(traj["warehouse"]))
     if axes is None:
         _, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.6), sharey=True, squeeze=False)
@@ -34,7 +39,11 @@ def plot_trajectory(traj: pd.DataFrame, title: str = "Stock and demand, day by d
 
 def plot_by_policy(traj: pd.DataFrame, column: str = "end_stock", ylabel: str = "closing stock [units]",
                    title: str = "", warehouses: list[str] | None = None):
-    """Compare policies: ``column`` against the day, one line per policy, one panel per warehouse."""
+    """Compare policies: ``column`` of a trajectory frame with a ``policy`` column (units as in
+    ``ylabel``) against the day, one line per policy, one panel per warehouse; returns the axes.
+    Notebook 01 (paper section 2)."""
+    import matplotlib.pyplot as plt
+
     names = warehouses or list(dict.fromkeys(traj["warehouse"]))
     fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.6), sharey=True, squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
@@ -51,7 +60,11 @@ def plot_by_policy(traj: pd.DataFrame, column: str = "end_stock", ylabel: str = 
 
 
 def plot_tradeoff(df: pd.DataFrame, title: str = "More stock buys fewer stock-outs, at a price"):
-    """The risk trade-off of notebook 01: fill rate and daily cost against mean stock held."""
+    """The risk trade-off: fill rate [%] and daily cost [money/day] against mean stock held
+    [units], one point per safety stock (a :func:`mas_lib.teach.problems.risk_tradeoff` frame);
+    returns the left axis. Notebook 01 (paper section 2, problem 4)."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6.5, 4))
     ax.plot(df["mean_on_hand"], 100 * df["fill_rate"], "o-", color="tab:blue")
     for r in df.itertuples():
@@ -69,7 +82,8 @@ def plot_tradeoff(df: pd.DataFrame, title: str = "More stock buys fewer stock-ou
 
 
 def plot_daily_costs(traj: pd.DataFrame, title: str = "Where the money goes, day by day"):
-    """Stacked daily costs [money] summed over warehouses: holding, shortage, ordering, transport."""
+    """Stacked daily costs [money/day] of a trajectory frame, summed over warehouses: holding,
+    shortage, ordering, transport; returns the axis. Notebook 02 (paper section 4)."""
     cols = ["holding_cost", "shortage_cost", "ordering_cost", "transport_cost"]
     per_day = traj.groupby("day")[cols].sum()
     ax = per_day.plot.bar(stacked=True, figsize=(9, 3.6), width=0.9)
@@ -84,7 +98,8 @@ def plot_daily_costs(traj: pd.DataFrame, title: str = "Where the money goes, day
 def plot_policy_heatmap(ax, table: pd.DataFrame, column: str, label: str, title: str = "", cmap: str = "viridis"):
     """A policy over two warehouses' stock as a heat map: ``table`` has one row per state with
     ``stock_A``, ``stock_B`` and ``column`` (e.g. an order or a transfer) [units]. Draws on ``ax``
-    with a colour bar labelled ``label``; used by notebooks 05, 06 and the widget panel."""
+    with a colour bar labelled ``label`` and returns the image; used by notebooks 05, 06 and the
+    widget panel (paper sections 4.4-4.5: what the learned and the optimal policies do)."""
     grid = table.pivot(index="stock_A", columns="stock_B", values=column)
     im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=cmap,
                    extent=(grid.columns.min(), grid.columns.max(), grid.index.min(), grid.index.max()))

@@ -3,7 +3,7 @@
 Section 2 lists (1) lack of flexibility, (2) insufficient information, (3) single-agent decisions
 and (4) inventory risk. Each function here builds a small experiment in the environment that
 makes one problem visible and returns tidy pandas frames for notebook 01 to plot. Every function
-takes a ``seed``; the same seed gives the same numbers.
+takes a ``seed``; the same seed gives the same numbers. Stock is in units, costs in money.
 """
 
 from __future__ import annotations
@@ -23,12 +23,19 @@ from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
 from ..sim.demand import PoissonDemand
 
 __all__ = [
+    "TUNING_STREAM",
     "two_warehouses",
     "flexibility",
     "information",
     "single_vs_joint",
     "risk_tradeoff",
 ]
+
+#: Seed words appended to ``seed`` for the demand paths a policy is *tuned* on: tuning runs on
+#: ``(seed, *TUNING_STREAM)``, evaluation on ``seed``. Not ``(seed, 1)``: numpy pads seed words with
+#: zeros, so copy 0 of ``(seed, 1)`` -- words ``[seed, 1, 0]`` -- would draw the very same demand
+#: as copy 1 of ``seed`` -- words ``[seed, 1]`` -- and one tuning path would be an evaluation path.
+TUNING_STREAM = (1, 1)
 
 
 def two_warehouses(
@@ -42,7 +49,9 @@ def two_warehouses(
     initial: tuple[int, int] = (100, 150),
 ) -> EnvConfig:
     """Warehouses A and B with Poisson demand of rate ``mean`` (a vector, or a (days, 2) table
-    that repeats) [units/day], a transfer link (lead time 0) and the given costs [money]."""
+    that repeats) [units/day], a transfer link (lead time 0), lead time [days], capacity and
+    initial stock [units] and the given costs [money per unit or unit-day]. The instance of every
+    section-2 experiment (notebook 01, where the exercises build their own; paper section 2)."""
     ws = tuple(
         WarehouseConfig(n, capacity=capacity, initial_inventory=i, lead_time=lead_time, holding_cost=holding_cost,
                         shortage_cost=shortage_cost, order_unit_cost=0.0)
@@ -55,9 +64,10 @@ def two_warehouses(
 def flexibility(shift_day: int = 30, before: float = 80.0, after: float = 120.0, seed: int = 0):
     """Problem (1): a fixed order quantity tuned to the old demand, after demand jumps.
 
-    Demand at A and B is ``before`` units/day until ``shift_day`` and ``after`` from then on.
-    Returns ``(config, trajectories, kpis)``: one episode per policy as a tidy frame (for plots)
-    and the KPI table over many episodes.
+    Demand at A and B is ``before`` units/day until ``shift_day`` [day] and ``after`` from then
+    on. Returns ``(config, trajectories, kpis)``: one episode per policy as a tidy frame (for
+    plots) and the KPI table over 200 episodes (daily costs in money/day). Notebook 01; paper
+    section 2, problem (1).
     """
     days = 2 * shift_day
     mean = np.array([[before, before]] * shift_day + [[after, after]] * shift_day)
@@ -73,19 +83,21 @@ def flexibility(shift_day: int = 30, before: float = 80.0, after: float = 120.0,
 def information(seed: int = 0, amplitude: float = 0.5):
     """Problem (2): deciding without the forecast.
 
-    Demand follows a weekly pattern (mean 100 units/day, +/- ``amplitude``). A base-stock level
-    fixed for the *average* day (tuned by search) is compared with a base-stock level that follows
-    the forecast. Both are tuned on their own demand paths (seed ``(seed, 1)``) and compared on
-    fresh ones (seed ``seed``), so neither is scored on the paths it was tuned on. Returns
-    ``(config, kpis)``.
+    Demand follows a weekly pattern (mean 100 units/day, +/- ``amplitude`` as a fraction). A
+    base-stock level fixed for the *average* day (tuned by search) is compared with a base-stock
+    level that follows the forecast. Both are tuned on 100 demand paths of their own (seed
+    ``(seed, *TUNING_STREAM)``) and compared on 200 fresh ones (seed ``seed``): no tuning path is
+    an evaluation path. Returns ``(config, kpis)`` (daily costs in money/day). Notebook 01; paper
+    section 2, problem (2).
     """
     week = 100.0 * (1 + amplitude * np.sin(2 * np.pi * np.arange(7) / 7))
     cfg = two_warehouses(np.stack([week, week], axis=1), lead_time=1, episode_length=70)
     levels = np.arange(180, 420, 20)
-    costs = [simulate(cfg, BaseStock(cfg, level=float(lv)), episodes=100, seed=(seed, 1)).daily_cost for lv in levels]
+    tune = (seed, *TUNING_STREAM)
+    costs = [simulate(cfg, BaseStock(cfg, level=float(lv)), episodes=100, seed=tune).daily_cost for lv in levels]
     best = float(levels[int(np.argmin(costs))])
     safeties = np.arange(0, 80, 10)
-    costs_f = [simulate(cfg, ForecastBaseStock(cfg, safety=float(s)), episodes=100, seed=(seed, 1)).daily_cost
+    costs_f = [simulate(cfg, ForecastBaseStock(cfg, safety=float(s)), episodes=100, seed=tune).daily_cost
                for s in safeties]
     best_s = float(safeties[int(np.argmin(costs_f))])
     policies = {
@@ -102,7 +114,8 @@ def single_vs_joint(seed: int = 0, lead_time: int = 5):
     Poisson demand of 100 units/day, so together they hold enough for the ``lead_time`` days
     before any new order can arrive. A transfer between A and B arrives the same day (0.5
     money/unit). Alone, A can only order and wait while B sits on surplus; together, B ships its
-    surplus to A. Returns ``(config, trajectories, kpis)``.
+    surplus to A. Returns ``(config, trajectories, kpis)`` (daily costs in money/day, 200
+    episodes). Notebook 01; paper section 2, problem (3).
     """
     cfg = two_warehouses([100.0, 100.0], lead_time=lead_time, transfer_cost=0.5, episode_length=40,
                          initial=(50, 1000), capacity=1200)
@@ -119,7 +132,9 @@ def risk_tradeoff(safety: np.ndarray | None = None, seed: int = 0, episodes: int
     """Problem (4): the trade-off between stock held and stock-outs.
 
     Sweeps the safety stock of a forecast base-stock policy (lead time 2) and returns one row per
-    level: mean stock on hand [units], fill rate, lost-sale cost and holding cost [money/day].
+    level [units]: mean stock on hand [units], fill rate, lost-sale, holding and total cost
+    [money/day], over ``episodes`` episodes of 60 days (the first 5 not counted). Notebook 01;
+    paper section 2, problem (4).
     """
     safety = np.arange(0, 121, 10) if safety is None else np.asarray(safety)
     cfg = two_warehouses([80.0, 120.0], lead_time=2, episode_length=60)

@@ -8,25 +8,41 @@ transport cost per day (simulated) and, when :mod:`mas_lib.decide.planning` can 
 exact gap to the cost-optimal policy. :func:`make_panel` wraps it in an ``ipywidgets`` panel
 (sliders, a Run button, a progress bar, plots and a KPI table); :func:`plot_experiment` draws a
 result with matplotlib.
+
+**State this module keeps** (nothing else, and nothing hidden):
+
+* :data:`RESULT_CACHE`, a :class:`ResultCache`: results keyed *only* by the validated settings,
+  least-recently-used first out, bounded by the bytes of the numpy arrays and frames the
+  results hold (default 256 MiB; one paper-instance result holds ~16.1 MiB, almost all of it the
+  Q-table and visit counts of 546 states x 1,936 actions, so about 15 results fit). Every call
+  returns a fresh copy, so a caller that edits a result cannot change what later calls return.
+* ``_optimum``: the exact model and optimal value per ``(instance, gamma)``, at most
+  ``OPTIMUM_CACHE_SIZE`` = 2 of them (~16 MiB each for the paper instance).
+
+Progress reporting is passed down the call (``run_experiment(progress=..., on_step=...)`` hands
+both listeners to :func:`mas_lib.decide.tabular.train`); it is never part of the cache key.
 """
 
 from __future__ import annotations
 
-import math
+import copy
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from ..decide.rollout import simulate
+from ..decide.rollout import Step, simulate
 from ..decide.tabular import QLearningConfig, QPolicy, train
 from ..sim.state import SystemState
+from ..validation import ConfigError, check_choice, check_number, check_whole, not_allowed
 
 __all__ = [
-    "ExperimentResult", "RANGES", "run_experiment", "plot_experiment", "policy_map", "make_panel", "QLearningPanel",
+    "ExperimentResult", "RANGES", "ResultCache", "RESULT_CACHE", "run_experiment", "plot_experiment", "policy_map",
+    "make_panel", "QLearningPanel",
 ]
 
 #: Allowed range of every numeric setting of :func:`run_experiment` (inclusive).
@@ -44,6 +60,8 @@ INSTANCE_NAMES = ("paper", "cross_border")
 SCHEDULES = ("constant", "decaying")
 BATCH = 512  # environment copies trained together
 EVAL_EPISODES = 200
+RESULT_CACHE_BYTES = 256 * 2**20  # memory budget of the result cache [bytes]
+OPTIMUM_CACHE_SIZE = 2  # exact models kept (one per (instance, gamma))
 
 
 @dataclass(frozen=True)
@@ -60,7 +78,11 @@ class ExperimentResult:
             ``EVAL_EPISODES`` episodes) and, if available, the exact discounted daily cost, the
             optimum's and the ``gap_percent``.
         policy: the learned :class:`mas_lib.decide.tabular.QPolicy`.
-        seconds: training + evaluation time [s].
+        seconds: training + evaluation time [s] of the run that computed this result.
+        cached: True when this call did not run anything: the result was computed earlier (in
+            ``seconds``) and copied from :data:`RESULT_CACHE`.
+
+    Every result handed out is the caller's own copy: editing it changes nothing in the cache.
     """
 
     settings: dict
@@ -69,6 +91,24 @@ class ExperimentResult:
     kpis: pd.Series
     policy: QPolicy
     seconds: float
+    cached: bool = False
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the result's arrays and frames [bytes] (Q-tables, visit counts, curve,
+        policy map, KPIs): what :class:`ResultCache` charges against its budget."""
+        p = self.policy
+        arrays = [*p.tables, *(p.tables2 or []), *p.visits]
+        frames = sum(int(f.memory_usage(deep=True).sum()) for f in (self.curve, self.policy_map))
+        return sum(a.nbytes for a in arrays) + frames + int(self.kpis.memory_usage(deep=True))
+
+    def copy(self, cached: bool | None = None) -> ExperimentResult:
+        """An independent copy (frames, settings and the policy's tables copied), optionally
+        with a different ``cached`` flag."""
+        return ExperimentResult(
+            dict(self.settings), self.curve.copy(), self.policy_map.copy(), self.kpis.copy(),
+            copy.deepcopy(self.policy), self.seconds, self.cached if cached is None else cached,
+        )
 
     def heatmap(self, column: str = "order_A") -> pd.DataFrame:
         """``policy_map[column]`` as a table: rows stock A, columns stock B [units]."""
@@ -85,12 +125,15 @@ def _instance(name: str):
 
 def _check(name: str, value, integer: bool = False):
     lo, hi = RANGES[name]
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and lo <= value <= hi and (not integer or float(value).is_integer())
-    if not ok:
-        kind = "a whole number" if integer else "a number"
-        raise ValueError(f"{name} = {value!r} is not allowed; allowed: {kind} in [{lo}, {hi}]")
-    return int(value) if integer else float(value)
+    if name == "seed":  # ``check_number`` prints bounds with ``:g``: 2**31 - 1 would read 2.14748e+09
+        try:
+            whole = check_whole(value, name, low=lo)
+        except ConfigError:
+            whole = None
+        if whole is None or whole > hi:
+            raise not_allowed(name, value, f"a whole number in [{lo}, {hi}]")
+        return whole
+    return check_number(value, name, low=lo, high=hi, integer=integer)
 
 
 def _validate(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule) -> tuple:
@@ -98,19 +141,62 @@ def _validate(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule
                  (("epsilon", epsilon), ("c1", c1), ("c2", c2), ("c3", c3), ("alpha", alpha), ("gamma", gamma)))
     steps = _check("steps", steps, integer=True)
     seed = _check("seed", seed, integer=True)
-    if instance not in INSTANCE_NAMES:
-        raise ValueError(f"instance = {instance!r} is not allowed; allowed: {' | '.join(map(repr, INSTANCE_NAMES))}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule = {schedule!r} is not allowed; allowed: {' | '.join(map(repr, SCHEDULES))}")
+    check_choice(instance, "instance", INSTANCE_NAMES)
+    check_choice(schedule, "schedule", SCHEDULES)
     return (*vals, steps, instance, seed, schedule)
 
 
-_progress_hook: Callable[[int, int], None] | None = None
+class ResultCache:
+    """A least-recently-used store of :class:`ExperimentResult` keyed by the validated settings
+    and bounded in memory: after each insertion the least recently used results are dropped
+    until the held bytes (:attr:`ExperimentResult.nbytes`) fit in ``max_bytes``; a result larger
+    than the whole budget is not stored. :meth:`get` returns the stored object itself --
+    :func:`run_experiment` copies it before handing it out."""
+
+    def __init__(self, max_bytes: int = RESULT_CACHE_BYTES):
+        self.max_bytes = check_whole(max_bytes, "ResultCache.max_bytes", unit="bytes")
+        self._items: OrderedDict[Hashable, tuple[ExperimentResult, int]] = OrderedDict()
+        self.nbytes = 0  # bytes held now
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    def get(self, key: Hashable) -> ExperimentResult | None:
+        """The stored result for ``key`` (marked most recently used), or None."""
+        if key not in self._items:
+            return None
+        self._items.move_to_end(key)
+        return self._items[key][0]
+
+    def put(self, key: Hashable, result: ExperimentResult) -> None:
+        """Store ``result`` under ``key`` and evict least-recently-used results over budget."""
+        if key in self._items:
+            self.nbytes -= self._items.pop(key)[1]
+        size = result.nbytes
+        if size > self.max_bytes:
+            return
+        self._items[key] = (result, size)
+        self.nbytes += size
+        while self.nbytes > self.max_bytes:
+            self.nbytes -= self._items.popitem(last=False)[1][1]
+
+    def clear(self) -> None:
+        """Forget every result."""
+        self._items.clear()
+        self.nbytes = 0
 
 
-@lru_cache(maxsize=8)
+#: The results of :func:`run_experiment` (see the module docstring); ``RESULT_CACHE.clear()`` empties it.
+RESULT_CACHE = ResultCache()
+
+
+@lru_cache(maxsize=OPTIMUM_CACHE_SIZE)
 def _optimum(instance: str, gamma: float):
-    """The exact model and optimal value for ``instance`` at ``gamma`` (None if unavailable)."""
+    """The exact model and optimal value for ``instance`` at ``gamma`` (None if unavailable).
+    At most ``OPTIMUM_CACHE_SIZE`` models are kept (~16 MiB each for the paper instance)."""
     try:
         from ..decide.planning import model as planning
     except ImportError:  # pragma: no cover - planning is part of the package
@@ -123,7 +209,7 @@ def _optimum(instance: str, gamma: float):
 def policy_map(policy: QPolicy, config) -> pd.DataFrame:
     """The greedy action of a 2-warehouse ``policy`` in every (stock A, stock B) state: a frame
     with ``stock_A, stock_B, order_A, order_B, transfer_A_to_B, transfer_B_to_A`` [units]
-    (the heat maps of notebook 05)."""
+    (the heat maps of notebook 05 and of the panel; paper 4.4-4.5)."""
     unit = policy.encoder.unit
     caps = [w.capacity for w in config.warehouses]
     a, b = np.meshgrid(np.arange(0, caps[0] + 1, unit), np.arange(0, caps[1] + 1, unit), indexing="ij")
@@ -142,8 +228,8 @@ def policy_map(policy: QPolicy, config) -> pd.DataFrame:
     })
 
 
-@lru_cache(maxsize=64)
-def _run_cached(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule) -> ExperimentResult:
+def _run(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule,
+         progress: Callable[[int, int], None] | None, on_step: Callable[[Step], None] | None) -> ExperimentResult:
     t0 = time.perf_counter()
     inst = _instance(instance)
     common = dict(form="central", gamma=gamma, reward="paper", c1=c1, c2=c2, c3=c3, steps=steps, batch=BATCH,
@@ -154,7 +240,7 @@ def _run_cached(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedu
     else:  # 1/n^0.6 learning rates, epsilon decaying from 1 to the chosen value, sensible start
         qcfg = QLearningConfig(alpha="polynomial", alpha_power=0.6, epsilon="linear", epsilon_start=1.0,
                                epsilon_end=epsilon, q_init="auto", **common)
-    res = train(inst.config, qcfg, progress=_progress_hook)
+    res = train(inst.config, qcfg, progress=progress, on_step=on_step)
     summary = simulate(inst.config, res.policy, episodes=EVAL_EPISODES, seed=seed + 1)
     kpis = {
         "fill rate [-]": summary.fill_rate,
@@ -192,6 +278,7 @@ def run_experiment(
     seed: int = 0,
     schedule: str = "constant",
     progress: Callable[[int, int], None] | None = None,
+    on_step: Callable[[Step], None] | None = None,
 ) -> ExperimentResult:
     """Train the joint Q-learner with the paper's reward (weights ``c1, c2, c3``) and measure it.
 
@@ -208,26 +295,33 @@ def run_experiment(
         schedule: ``"constant"`` (the paper's learner: constant alpha and epsilon, Q starts at 0)
             or ``"decaying"`` (``1/n^0.6`` learning rates, epsilon decaying from 1, Q starting at
             the value of random play).
-        progress: optional ``progress(days_done, days_total)`` callback (not part of the cache
-            key; a cached result returns at once without calling it).
+        progress: optional ``progress(days_done, days_total)`` [days per copy], called by the
+            trainer every ``steps // 50`` days (the panel's progress bar).
+        on_step: optional listener called with every :class:`~mas_lib.decide.rollout.Step` of
+            the training stream. Neither listener is part of the cache key; a cached result
+            returns at once without calling them.
 
     Returns:
-        :class:`ExperimentResult`. Results are cached on the validated arguments: asking again
-        for the same settings returns the very same object at once. Raises ``ValueError`` naming
-        the field, the value and the allowed range for a bad argument. Notebook 05's panel.
+        A fresh :class:`ExperimentResult` (the caller's own copy). Results are cached in
+        :data:`RESULT_CACHE` on the validated arguments: asking again for the same settings
+        (``1`` and ``1.0`` are the same) returns an equal copy at once with ``cached=True``.
+        Raises :class:`~mas_lib.validation.ConfigError` (a ``ValueError``) naming the field, the
+        value and the allowed range for a bad argument. Notebook 05 (its weight comparison and
+        its panel).
     """
-    global _progress_hook
     key = _validate(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule)
-    _progress_hook = progress
-    try:
-        return _run_cached(*key)
-    finally:
-        _progress_hook = None
+    hit = RESULT_CACHE.get(key)
+    if hit is not None:
+        return hit.copy(cached=True)
+    result = _run(*key, progress=progress, on_step=on_step)
+    RESULT_CACHE.put(key, result)
+    return result.copy(cached=False)
 
 
 def plot_experiment(result: ExperimentResult):
-    """Learning curve and the learned policy as heat maps over (stock A, stock B); returns the
-    matplotlib figure (notebook 05)."""
+    """Learning curve [money/day against millions of transitions] and the learned policy as heat
+    maps over (stock A, stock B) [units]; returns the matplotlib figure. Drawn by the notebook-05
+    panel (paper 4.4-4.5)."""
     import matplotlib.pyplot as plt
 
     from .plotting import plot_policy_heatmap
@@ -257,7 +351,7 @@ def _widgets():
 
 
 class QLearningPanel:
-    """The notebook-05 panel; ``.widget`` is the ``ipywidgets.VBox`` to display (the panel also
+    """The notebook-05 panel (paper 4.3-4.5); ``.widget`` is the ``ipywidgets.VBox`` to display (the panel also
     displays itself). Controls are in ``.controls`` (name -> widget), the Run button is
     ``.button``, the progress bar ``.progress``, messages go to ``.message`` (HTML), plots and
     tables to ``.output``; the last result is ``.result``."""
@@ -315,7 +409,8 @@ class QLearningPanel:
         k = res.kpis
         gap = k.get("gap to optimum [%]")
         gap_txt = f"; gap to the optimum {gap:.1f}%" if gap is not None else ""
-        self.message.value = f"done in {res.seconds:.1f} s: fill rate {k['fill rate [-]']:.1%}{gap_txt}"
+        when = f"cached (computed earlier in {res.seconds:.1f} s)" if res.cached else f"done in {res.seconds:.1f} s"
+        self.message.value = f"{when}: fill rate {k['fill rate [-]']:.1%}{gap_txt}"
         self.output.clear_output()
         with self.output:
             from IPython.display import display
@@ -342,7 +437,6 @@ def make_panel(instance: str = "paper", run: Callable[..., ExperimentResult] = r
     discount and the training length (``continuous_update=False``), a Run button, an
     ``IntProgress`` bar while training, then the KPI table, the learning curve and the policy
     heat maps. Bad values are refused with a message in the panel. Display the returned
-    :class:`QLearningPanel` (or its ``.widget``)."""
-    if instance not in INSTANCE_NAMES:
-        raise ValueError(f"instance = {instance!r} is not allowed; allowed: {' | '.join(map(repr, INSTANCE_NAMES))}")
+    :class:`QLearningPanel` (or its ``.widget``). Paper 4.3-4.5."""
+    check_choice(instance, "instance", INSTANCE_NAMES)
     return QLearningPanel(instance, run, show_plots)
