@@ -44,13 +44,18 @@ def _is_real(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
+def _num(x) -> str:
+    """A bound as people write it: whole numbers exactly (2147483647, not 2.14748e+09)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 def _bounds_text(low, high, low_inclusive: bool, high_inclusive: bool) -> str:
     if low is not None and high is not None:
-        return f"in {'[' if low_inclusive else '('}{low:g}, {high:g}{']' if high_inclusive else ')'}"
+        return f"in {'[' if low_inclusive else '('}{_num(low)}, {_num(high)}{']' if high_inclusive else ')'}"
     if low is not None:
-        return f"{'>=' if low_inclusive else '>'} {low:g}"
+        return f"{'>=' if low_inclusive else '>'} {_num(low)}"
     if high is not None:
-        return f"{'<=' if high_inclusive else '<'} {high:g}"
+        return f"{'<=' if high_inclusive else '<'} {_num(high)}"
     return ""
 
 
@@ -147,6 +152,6 @@ def per_item(
         raise not_allowed(field, value, f"one number, or {n} numbers (one per item)", error) from None
     bad = ~np.isfinite(arr) if low is None else (~np.isfinite(arr) | (arr < low))
     if bad.any():
-        bounds = f" >= {low:g}" if low is not None else ""
+        bounds = f" >= {_num(low)}" if low is not None else ""
         raise not_allowed(field, value, f"finite numbers{bounds}" + (f" [{unit}]" if unit else ""), error)
     return arr

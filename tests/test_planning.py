@@ -282,13 +282,6 @@ def test_value_of_transfers(solved, name):
 def test_public_names_are_reexported():
     for name in planning.__all__:
         assert getattr(planning, name) is not None, name
-    # the names that left planning.model before the split are still reachable from it
-    from mas_lib.decide.planning import model as old
-
-    assert old.policy_iteration is planning.policy_iteration
-    assert old.evaluate_policy is planning.evaluate_policy and old.gap is planning.gap
-    with pytest.raises(AttributeError):
-        old.no_such_name  # noqa: B018
 
 
 def test_unrepresentable_policies_raise(solved):

@@ -13,9 +13,10 @@ or hands each step to listeners with :func:`play`. On the last day of an episode
 ``truncated`` and ``next_state`` is the *final observation* (tomorrow's arrivals received), so a
 learner can bootstrap from it instead of dropping the transition.
 
-Seeding: episode ``e`` of a rollout with ``seed=s`` that runs for a number of ``days`` resets
-copy ``b`` with ``default_rng([s, e, b])``; a single-episode rollout (``days=None``) uses
-``default_rng([s, b])``, the same as ``MultiWarehouseEnv.reset(seed=s, options={"copy": b})``.
+Seeding (numpy's spawn tree): a single-episode rollout (``days=None``) with ``seed=s`` gives copy
+``b`` the stream ``SeedSequence(s).spawn(B)[b]`` -- the same as
+``MultiWarehouseEnv.reset(seed=s, options={"copy": b})``; episode ``e`` of a rollout that runs for
+a number of ``days`` is seeded ``(s, e)``: ``SeedSequence(s, spawn_key=(e, b))`` for copy ``b``.
 Every copy and every episode is an independent random stream.
 """
 
@@ -225,7 +226,7 @@ def simulate(
 ) -> SimulationSummary:
     """Run ``policy`` on ``episodes`` copies of ``config`` at once (one :func:`rollout`) and
     summarise the KPIs. ``warmup`` days at the start are simulated but not counted (to measure
-    steady state). Same ``seed`` -> same numbers; copy ``b`` uses ``default_rng([seed, b])``.
+    steady state). Same ``seed`` -> same numbers; copy ``b`` uses ``SeedSequence(seed).spawn(B)[b]``.
     Used by notebook 06, :mod:`mas_lib.teach.problems` and the benchmarks."""
     acc = KPIAccumulator(episodes, warmup)
     play(rollout(config, policy, copies=episodes, seed=seed), acc)

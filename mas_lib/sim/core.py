@@ -19,8 +19,8 @@ The order of events in one day ``t`` (documented in ``docs/dynamics.md``):
 5. **Costs are counted** on closing stock: holding, shortage, ordering, transport.
 
 Seeding: copy ``b`` of a batch reset with ``seed=s`` draws its demand from
-``numpy.random.default_rng([s, b])`` -- independent streams for every copy and every seed (the
-old ``default_rng(s + b)`` made copy 1 of seed 0 the same path as copy 0 of seed 1); a single
+``numpy.random.SeedSequence(s).spawn(B)[b]`` -- independent streams for every copy and every seed
+(the old ``default_rng(s + b)`` made copy 1 of seed 0 the same path as copy 0 of seed 1); a single
 environment reset with ``seed=s`` is copy 0. The arrays of the network (capacities, costs, lead
 times, links) come from ``config.network`` (:class:`mas_lib.sim.network.Network`).
 """
@@ -81,11 +81,14 @@ class BatchCore:
     def reset(self, seed: int | Sequence[int] | None = None, *, first_copy: int = 0) -> None:
         """Start a new episode in every copy.
 
-        Copy ``b`` draws its demand from ``numpy.random.default_rng([*seed, first_copy + b])``
-        (``seed`` an int or a sequence of ints >= 0), so the copies of a batch -- and the episodes
-        of a training run, seeded ``(seed, episode)`` -- are independent streams, and copy ``b`` of
-        a batch can be replayed alone with ``first_copy=b``. ``seed=None`` draws fresh entropy;
-        whichever seed was used is recorded in :attr:`seed` so any episode can be replayed.
+        ``seed`` is an int ``s`` or a tuple ``(s, k1, k2, ...)`` of ints >= 0. Copy ``b`` draws its
+        demand from ``SeedSequence(s, spawn_key=(k1, k2, ..., first_copy + b))`` -- numpy's spawn
+        tree: with ``seed=s`` copy ``b`` is ``SeedSequence(s).spawn(B)[b]``, and episode ``e`` of a
+        training run, seeded ``(s, e)``, is ``SeedSequence(s).spawn(...)[e].spawn(B)[b]``. Every copy
+        and every episode is an independent stream (plain entropy lists would not do: numpy pads
+        them with zeros, so ``[s, 1]`` and ``[s, 1, 0]`` would give the same path). Copy ``b`` can be
+        replayed alone with ``first_copy=b``. ``seed=None`` draws fresh entropy; whichever seed was
+        used is recorded in :attr:`seed` so any episode can be replayed.
         """
         cfg, B, N, net = self.config, self.B, self.N, self.net
         if seed is None:
@@ -97,7 +100,7 @@ class BatchCore:
         self.demand = np.empty((B, self.T, N), dtype=np.int64)
         self.forecast = np.empty((B, self.T, self.H, N))
         for b in range(B):
-            rng = np.random.default_rng([*words, first_copy + b])
+            rng = np.random.default_rng(np.random.SeedSequence(words[0], spawn_key=(*words[1:], first_copy + b)))
             self.demand[b], self.forecast[b] = cfg.demand.sample_episode(rng, self.T, self.H)
         self.on_hand = np.tile(net.initial_inventory, (B, 1))
         self.backlog = np.zeros((B, N), dtype=np.int64)

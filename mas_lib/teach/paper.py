@@ -208,7 +208,7 @@ def errata(table: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def inventory_arithmetic() -> list[dict]:
     """The stock arithmetic of section 4.5 checked against itself: a list of errata rows (stock
-    in units, costs in money), part of :func:`errata` (notebook 02)."""
+    in units, costs in money), part of :func:`errata`."""
     out = []
     a1, b1 = PAPER_PRINTED[0], PAPER_PRINTED[1]
     fa, fb = PAPER_FORECAST[0]

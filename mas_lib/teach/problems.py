@@ -51,7 +51,7 @@ def two_warehouses(
     """Warehouses A and B with Poisson demand of rate ``mean`` (a vector, or a (days, 2) table
     that repeats) [units/day], a transfer link (lead time 0), lead time [days], capacity and
     initial stock [units] and the given costs [money per unit or unit-day]. The instance of every
-    section-2 experiment (notebook 01, where the exercises build their own; paper section 2)."""
+    section-2 experiment (paper section 2)."""
     ws = tuple(
         WarehouseConfig(n, capacity=capacity, initial_inventory=i, lead_time=lead_time, holding_cost=holding_cost,
                         shortage_cost=shortage_cost, order_unit_cost=0.0)

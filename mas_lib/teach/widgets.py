@@ -66,7 +66,7 @@ OPTIMUM_CACHE_SIZE = 2  # exact models kept (one per (instance, gamma))
 
 @dataclass(frozen=True)
 class ExperimentResult:
-    """One training run of the panel (notebook 05).
+    """One training run of the panel (what :func:`run_experiment` returns).
 
     Attributes:
         settings: the validated arguments.
@@ -198,7 +198,7 @@ def _optimum(instance: str, gamma: float):
     """The exact model and optimal value for ``instance`` at ``gamma`` (None if unavailable).
     At most ``OPTIMUM_CACHE_SIZE`` models are kept (~16 MiB each for the paper instance)."""
     try:
-        from ..decide.planning import model as planning
+        from ..decide import planning
     except ImportError:  # pragma: no cover - planning is part of the package
         return None
     inst = _instance(instance)
@@ -253,7 +253,7 @@ def _run(epsilon, c1, c2, c3, alpha, gamma, steps, instance, seed, schedule,
     }
     opt = _optimum(instance, gamma)
     if opt is not None:
-        from ..decide.planning import model as planning
+        from ..decide import planning
 
         model, best = opt
         value = planning.evaluate_policy(model, res.policy)

@@ -447,23 +447,3 @@ def model_for(instance: Instance, **kwargs) -> MDPModel:
     """:func:`build_model` for an :class:`mas_lib.decide.instances.Instance` (its config, unit and
     gamma; keyword arguments as for :func:`build_model`). Notebooks 05 and 06, paper section 4.5."""
     return build_model(instance.config, instance.unit, instance.gamma, **kwargs)
-
-
-# Names that lived in this module before the split (``from mas_lib.decide.planning import model``
-# then ``model.policy_iteration``): forwarded lazily so old imports keep working. New code
-# imports them from ``mas_lib.decide.planning``.
-_MOVED = {
-    **dict.fromkeys(("Solution", "value_iteration", "policy_iteration"), "solve"),
-    **dict.fromkeys(("PolicyValue", "TabularPolicy", "evaluate_policy", "evaluate_actions",
-                     "expected_episode_cost", "gap"), "evaluate"),
-    **dict.fromkeys(("SnapToGrid", "coordinate_search", "scorer", "tune_baselines", "TuningResult",
-                     "policy_table"), "tuning"),
-}
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f"{__package__}.{_MOVED[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

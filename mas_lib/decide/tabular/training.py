@@ -124,7 +124,7 @@ def train(
     :func:`~mas_lib.decide.tabular.updates.batch_q_update`). Episodes are truncated,
     not terminated: on the last day of an episode the learner bootstraps from the final
     observation, then the copies are reset with fresh demand (episode ``e`` seeded
-    ``(seed, e)``, copy ``b`` drawing from ``default_rng([seed, e, b])``).
+    ``(seed, e)``, copy ``b`` drawing from ``SeedSequence(seed, spawn_key=(e, b))``).
 
     Args:
         config: the environment (needs ``order_grid``/``transfer_grid``).
