@@ -1,0 +1,178 @@
+"""Notebook 05's Q-learning panel in a real browser: JupyterLab + headless Chromium (Playwright).
+
+The headless widget tests (tests/test_widgets.py) prove the wiring; this one proves that a student
+sees it work: JupyterLab starts on a free loopback port, headless Chromium opens notebook 05, runs
+every cell above the panel and the panel cell, presses Run, moves the epsilon slider with the
+mouse, presses Run again, and checks that the learning curve (pixels of its axes) and the KPI
+table changed. Screenshots go to the test's tmp_path and to build/test-artifacts/.
+
+Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` Python package (dev
+extra); Playwright only drives that browser, nothing is downloaded. Skips, saying how to enable
+it, when either is missing. Deselect with ``-m "not browser"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from browser.lab import CHROMIUM, ROOT, start_lab
+
+pytestmark = pytest.mark.browser
+
+HOW_TO_ENABLE = ("to run the browser test: as root `apt-get install chromium` (Debian's package, "
+                 "/usr/bin/chromium) and `pip install playwright` (in the dev extra); "
+                 "never `playwright install`")
+
+NOTEBOOK = "05_q_learning.ipynb"
+ARTIFACTS = ROOT / "build" / "test-artifacts"
+RUN_ABOVE_TIMEOUT_S = 300  # the cells above the panel train for ~30 s on an idle 2-core machine
+PANEL_RUN_TIMEOUT_S = 180  # one panel run trains for a few seconds
+TRACEBACK = "Traceback (most recent call last)"
+
+
+@pytest.fixture
+def sync_playwright():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found; {HOW_TO_ENABLE}")
+    mod = pytest.importorskip("playwright.sync_api", reason=f"playwright not installed; {HOW_TO_ENABLE}")
+    return mod.sync_playwright
+
+
+@pytest.fixture
+def lab(tmp_path):
+    server = start_lab(tmp_path)
+    yield server
+    server.stop()
+
+
+def _wait(page, check, timeout_s: float, what: str, on_poll=None):
+    """Poll ``check()`` (truthy = done) every 0.5 s for at most ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if on_poll is not None:
+            on_poll()
+        value = check()
+        if value:
+            return value
+        page.wait_for_timeout(500)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+def _fail_on_traceback(page):
+    """Fail at once when any cell shows a Python traceback (its text is in the message)."""
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    for i in range(errors.count()):
+        text = errors.nth(i).inner_text()
+        if TRACEBACK in text:
+            raise AssertionError(f"a notebook cell failed:\n{text[-2000:]}")
+
+
+def _curve_pixels(src: str):
+    """The learning-curve axes (top-left quarter of the panel's figure, below the suptitle that
+    names the settings) as an RGB array, from the ``data:image/png;base64`` source."""
+    import numpy as np
+    from PIL import Image
+
+    assert src.startswith("data:image/png;base64,"), src[:60]
+    img = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("RGB")
+    w, h = img.size
+    return np.asarray(img.crop((0, int(0.08 * h), w // 2, h // 2)))
+
+
+def _save(page, locator, tmp_path: Path, name: str) -> Path:
+    out = tmp_path / name
+    page.screenshot(path=str(tmp_path / f"page_{name}"), full_page=False)
+    locator.screenshot(path=str(out))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for p in (out, tmp_path / f"page_{name}"):
+        shutil.copy(p, ARTIFACTS / p.name)
+    return out
+
+
+def test_q_learning_panel_in_chromium(sync_playwright, lab, tmp_path):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            try:
+                _drive_panel(page, lab, tmp_path)
+            except BaseException:
+                page.screenshot(path=str(tmp_path / "failure.png"), full_page=False)
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                shutil.copy(tmp_path / "failure.png", ARTIFACTS / "notebook05_failure.png")
+                print(f"screenshot: {tmp_path / 'failure.png'}\njupyter log:\n{lab.log_tail()}")
+                raise
+        finally:
+            browser.close()
+
+
+def _drive_panel(page, lab, tmp_path: Path) -> None:
+    page.goto(lab.url(f"lab/tree/{NOTEBOOK}"), wait_until="domcontentloaded", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        timeout=90_000)
+
+    # The panel cell: the one code cell whose source calls make_panel(...).
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    panel_cell = cells.filter(has=page.locator(".jp-InputArea", has_text=re.compile(r"make_panel\(")))
+    assert panel_cell.count() == 1, f"expected one cell calling make_panel(, found {panel_cell.count()}"
+    panel_cell.locator(".jp-InputPrompt").click()  # select it (command mode)
+    page.evaluate("async () => { const c = window.jupyterapp.commands;"
+                  " await c.execute('notebook:run-all-above'); await c.execute('notebook:run-cell'); }")
+
+    out = panel_cell.locator(".jp-Cell-outputArea")
+    run = out.locator("button.widget-button", has_text=re.compile(r"^\s*Run\s*$"))
+    _wait(page, lambda: run.count() == 1 and run.is_visible(), RUN_ABOVE_TIMEOUT_S,
+          "the cells above the panel and the panel cell to run", on_poll=lambda: _fail_on_traceback(page))
+
+    eps = out.locator(".widget-slider").filter(
+        has=page.locator("label.widget-label", has_text=re.compile(r"^\s*epsilon")))
+    assert eps.count() == 1, "no slider labelled 'epsilon ...' in the panel"
+    readout = eps.locator(".widget-readout")
+    image = out.locator(".widget-output img")
+    kpis = out.locator(".widget-output table")
+    assert image.count() == 0, "the panel shows a figure before Run was pressed"
+
+    # First run with the default settings.
+    run.click()
+    _wait(page, lambda: image.count() == 1 and kpis.count() == 1, PANEL_RUN_TIMEOUT_S,
+          "the first run's learning curve and KPI table", on_poll=lambda: _fail_on_traceback(page))
+    src1, kpi1 = image.get_attribute("src"), kpis.inner_text()
+    assert "fill rate" in kpi1, kpi1
+    eps1 = float(readout.inner_text())
+    _save(page, out, tmp_path, "notebook05_panel_before.png")
+
+    # Move the epsilon slider with the mouse: drag its handle a quarter of the track to the right.
+    track = eps.locator(".noUi-target").bounding_box()
+    handle = eps.locator(".noUi-handle").bounding_box()
+    x0, y0 = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + track["width"] / 4, y0, steps=10)
+    page.mouse.up()
+    eps2 = float(_wait(page, lambda: readout.inner_text() if float(readout.inner_text()) != eps1 else "",
+                       10, "the epsilon readout to follow the drag"))
+    assert eps2 > eps1 + 0.1, (eps1, eps2)
+
+    # Second run: the figure and the KPI table are replaced.
+    run.click()
+    _wait(page, lambda: image.count() == 1 and image.get_attribute("src") != src1, PANEL_RUN_TIMEOUT_S,
+          "the learning curve to change after moving epsilon", on_poll=lambda: _fail_on_traceback(page))
+    _wait(page, lambda: kpis.count() == 1, 10, "the KPI table of the second run")
+    src2, kpi2 = image.get_attribute("src"), kpis.inner_text()
+    assert "fill rate" in kpi2, kpi2
+    assert kpi2 != kpi1, f"KPI table unchanged after epsilon {eps1} -> {eps2}:\n{kpi2}"
+    c1, c2 = _curve_pixels(src1), _curve_pixels(src2)
+    assert c1.shape != c2.shape or (c1 != c2).any(), "the learning-curve axes are pixel-identical"
+    shot = _save(page, out, tmp_path, "notebook05_panel.png")
+    assert shot.stat().st_size > 10_000
