@@ -79,7 +79,8 @@ class ObservationSpec:
             index.append(idx)
         self.sizes = [len(ix) for ix in index]
         self._gather = np.concatenate([np.asarray(ix, dtype=np.intp) for ix in index])
-        self._splits = np.cumsum(self.sizes)[:-1]
+        ends = np.cumsum(self.sizes)
+        self._slices = [slice(int(e - n), int(e)) for e, n in zip(ends, self.sizes, strict=True)]
 
     def features(self, state: SystemState) -> np.ndarray:
         """The flat feature vector ``(B, K)`` float32 of every copy (all warehouses' numbers once)."""
@@ -100,7 +101,7 @@ class ObservationSpec:
         """Every agent's observation for every copy: a list of ``(B, sizes[i])`` float32 arrays, in
         the order of :attr:`labels` (one concatenation and one gather for all agents and copies)."""
         flat = self.features(state)[:, self._gather]
-        return np.split(flat, self._splits, axis=1)
+        return [flat[:, sl] for sl in self._slices]
 
     def observe_dict(self, state: SystemState) -> dict[str, np.ndarray]:
         """:meth:`observe` keyed by agent name."""

@@ -51,8 +51,8 @@ def paper_reward_terms(
     """
     demand = np.asarray(demand, dtype=float)
     served = np.asarray(served_today, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        satisfaction = np.where(demand > 0, served / np.where(demand > 0, demand, 1.0), 1.0)
+    satisfaction = np.divide(served, demand, out=np.ones(np.broadcast_shapes(served.shape, demand.shape)),
+                             where=demand > 0)
     reduction = np.asarray(holding_cost_rate, dtype=float) * (
         np.asarray(previous_end_inventory, dtype=float) - np.asarray(end_inventory, dtype=float)
     )

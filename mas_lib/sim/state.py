@@ -73,8 +73,10 @@ class StepResult:
     clipped: np.ndarray
 
     def for_copy(self, b: int, names: list[str]) -> dict[str, dict[str, float]]:
-        """Per-warehouse info dicts for copy ``b`` (what the PettingZoo API returns as ``infos``)."""
-        out = {}
-        for i, name in enumerate(names):
-            out[name] = {f.name: getattr(self, f.name)[b, i].item() for f in fields(self)}
-        return out
+        """Per-warehouse info dicts for copy ``b`` (what the PettingZoo API returns as ``infos``):
+        plain Python numbers, one ``tolist()`` per field for all warehouses at once."""
+        columns = [(name, getattr(self, name)[b].tolist()) for name in _FIELD_NAMES]
+        return {agent: {name: values[i] for name, values in columns} for i, agent in enumerate(names)}
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(StepResult))
