@@ -20,6 +20,7 @@ from mas_lib import (
     LinkConfig,
     MultiWarehouseEnv,
     PoissonDemand,
+    Request,
     RewardConfig,
     WarehouseConfig,
 )
@@ -254,26 +255,38 @@ def test_shared_paper_reward_sums_the_paper_terms():
 
 
 # ----------------------------------------------------------------- conservation (hypothesis)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
-    n=st.integers(2, 3),
-    lead=st.lists(st.integers(0, 4), min_size=3, max_size=3),
-    tlead=st.integers(0, 3),
+    n=st.integers(2, 5),
+    lead=st.lists(st.integers(0, 6), min_size=5, max_size=5),
+    tlead=st.lists(st.integers(0, 3), min_size=5, max_size=5),
+    extra_arcs=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.booleans()), max_size=4),
     cap=st.integers(20, 200),
     backorders=st.booleans(),
     seed=st.integers(0, 10_000),
     days=st.integers(1, 25),
 )
-def test_units_are_conserved(n, lead, tlead, cap, backorders, seed, days):
+def test_units_are_conserved(n, lead, tlead, extra_arcs, cap, backorders, seed, days):
+    """2-5 warehouses, lead times 0-6, a chain plus random extra links (one-way or both ways, lead
+    times 0-3), goods on the road and open requests at the start, random (clipped) actions."""
     rng = np.random.default_rng(seed)
     ws = tuple(
         WarehouseConfig(f"W{i}", capacity=cap, initial_inventory=int(rng.integers(0, cap + 1)), lead_time=lead[i],
                         initial_pipeline=tuple(int(v) for v in rng.integers(0, 30, size=lead[i])))
         for i in range(n)
     )
-    links = tuple(LinkConfig(f"W{i}", f"W{i + 1}", lead_time=tlead) for i in range(n - 1))
+    pairs = {(i, i + 1): (tlead[i], True) for i in range(n - 1)}
+    for a, b, both in extra_arcs:
+        a, b = a % n, b % n
+        if a != b and (a, b) not in pairs and (b, a) not in pairs:
+            pairs[(a, b)] = (tlead[(a + b) % 5], both)
+    links = tuple(LinkConfig(f"W{a}", f"W{b}", lead_time=lt, bidirectional=both) for (a, b), (lt, both) in pairs.items())
+    on_road = tuple(InTransit(f"W{a}", f"W{b}", units=int(rng.integers(0, 20)), days=max(1, lt))
+                    for (a, b), (lt, _) in pairs.items())
+    asks = tuple(Request(f"W{b}", f"W{a}", units=int(rng.integers(0, 20))) for (a, b) in pairs)
     cfg = EnvConfig(warehouses=ws, links=links, demand=PoissonDemand(rng.uniform(0, 40, size=n)),
-                    episode_length=days, backorders=backorders, invalid_action="clip")
+                    episode_length=days, backorders=backorders, invalid_action="clip", in_transit=on_road,
+                    requests=asks)
     core = BatchCore(cfg, batch_size=4)
     core.reset(seed=seed)
     total_demand = np.zeros((4, n))
@@ -285,6 +298,7 @@ def test_units_are_conserved(n, lead, tlead, cap, backorders, seed, days):
         r = core.step(q, x)
         assert (core.on_hand >= 0).all() and (core.on_hand <= core.net.capacity).all()
         assert (core.conservation_gap() == 0).all()
+        assert (r.shipped_out <= cap).all() and (core.requests >= 0).all()
         total_demand += r.demand
         total_sales += r.sales
         total_lost += r.lost
