@@ -87,7 +87,7 @@ def twin_data_from_frame(
     ``key`` holds warehouse names. Missing (date, series) rows and NaN units become 0 on open
     days; rows of closed days are 0. Raises :class:`~mas_lib.validation.ConfigError` when a
     warehouse of the network has no demand at all for the products, or the date range is empty.
-    Used by :func:`load_twin_data` and :func:`synthetic_twin_data` (notebook 08).
+    Used by :func:`load_twin_data` and :func:`synthetic_twin_data`.
     """
     products = list(products)
     dates = pd.DatetimeIndex(sorted(pd.to_datetime(tidy["date"]).unique()))

@@ -52,7 +52,7 @@ class DriftDetector:
 class TrackingSignal(DriftDetector):
     """``TS = sum of errors / MAD`` since the last reset; MAD smoothed with ``alpha`` (units/day).
 
-    Alarm when ``|TS| > threshold`` after at least ``min_days`` observed days. Notebook 08.
+    Alarm when ``|TS| > threshold`` after at least ``min_days`` observed days.
     """
 
     name = "tracking signal"
@@ -179,7 +179,7 @@ _KINDS = {"tracking signal": TrackingSignal, "cusum": Cusum, "page-hinkley": Pag
 
 
 def make_detector(kind: str, n: int, **settings) -> DriftDetector:
-    """A detector by name: ``"tracking signal"``, ``"cusum"`` or ``"page-hinkley"`` (notebook 08)."""
+    """A detector by name: ``"tracking signal"``, ``"cusum"`` or ``"page-hinkley"``."""
     key = str(kind).lower()
     if key not in _KINDS:
         raise not_allowed("detector", kind, f"one of {list(_KINDS)}")

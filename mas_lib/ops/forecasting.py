@@ -40,13 +40,13 @@ STRATEGIES: dict[str, int | None] = {"never": None, "weekly": 7, "4-weekly": 28,
 
 def default_model() -> fc.Forecaster:
     """The twin's default forecaster: the recent demand distribution with weekday factors
-    (``fc.EmpiricalQuantile(56, by_weekday=True)``, the best model of notebook 04's backtest)."""
+    (``fc.EmpiricalQuantile(56, by_weekday=True)``, the best model of the forecasting notebook's backtest)."""
     return fc.EmpiricalQuantile(window=56, by_weekday=True)
 
 
 @dataclass
 class ForecastPlan:
-    """What :func:`scheduled_forecasts` hands to the twin (notebook 08).
+    """What :func:`scheduled_forecasts` hands to the twin.
 
     ``mean``: ``(T, H, N)`` forecast made on the morning of simulated day ``t`` for day ``t + k``
     [units/day]; ``safety``: ``(T, N)`` safety stock in force on day ``t`` [units];

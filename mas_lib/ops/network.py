@@ -43,7 +43,7 @@ EUROPE: tuple[str, ...] = (
 
 
 def node_name(warehouse: str, product: str) -> str:
-    """The simulation node of one product at one warehouse, e.g. ``"UK:85123A"`` (notebook 08)."""
+    """The simulation node of one product at one warehouse, e.g. ``"UK:85123A"``."""
     return f"{warehouse}:{product}"
 
 
@@ -157,7 +157,7 @@ class TwinNetwork:
         """The :class:`~mas_lib.sim.config.EnvConfig` of the twin: one node per (warehouse, product),
         warehouse-major (``node = w * P + p``), links between the nodes of the same product.
         ``initial_inventory`` and ``capacity`` are ``(W * P,)`` whole units. Used by
-        :func:`mas_lib.ops.run_twin` (notebook 08)."""
+        :func:`mas_lib.ops.run_twin`."""
         P = len(products)
         nodes = []
         for wi, w in enumerate(self.warehouses):

@@ -26,7 +26,7 @@ __all__ = ["PlannedBaseStock", "PlannedSs", "lead_time_demand"]
 
 
 def lead_time_demand(forecast: np.ndarray, lead_time: np.ndarray) -> np.ndarray:
-    """Sum of ``forecast[b, k, i]`` over ``k = 0 .. lead_time[i]`` -> ``(B, N)`` units (notebook 08)."""
+    """Sum of ``forecast[b, k, i]`` over ``k = 0 .. lead_time[i]`` -> ``(B, N)`` units."""
     H = forecast.shape[1]
     if int(np.max(lead_time)) + 1 > H:
         raise ValueError(f"the forecast covers {H} days but a lead time of {int(np.max(lead_time))} days needs "
@@ -38,7 +38,7 @@ def lead_time_demand(forecast: np.ndarray, lead_time: np.ndarray) -> np.ndarray:
 class PlannedBaseStock(Policy):
     """Forecast order-up-to with a day-by-day safety stock ``safety (T, N)`` [units].
 
-    ``open_days (T,)``: the shop's calendar; no orders on closed days. Notebook 08.
+    ``open_days (T,)``: the shop's calendar; no orders on closed days.
     """
 
     name = "base-stock"
@@ -69,7 +69,7 @@ class PlannedBaseStock(Policy):
 
 class PlannedSs(PlannedBaseStock):
     """(s, S): order up to ``S = s + review * mean daily forecast`` when the inventory position
-    falls to ``s`` = the base-stock level or below. ``review`` [days]. Notebook 08."""
+    falls to ``s`` = the base-stock level or below. ``review`` [days]."""
 
     name = "(s, S)"
 

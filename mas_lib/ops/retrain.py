@@ -23,7 +23,7 @@ __all__ = ["compare_strategies", "period_summary"]
 
 def period_summary(run: TwinRun, start: str | None = None, end: str | None = None) -> dict[str, float]:
     """Cost [money], fill rate [-] and forecast MAE on open days [units/day] of ``run`` between
-    ``start`` and ``end`` (inclusive; default the whole run). Notebook 08."""
+    ``start`` and ``end`` (inclusive; default the whole run)."""
     lo = pd.Timestamp(start) if start is not None else run.dates.min()
     hi = pd.Timestamp(end) if end is not None else run.dates.max()
     sel = (run.dates >= lo) & (run.dates <= hi)

@@ -67,7 +67,7 @@ def text_progress(label: str = "twin", stream=None, every: float = 0.1) -> Calla
 
 @dataclass
 class TwinRun:
-    """One year of the twin (notebook 08). ``arrays[name]`` is ``(T, N)`` for every name in
+    """One year of the twin. ``arrays[name]`` is ``(T, N)`` for every name in
     :data:`RECORDED` plus ``forecast`` (one-step, units/day), ``safety`` and ``level`` (the
     order-up-to level, units); ``dates`` the simulated days, ``nodes`` warehouse-major."""
 
@@ -88,7 +88,7 @@ class TwinRun:
         return [(w, p) for w in self.warehouses for p in self.products]
 
     def daily(self) -> pd.DataFrame:
-        """Tidy daily table: ``date, warehouse, product`` + one column per array (notebook 08)."""
+        """Tidy daily table: ``date, warehouse, product`` + one column per array."""
         T, N = len(self.dates), len(self.nodes)
         out = {"date": np.repeat(self.dates.to_numpy(), N),
                "warehouse": np.tile([w for w, _ in self.nodes], T),
