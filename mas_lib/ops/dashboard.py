@@ -128,10 +128,11 @@ class TwinDashboard:
         """Redraw the table and the figure for the current choices (no simulation)."""
         import matplotlib.pyplot as plt
 
-        row = self.week_table().drop(columns=["warehouse", "product"]).round(3)
+        row = self.week_table().drop(columns=["warehouse", "product"])
         al = self.week_alerts()
-        self.table.value = (row.to_html(index=False) + f"<p>{len(al)} alert(s) this week</p>"
-                            + al.head(10).round(3).to_html(index=False))
+        fmt = "{:.3f}".format
+        self.table.value = (row.to_html(index=False, float_format=fmt) + f"<p>{len(al)} alert(s) this week</p>"
+                            + al.head(10).to_html(index=False, float_format=fmt))
         with self.plot:
             self.plot.clear_output(wait=True)
             if self._fig is None:
