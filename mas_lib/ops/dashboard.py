@@ -1,0 +1,148 @@
+"""The twin's dashboard (paper 3.2.5): one matplotlib figure for the book and an ipywidgets panel
+that switches warehouse, product, policy and week **without re-running the simulation** -- every
+run and its KPI table are computed once and the panel only redraws (notebook 08).
+
+The figure has four panels for one (warehouse, product) of one run: stock on hand against the
+order-up-to level and the demand; the morning forecast against the demand; the weekly fill
+rate with its target; the weekly cost by kind. The chosen week is shaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..validation import ConfigError
+from .monitor import ALERT_RULES, alerts, weekly_kpis
+from .twin import TwinRun
+
+__all__ = ["plot_dashboard", "TwinDashboard"]
+
+
+def _node(run: TwinRun, warehouse: str, product: str) -> int:
+    if warehouse not in run.warehouses:
+        raise ConfigError(f"warehouse = {warehouse!r} is not allowed; allowed: one of {run.warehouses}")
+    if product not in run.products:
+        raise ConfigError(f"product = {product!r} is not allowed; allowed: one of {run.products}")
+    return run.warehouses.index(warehouse) * len(run.products) + run.products.index(product)
+
+
+def plot_dashboard(run: TwinRun, warehouse: str, product: str, week: int = 0, kpis: pd.DataFrame | None = None,
+                   fig=None):
+    """Draw the dashboard of one node of ``run`` (see the module docstring); ``week`` is the
+    index of the week to shade (0 = first). ``kpis``: a cached :func:`weekly_kpis` table.
+    Returns the figure. Notebook 08."""
+    import matplotlib.pyplot as plt
+
+    i = _node(run, warehouse, product)
+    kpis = weekly_kpis(run) if kpis is None else kpis
+    k = kpis[(kpis["warehouse"] == warehouse) & (kpis["product"] == product)].reset_index(drop=True)
+    weeks = k["week"]
+    week = int(np.clip(week, 0, len(weeks) - 1))
+    if fig is None:
+        fig = plt.figure(figsize=(11, 6.5))
+    fig.clear()
+    ax = fig.subplots(2, 2, sharex=True).ravel()
+    a, dates = run.arrays, run.dates
+    ax[0].plot(dates, a["on_hand"][:, i], lw=1, label="on hand")
+    ax[0].plot(dates, a["level"][:, i], lw=1, ls="--", label="order-up-to level")
+    ax[0].bar(dates, a["demand"][:, i], color="0.6", width=1, label="demand")
+    ax[0].set_ylabel("units")
+    ax[0].legend(fontsize=7, loc="upper left")
+    ax[1].plot(dates, a["demand"][:, i], color="0.5", lw=0.8, label="demand")
+    ax[1].plot(dates, a["forecast"][:, i], lw=1.2, label="forecast that morning")
+    refits = dates[run.plan.refit[:, i]]
+    ax[1].plot(refits, np.zeros(len(refits)), "|", color="k", ms=8, label="re-fit")
+    ax[1].set_ylabel("units/day")
+    ax[1].legend(fontsize=7, loc="upper left")
+    ax[2].step(weeks, k["fill_rate"], where="post", label="fill rate")
+    ax[2].axhline(float(ALERT_RULES.loc[ALERT_RULES["kpi"] == "fill_rate", "threshold"].iloc[0]), color="r", lw=0.8,
+                  ls=":", label="target")
+    ax[2].set_ylim(-0.02, 1.05)
+    ax[2].set_ylabel("fill rate [-]")
+    ax[2].legend(fontsize=7, loc="lower left")
+    bottom = np.zeros(len(k))
+    for col in ("holding", "shortage", "ordering", "transport"):
+        ax[3].bar(weeks, k[col], bottom=bottom, width=6, label=col)
+        bottom += k[col].to_numpy()
+    ax[3].set_ylabel("cost per week [money]")
+    ax[3].legend(fontsize=7, loc="upper left")
+    lo = weeks.iloc[week]
+    for axis in ax:
+        axis.axvspan(lo, lo + pd.Timedelta(days=7), color="gold", alpha=0.3)
+        axis.tick_params(axis="x", labelrotation=30, labelsize=7)
+    fig.suptitle(f"{warehouse} / {product} -- {run.policy}, retrain {run.strategy} ({run.source} data); "
+                 f"week of {lo.date()}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+class TwinDashboard:
+    """ipywidgets dashboard over finished runs: pick warehouse, product, policy and a week.
+
+    ``runs`` maps a policy label to a :class:`TwinRun` (same nodes and days). KPI tables and
+    alerts are computed once here; :meth:`update` only redraws, so moving the slider never
+    re-runs the simulation. :attr:`controls`, :attr:`table` (HTML of the week's KPIs and alerts)
+    and :attr:`widget` (the whole panel) can be used headlessly (tested). Notebook 08.
+    """
+
+    def __init__(self, runs: Mapping[str, TwinRun]):
+        import ipywidgets as W
+
+        if not runs:
+            raise ConfigError("runs = {} is not allowed; allowed: at least one TwinRun")
+        self.runs = dict(runs)
+        first = next(iter(self.runs.values()))
+        self.kpis = {name: weekly_kpis(r) for name, r in self.runs.items()}
+        self.alerts = {name: alerts(k) for name, k in self.kpis.items()}
+        self.weeks = sorted(self.kpis[next(iter(self.kpis))]["week"].unique())
+        self.warehouse = W.Dropdown(options=first.warehouses, description="warehouse")
+        self.product = W.Dropdown(options=first.products, description="product")
+        self.policy = W.Dropdown(options=list(self.runs), description="policy")
+        self.week = W.IntSlider(min=0, max=len(self.weeks) - 1, value=0, description="week")
+        self.controls = W.HBox([self.warehouse, self.product, self.policy, self.week])
+        self.table = W.HTML()
+        self.plot = W.Output()
+        self.widget = W.VBox([self.controls, self.table, self.plot])
+        self.redraws = 0
+        self._fig = None
+        for c in (self.warehouse, self.product, self.policy, self.week):
+            c.observe(lambda _change: self.update(), names="value")
+        self.update()
+
+    def week_table(self) -> pd.DataFrame:
+        """The chosen node's KPIs of the chosen week (one row) for the chosen policy."""
+        k = self.kpis[self.policy.value]
+        wk = self.weeks[self.week.value]
+        sel = (k["warehouse"] == self.warehouse.value) & (k["product"] == self.product.value) & (k["week"] == wk)
+        return k.loc[sel]
+
+    def week_alerts(self) -> pd.DataFrame:
+        """Every alert of the chosen policy in the chosen week (all nodes)."""
+        a = self.alerts[self.policy.value]
+        return a[a["week"] == self.weeks[self.week.value]]
+
+    def update(self) -> None:
+        """Redraw the table and the figure for the current choices (no simulation)."""
+        import matplotlib.pyplot as plt
+
+        row = self.week_table().drop(columns=["warehouse", "product"])
+        al = self.week_alerts()
+        fmt = "{:.3f}".format
+        self.table.value = (row.to_html(index=False, float_format=fmt) + f"<p>{len(al)} alert(s) this week</p>"
+                            + al.head(10).to_html(index=False, float_format=fmt))
+        with self.plot:
+            self.plot.clear_output(wait=True)
+            if self._fig is None:
+                self._fig = plt.figure(figsize=(11, 6.5))
+            plot_dashboard(self.runs[self.policy.value], self.warehouse.value, self.product.value,
+                           self.week.value, self.kpis[self.policy.value], fig=self._fig)
+            try:
+                from IPython.display import display
+
+                display(self._fig)
+            except ImportError:  # pragma: no cover
+                pass
+        self.redraws += 1

@@ -1,0 +1,189 @@
+"""The twin's demand: one daily series per (warehouse, product), from the real UCI data or, when it
+is absent, from the synthetic generator -- and the checks that keep bad input out (paper 3.2.2).
+
+:func:`load_twin_data` maps every country to its warehouse (:class:`~mas_lib.ops.network.TwinNetwork`),
+keeps the chosen products (default: the top 20 by units), and returns a :class:`TwinData`: a
+days x nodes table of units/day on the full calendar and the shop's open flag per day. A day
+missing from a series counts as **zero demand** on an open day (never dropped); closed days
+(Saturdays, bank holidays, the Christmas break) have zero demand by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .. import data as D
+from ..data import synthetic as S
+from ..validation import ConfigError, check_whole
+from .network import TwinNetwork, default_network, node_name
+
+__all__ = ["TwinData", "load_twin_data", "synthetic_twin_data", "twin_data_from_frame"]
+
+
+@dataclass
+class TwinData:
+    """Demand of every node of the twin (notebook 08).
+
+    ``units``: DataFrame, daily DatetimeIndex (every calendar day, history included) x node
+    columns ``"UK:85123A"`` (warehouse-major), float units/day >= 0; ``open``: bool Series on the
+    same index; ``start``: first simulated day (days before it are history only);
+    ``products``, ``network``; ``source``: ``"real"`` or ``"synthetic"`` (said plainly
+    wherever results are shown).
+    """
+
+    units: pd.DataFrame
+    open: pd.Series
+    start: pd.Timestamp
+    products: list[str]
+    network: TwinNetwork
+    source: str
+
+    @property
+    def warehouses(self) -> list[str]:
+        """Warehouse names in node order."""
+        return self.network.names
+
+    @property
+    def nodes(self) -> list[str]:
+        """Node names, warehouse-major."""
+        return list(self.units.columns)
+
+    @property
+    def sim_days(self) -> pd.DatetimeIndex:
+        """The simulated days (``start`` to the last day)."""
+        return self.units.index[self.units.index >= self.start]
+
+    def subset(self, products: Sequence[str]) -> TwinData:
+        """The same data for some of its products (for small, fast runs)."""
+        products = list(products)
+        unknown = [p for p in products if p not in self.products]
+        if unknown or not products:
+            raise ConfigError(f"products = {unknown or products!r} is not allowed; allowed: some of {self.products}")
+        cols = [node_name(w, p) for w in self.warehouses for p in products]
+        return TwinData(self.units[cols].copy(), self.open.copy(), self.start, products, self.network, self.source)
+
+
+def _check_window(index: pd.DatetimeIndex, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    lo = pd.Timestamp(start).normalize()
+    hi = pd.Timestamp(end).normalize() if end is not None else index.max()
+    if hi < lo:
+        raise ConfigError(f"end = {str(hi.date())!r} is not allowed; allowed: a day on or after start ({lo.date()})")
+    if lo <= index.min() or lo > index.max():
+        raise ConfigError(
+            f"start = {str(lo.date())!r} is not allowed; allowed: a day after the first day of data "
+            f"({index.min().date()}) and no later than its last ({index.max().date()}), so a history exists")
+    return lo, hi
+
+
+def twin_data_from_frame(
+    tidy: pd.DataFrame, products: Sequence[str], network: TwinNetwork, start, end=None,
+    *, key: str = "warehouse", source: str = "real",
+) -> TwinData:
+    """Build :class:`TwinData` from a tidy table ``date, <key>, stock_code, units[, open]``.
+
+    ``key`` holds warehouse names. Missing (date, series) rows and NaN units become 0 on open
+    days; rows of closed days are 0. Raises :class:`~mas_lib.validation.ConfigError` when a
+    warehouse of the network has no demand at all for the products, or the date range is empty.
+    Used by :func:`load_twin_data` and :func:`synthetic_twin_data`.
+    """
+    products = list(products)
+    dates = pd.DatetimeIndex(sorted(pd.to_datetime(tidy["date"]).unique()))
+    last = max(dates.max(), pd.Timestamp(end).normalize()) if end is not None else dates.max()
+    full = pd.date_range(dates.min(), last, freq="D")
+    lo, hi = _check_window(full, start, end)
+    full = full[full <= hi]
+    if "open" in tidy.columns:
+        is_open = tidy.groupby("date")["open"].first().reindex(full, fill_value=True).astype(bool)
+    else:
+        is_open = pd.Series(True, index=full)
+    units = tidy.pivot_table(index="date", columns=[key, "stock_code"], values="units", aggfunc="sum")
+    cols = {}
+    for w in network.names:
+        for p in products:
+            s = units[(w, p)] if (w, p) in units.columns else pd.Series(0.0, index=full)
+            cols[node_name(w, p)] = s.reindex(full).fillna(0.0)
+    frame = pd.DataFrame(cols, index=full).astype(float)
+    frame.loc[~is_open.to_numpy()] = 0.0
+    for w in network.names:
+        if frame[[node_name(w, p) for p in products]].to_numpy().sum() <= 0:
+            raise ConfigError(
+                f"warehouse {w!r} has no demand series: none of the {len(products)} products sold there "
+                f"between {full.min().date()} and {hi.date()}; drop it from the network or choose other products")
+    frame.index.name = "date"
+    return TwinData(frame, is_open.rename("open"), lo, products, network, source)
+
+
+def _check_products(products, clean: pd.DataFrame) -> list[str]:
+    products = [str(p).strip().upper() for p in products]
+    if not products:
+        raise ConfigError("products = [] is not allowed; allowed: at least one stock code, e.g. ['85123A']")
+    if len(set(products)) != len(products):
+        raise ConfigError(f"products = {products!r} is not allowed; allowed: distinct stock codes")
+    codes = pd.Series(products)
+    bad = codes[~D.is_product_code(codes).to_numpy()].tolist()
+    if bad:
+        raise ConfigError(
+            f"products = {bad!r} is not allowed; allowed: product stock codes (five digits, optional "
+            f"letters, e.g. '85123A'); {bad} are non-product lines (postage, fees, ...) or malformed")
+    known = set(clean["stock_code"].unique())
+    unknown = [p for p in products if p not in known]
+    if unknown:
+        raise ConfigError(f"products = {unknown!r} is not allowed; allowed: stock codes sold in the clean data "
+                          f"(e.g. from mas_lib.data.top_products); these never sold")
+    return products
+
+
+def load_twin_data(
+    products: Sequence[str] | None = None, n_products: int = 20, network: TwinNetwork | None = None,
+    start: str = "2011-01-01", end: str | None = None, path=None,
+) -> TwinData:
+    """Real demand for the twin from the UCI Online Retail data (notebook 08, paper 3.2.2).
+
+    ``products``: any list of stock codes (default: the top ``n_products`` by units); unknown
+    or non-product codes raise :class:`~mas_lib.validation.ConfigError` naming them. History
+    starts on the first day of data (2010-12-01); simulation from ``start``. Raises
+    :class:`mas_lib.data.DataUnavailableError` when the file cannot be found -- use
+    :func:`synthetic_twin_data` then, and say so.
+    """
+    network = default_network() if network is None else network
+    res = D.load_clean_online_retail(path)
+    clean = res.frame
+    if products is None:
+        n_products = check_whole(n_products, "n_products", low=1, unit="products")
+        products = D.top_products(res, n=n_products)["stock_code"].tolist()
+    products = _check_products(products, clean)
+    sub = clean.loc[clean["stock_code"].isin(products), ["date", "country", "stock_code", "quantity"]]
+    sub = sub.assign(warehouse=sub["country"].map(network.warehouse_of))
+    daily = sub.groupby(["date", "warehouse", "stock_code"], as_index=False)["quantity"].sum()
+    daily = daily.rename(columns={"quantity": "units"})
+    cal = res.calendar.rename(columns={"open": "open"})
+    daily = daily.merge(cal[["date", "open"]], on="date", how="left")
+    data = twin_data_from_frame(daily, products, network, start, end)
+    is_open = cal.set_index("date")["open"].reindex(data.units.index).fillna(True).astype(bool)
+    data.open = is_open.rename("open")
+    data.units.loc[~is_open.to_numpy()] = 0.0
+    return data
+
+
+def synthetic_twin_data(
+    n_products: int = 5, network: TwinNetwork | None = None, seed: int = 0, n_days: int = 374,
+    start: str = "2011-01-01", config: S.SyntheticDemandConfig | None = None,
+) -> TwinData:
+    """Synthetic stand-in for :func:`load_twin_data` when the real data is absent (notebook 08).
+
+    Demand from :func:`mas_lib.data.synthetic.generate_demand` from 2010-12-01, one "market" per
+    warehouse with the real data's rough scale (UK 1, EU 0.15, EIRE 0.05, ROW 0.04); its missing
+    days become zero demand on open days. Not the real retailer: results on it say so.
+    """
+    network = default_network() if network is None else network
+    scale = {"UK": 1.0, "EU": 0.15, "EIRE": 0.05, "ROW": 0.04}
+    market_scale = tuple((w, scale.get(w, 0.1)) for w in network.names)
+    cfg = config if config is not None else S.SyntheticDemandConfig(market_scale=market_scale, base_level=60.0)
+    tidy = S.generate_demand(cfg, start="2010-12-01", n_days=n_days, markets=tuple(network.names),
+                             n_products=n_products, seed=seed)
+    tidy = tidy.rename(columns={"market": "warehouse"})
+    products = sorted(tidy["stock_code"].unique())
+    return twin_data_from_frame(tidy, products, network, start, source="synthetic")

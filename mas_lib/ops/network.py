@@ -1,0 +1,197 @@
+"""The retailer's network for the digital twin: which warehouse serves which countries, how slow
+each one's replenishment is, which transfer links join them, and what everything costs
+(paper sections 3.1.1 and 3.2.1: a UK hub and overseas warehouses, cross-border lead times).
+
+The default network is chosen from the countries' shares of the clean 2010-2011 UCI units
+(notebook 08 recomputes them): the United Kingdom buys 82.7 % of the units and gets the hub
+``UK``; the rest of Europe buys about 12 % (Netherlands 3.7, Germany 2.3, France 2.1, ...) and
+gets one continental warehouse ``EU``; EIRE (2.75 %, the largest single overseas customer after the
+Netherlands and a market of its own across the Irish Sea) gets ``EIRE`` together with the
+Channel Islands; every other country (Australia 1.6 %, Japan, USA, ... and ``Unspecified``)
+is served by ``ROW`` (rest of world). Replenishment from suppliers takes 2 days into the UK and
+4 / 5 / 10 days into EIRE / EU / ROW; transfers from the hub take 2 / 3 / 7 days, and EIRE and
+EU can also swap stock in 3 days. Costs are illustrative money units (GBP-like), the same for
+every product: a unit held one night costs 0.02, a lost sale 1.5, an order 15 (UK) to 60 (ROW)
+plus freight per unit, a transfer 5 per shipment plus freight per unit.
+
+In the simulation every (warehouse, product) pair is one *node* of the batch core, named
+``"UK:85123A"``; transfer links join the nodes of the same product only. That is how the twin
+vectorises over products: one :class:`~mas_lib.sim.core.BatchCore` steps every node of every
+product at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
+from ..sim.demand import DemandProcess
+from ..validation import ConfigError, check_number, check_whole
+
+__all__ = ["EUROPE", "TwinWarehouse", "TwinLink", "TwinNetwork", "default_network", "node_name"]
+
+#: European countries of the data set served by the continental warehouse (EIRE and the
+#: Channel Islands have their own; the United Kingdom is the hub).
+EUROPE: tuple[str, ...] = (
+    "Austria", "Belgium", "Cyprus", "Czech Republic", "Denmark", "European Community", "Finland",
+    "France", "Germany", "Greece", "Iceland", "Italy", "Lithuania", "Malta", "Netherlands", "Norway",
+    "Poland", "Portugal", "Spain", "Sweden", "Switzerland",
+)  # fmt: skip
+
+
+def node_name(warehouse: str, product: str) -> str:
+    """The simulation node of one product at one warehouse, e.g. ``"UK:85123A"``."""
+    return f"{warehouse}:{product}"
+
+
+@dataclass(frozen=True)
+class TwinWarehouse:
+    """One warehouse of the twin (paper 3.1.1: one agent per warehouse and product).
+
+    ``countries``: the countries it serves (``None`` = every country no other warehouse
+    serves; at most one warehouse may say so). ``lead_time`` [days] from the supplier,
+    ``order_fixed_cost`` [money/order], ``order_unit_cost`` [money/unit] (freight).
+    """
+
+    name: str
+    countries: tuple[str, ...] | None
+    lead_time: int
+    order_fixed_cost: float = 15.0
+    order_unit_cost: float = 0.02
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name or ":" in self.name:
+            raise ConfigError(f"TwinWarehouse.name = {self.name!r} is not allowed; allowed: a non-empty string without ':'")
+        if self.countries is not None:
+            object.__setattr__(self, "countries", tuple(self.countries))
+            if not self.countries:
+                raise ConfigError(f"TwinWarehouse({self.name!r}).countries is empty; give countries or None (the rest)")
+        check_whole(self.lead_time, f"TwinWarehouse({self.name!r}).lead_time", unit="days")
+        check_number(self.order_fixed_cost, f"TwinWarehouse({self.name!r}).order_fixed_cost", unit="money/order")
+        check_number(self.order_unit_cost, f"TwinWarehouse({self.name!r}).order_unit_cost", unit="money/unit")
+
+
+@dataclass(frozen=True)
+class TwinLink:
+    """A transfer link between two warehouses, both directions [days, money/unit, money/shipment]."""
+
+    a: str
+    b: str
+    lead_time: int
+    unit_cost: float = 0.05
+    fixed_cost: float = 5.0
+
+
+@dataclass(frozen=True)
+class TwinNetwork:
+    """Warehouses, links and the per-unit costs shared by every node (see the module docstring).
+
+    ``holding_cost`` [money/unit-day], ``shortage_cost`` [money per lost unit],
+    ``capacity_days``: a node holds at most this many days of its largest daily demand
+    (at least ``min_capacity`` units) -- generous, so capacity never binds by accident.
+    """
+
+    warehouses: tuple[TwinWarehouse, ...]
+    links: tuple[TwinLink, ...] = ()
+    holding_cost: float = 0.02
+    shortage_cost: float = 1.5
+    capacity_days: int = 60
+    min_capacity: int = 500
+    notes: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "warehouses", tuple(self.warehouses))
+        object.__setattr__(self, "links", tuple(self.links))
+        names = self.names
+        if not names or len(set(names)) != len(names):
+            raise ConfigError(f"TwinNetwork.warehouses = {names!r} is not allowed; allowed: distinct names, at least one")
+        if sum(w.countries is None for w in self.warehouses) > 1:
+            raise ConfigError("TwinNetwork: at most one warehouse may serve 'the rest' (countries=None)")
+        seen: dict[str, str] = {}
+        for w in self.warehouses:
+            for c in w.countries or ():
+                if c in seen:
+                    raise ConfigError(f"TwinNetwork: country {c!r} is served by both {seen[c]!r} and {w.name!r}")
+                seen[c] = w.name
+        for link in self.links:
+            for end in (link.a, link.b):
+                if end not in names:
+                    raise ConfigError(f"TwinLink end = {end!r} is not allowed; allowed: one of {names}")
+        check_number(self.holding_cost, "TwinNetwork.holding_cost", unit="money/unit-day")
+        check_number(self.shortage_cost, "TwinNetwork.shortage_cost", unit="money/unit")
+        check_whole(self.capacity_days, "TwinNetwork.capacity_days", low=1, unit="days")
+        check_whole(self.min_capacity, "TwinNetwork.min_capacity", low=1, unit="units")
+
+    @property
+    def names(self) -> list[str]:
+        """Warehouse names in order."""
+        return [w.name for w in self.warehouses]
+
+    @property
+    def lead_times(self) -> dict[str, int]:
+        """Supplier lead time of each warehouse [days]."""
+        return {w.name: w.lead_time for w in self.warehouses}
+
+    def warehouse_of(self, country: str) -> str:
+        """The warehouse that serves ``country`` (the catch-all one if no list names it)."""
+        for w in self.warehouses:
+            if w.countries is not None and country in w.countries:
+                return w.name
+        for w in self.warehouses:
+            if w.countries is None:
+                return w.name
+        return ""
+
+    def env_config(
+        self,
+        products: Sequence[str],
+        demand: DemandProcess,
+        days: int,
+        horizon: int,
+        initial_inventory: np.ndarray,
+        capacity: np.ndarray,
+    ) -> EnvConfig:
+        """The :class:`~mas_lib.sim.config.EnvConfig` of the twin: one node per (warehouse, product),
+        warehouse-major (``node = w * P + p``), links between the nodes of the same product.
+        ``initial_inventory`` and ``capacity`` are ``(W * P,)`` whole units. Used by
+        :func:`mas_lib.ops.run_twin`."""
+        P = len(products)
+        nodes = []
+        for wi, w in enumerate(self.warehouses):
+            for pi, p in enumerate(products):
+                k = wi * P + pi
+                nodes.append(WarehouseConfig(
+                    name=node_name(w.name, p), capacity=int(capacity[k]),
+                    initial_inventory=int(min(initial_inventory[k], capacity[k])),
+                    holding_cost=self.holding_cost, shortage_cost=self.shortage_cost,
+                    order_fixed_cost=w.order_fixed_cost, order_unit_cost=w.order_unit_cost,
+                    lead_time=w.lead_time,
+                ))
+        links = [LinkConfig(node_name(lk.a, p), node_name(lk.b, p), unit_cost=lk.unit_cost,
+                            lead_time=lk.lead_time, fixed_cost=lk.fixed_cost)
+                 for lk in self.links for p in products]
+        return EnvConfig(warehouses=tuple(nodes), demand=demand, links=tuple(links), episode_length=days,
+                         forecast_horizon=horizon, share_information=False)
+
+
+def default_network() -> TwinNetwork:
+    """The documented default: hub ``UK``, ``EIRE`` (+ Channel Islands), ``EU`` (rest of Europe),
+    ``ROW`` (every other country), with the lead times and costs of the module docstring.
+    Notebook 08 draws it; :func:`mas_lib.ops.load_twin_data` uses it unless told otherwise."""
+    return TwinNetwork(
+        warehouses=(
+            TwinWarehouse("UK", ("United Kingdom",), lead_time=2, order_fixed_cost=15.0, order_unit_cost=0.02),
+            TwinWarehouse("EIRE", ("EIRE", "Channel Islands"), lead_time=4, order_fixed_cost=30.0, order_unit_cost=0.05),
+            TwinWarehouse("EU", EUROPE, lead_time=5, order_fixed_cost=30.0, order_unit_cost=0.06),
+            TwinWarehouse("ROW", None, lead_time=10, order_fixed_cost=60.0, order_unit_cost=0.12),
+        ),
+        links=(
+            TwinLink("UK", "EIRE", lead_time=2, unit_cost=0.04),
+            TwinLink("UK", "EU", lead_time=3, unit_cost=0.05),
+            TwinLink("UK", "ROW", lead_time=7, unit_cost=0.10),
+            TwinLink("EIRE", "EU", lead_time=3, unit_cost=0.05),
+        ),
+    )

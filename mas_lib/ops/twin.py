@@ -1,0 +1,169 @@
+"""The digital twin of the retailer: one year of forecasts, decisions and real demand, day by day
+(paper 3.2.3-3.2.5: the system in operation).
+
+:func:`run_twin` is the daily loop. For every simulated day ``t``:
+
+1. **morning** -- the forecasts made that morning and the safety stock in force come from a
+   :class:`~mas_lib.ops.forecasting.ForecastPlan` (fitted strictly on the days before ``t``);
+2. **decide** -- every (warehouse, product) agent applies the policy (forecast base-stock,
+   (s, S), optionally with transfers; any :class:`mas_lib.decide.Policy` can be plugged in);
+3. **demand** -- the recorded demand of the day arrives through
+   :class:`mas_lib.sim.demand.RecordedDemand` and the batch core serves it (lost sales);
+4. **record** -- sales, losses, stock, orders, transfers and costs are kept as ``(T, N)`` arrays
+   in a :class:`TwinRun`, which :mod:`mas_lib.ops.monitor` turns into KPIs and alerts.
+
+The forecasts can be prepared before the loop because real demand does not react to the
+agents' decisions (lost sales are not re-recorded); they are still computed morning by morning
+on past data only. All nodes of all products are one batch core, so a day is one vectorised step.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..decide.policies import Combined, Policy, TransferRule
+from ..decide.rollout import rollout
+from ..sim.config import EnvConfig
+from ..sim.demand import RecordedDemand
+from ..validation import check_choice, not_allowed
+from .demand import TwinData
+from .forecasting import ForecastPlan
+from .policies import PlannedBaseStock, PlannedSs, lead_time_demand
+
+__all__ = ["POLICIES", "RECORDED", "TwinRun", "run_twin", "text_progress"]
+
+#: built-in policies by name
+POLICIES = ("base-stock", "(s, S)", "base-stock + transfers")
+#: the StepResult fields a run keeps, each ``(T, N)``
+RECORDED = ("demand", "sales", "lost", "on_hand", "ordered", "shipped_out", "received_transfers", "overflow",
+            "holding_cost", "shortage_cost", "ordering_cost", "transport_cost", "total_cost")
+
+PolicyFactory = Callable[[EnvConfig, ForecastPlan, np.ndarray], Policy]
+
+
+def text_progress(label: str = "twin", stream=None, every: float = 0.1) -> Callable[[int, int], None]:
+    """A plain-text progress bar ``callback(done, total)`` for long runs (printed every 10 %)."""
+    stream = sys.stderr if stream is None else stream
+    state = {"next": 0.0}
+
+    def report(done: int, total: int) -> None:
+        frac = done / max(total, 1)
+        if frac >= state["next"] or done == total:
+            bar = "#" * int(20 * frac)
+            stream.write(f"\r{label}: [{bar:<20}] {done}/{total} days")
+            if done == total:
+                stream.write("\n")
+            state["next"] = frac + every
+            stream.flush()
+
+    return report
+
+
+@dataclass
+class TwinRun:
+    """One year of the twin. ``arrays[name]`` is ``(T, N)`` for every name in
+    :data:`RECORDED` plus ``forecast`` (one-step, units/day), ``safety`` and ``level`` (the
+    order-up-to level, units); ``dates`` the simulated days, ``nodes`` warehouse-major."""
+
+    dates: pd.DatetimeIndex
+    open: np.ndarray
+    warehouses: list[str]
+    products: list[str]
+    arrays: dict[str, np.ndarray]
+    policy: str
+    strategy: str
+    source: str
+    seconds: float
+    plan: ForecastPlan = field(repr=False)
+
+    @property
+    def nodes(self) -> list[tuple[str, str]]:
+        """``(warehouse, product)`` per node."""
+        return [(w, p) for w in self.warehouses for p in self.products]
+
+    def daily(self) -> pd.DataFrame:
+        """Tidy daily table: ``date, warehouse, product`` + one column per array."""
+        T, N = len(self.dates), len(self.nodes)
+        out = {"date": np.repeat(self.dates.to_numpy(), N),
+               "warehouse": np.tile([w for w, _ in self.nodes], T),
+               "product": np.tile([p for _, p in self.nodes], T),
+               "open": np.repeat(self.open, N)}
+        out.update({k: v.reshape(-1) for k, v in self.arrays.items()})
+        return pd.DataFrame(out)
+
+    def summary(self) -> dict[str, float]:
+        """Year totals: cost by kind [money], fill rate, forecast MAE [units/day], refits."""
+        a = self.arrays
+        d = a["demand"].sum()
+        err = (a["demand"] - a["forecast"])[self.open]
+        return {"policy": self.policy, "strategy": self.strategy,
+                "total cost": float(a["total_cost"].sum()), "holding": float(a["holding_cost"].sum()),
+                "shortage": float(a["shortage_cost"].sum()), "ordering": float(a["ordering_cost"].sum()),
+                "transport": float(a["transport_cost"].sum()),
+                "fill rate": float(a["sales"].sum() / d) if d else 1.0,
+                "forecast MAE": float(np.abs(err).mean()), "refits": self.plan.n_refits}
+
+
+def _policy(policy, config: EnvConfig, plan: ForecastPlan, open_days: np.ndarray) -> Policy:
+    if callable(policy) and not isinstance(policy, str):
+        made = policy(config, plan, open_days)
+        if not isinstance(made, Policy) and not callable(made):
+            raise not_allowed("policy", policy, "a factory returning a mas_lib.decide Policy", TypeError)
+        return made
+    check_choice(policy, "policy", POLICIES)
+    if policy == "(s, S)":
+        return PlannedSs(config, plan.safety, open_days)
+    base = PlannedBaseStock(config, plan.safety, open_days)
+    if policy == "base-stock":
+        return base
+    return Combined(base, TransferRule(config, cover=3.0, keep=10.0, min_shipment=10))
+
+
+def run_twin(
+    data: TwinData, plan: ForecastPlan, policy: str | PolicyFactory = "base-stock",
+    progress: Callable[[int, int], None] | None = None,
+) -> TwinRun:
+    """Run the twin through every simulated day of ``data`` (see the module docstring).
+
+    ``policy``: one of :data:`POLICIES`, or a factory ``(config, plan, open_days) -> Policy`` --
+    the plug-in point for learners and for coordination protocols. Stock starts at each node's
+    first order-up-to level; capacity is ``capacity_days`` x the largest daily demand of the
+    history before the first simulated day (at least ``min_capacity``). Returns a
+    :class:`TwinRun`. Paper 3.2.3-3.2.5; notebook 08 and ``benchmarks/bench_system.py``.
+    """
+    units = data.units
+    first = int(np.searchsorted(units.index, data.start))
+    frame = units.iloc[first:]
+    T, N = frame.shape
+    if plan.mean.shape[0] != T or plan.mean.shape[2] != N:
+        raise ValueError(f"the plan covers {plan.mean.shape[0]} days x {plan.mean.shape[2]} nodes but the data "
+                         f"has {T} x {N}: make the plan from the same data")
+    net = data.network
+    open_days = data.open.to_numpy(dtype=bool)[first:]
+    leads = np.repeat([w.lead_time for w in net.warehouses], len(data.products))
+    start_level = lead_time_demand(plan.mean[:1], leads)[0] + plan.safety[0]
+    history_max = units.iloc[:first].to_numpy().max(axis=0)
+    capacity = np.maximum(net.min_capacity, net.capacity_days * history_max).astype(np.int64)
+    config = net.env_config(data.products, RecordedDemand(frame, forecasts=plan.mean), T, plan.mean.shape[1],
+                            np.rint(start_level).astype(np.int64), capacity)
+    pol = _policy(policy, config, plan, open_days)
+    name = policy if isinstance(policy, str) else getattr(pol, "name", "custom")
+    rec = {k: np.zeros((T, N)) for k in (*RECORDED, "level")}
+    tic = time.perf_counter()
+    for step in rollout(config, pol, copies=1, seed=0):
+        t = step.day
+        for k in RECORDED:
+            rec[k][t] = getattr(step.result, k)[0]
+        rec["level"][t] = lead_time_demand(step.state.forecast, leads)[0] + plan.safety[t]
+        if progress is not None:
+            progress(t + 1, T)
+    rec["forecast"] = plan.one_step.copy()
+    rec["safety"] = plan.safety.copy()
+    return TwinRun(frame.index, open_days, data.warehouses, data.products, rec, name, plan.strategy, data.source,
+                   time.perf_counter() - tic, plan)
