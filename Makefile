@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check mas_lib tests benchmarks notebooks
 
 test: $(STAMP) lint  ## unit tests + every notebook under nbval (lax)
-	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n auto --dist loadfile
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -p no:cacheprovider

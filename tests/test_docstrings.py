@@ -52,17 +52,17 @@ def citations() -> list[tuple[str, str, tuple[str, ...], str]]:
         if path.name == "__init__.py":  # a package is used when one of the names it re-exports is
             public += [a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names
                        if a.name != "*" and not (a.asname or a.name).startswith("_")]
-        for nb in cited(ast.get_docstring(tree)):
+        for nb in sorted(cited(ast.get_docstring(tree))):
             rows.append((module, nb, (module.rpartition(".")[2], module, *public), module))
         for node in tree.body:
             if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 continue
-            for nb in cited(ast.get_docstring(node)):
+            for nb in sorted(cited(ast.get_docstring(node))):
                 rows.append((f"{module}.{node.name}", nb, (node.name,), module))
             if isinstance(node, ast.ClassDef):
                 for sub in node.body:
                     if isinstance(sub, ast.FunctionDef):
-                        for nb in cited(ast.get_docstring(sub)):
+                        for nb in sorted(cited(ast.get_docstring(sub))):
                             rows.append((f"{module}.{node.name}.{sub.name}", nb, (sub.name, node.name), module))
     return rows
 
