@@ -1,10 +1,13 @@
-"""Notebook 05's Q-learning panel in a real browser: JupyterLab + headless Chromium (Playwright).
+"""The widgets in a real browser: JupyterLab + headless Chromium (Playwright) -- notebook 05's
+Q-learning panel and notebook 08's monitoring dashboard.
 
 The headless widget tests (tests/test_widgets.py) prove the wiring; this one proves that a student
 sees it work: JupyterLab starts on a free loopback port, headless Chromium opens notebook 05, runs
 every cell above the panel and the panel cell, presses Run, moves the epsilon slider with the
 mouse, presses Run again, and checks that the learning curve (pixels of its axes) and the KPI
-table changed. Screenshots go to the test's tmp_path and to build/test-artifacts/.
+table changed. For notebook 08 it runs the cells up to the dashboard, moves the week slider with
+the keyboard and checks that the figure and the week's KPI table are redrawn (without re-running
+the simulation). Screenshots go to the test's tmp_path and to build/test-artifacts/.
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` Python package (dev
 extra); Playwright only drives that browser, nothing is downloaded. Skips, saying how to enable
@@ -95,25 +98,35 @@ def _save(page, locator, tmp_path: Path, name: str) -> Path:
     return out
 
 
-def test_q_learning_panel_in_chromium(sync_playwright, lab, tmp_path):
+def _in_browser(sync_playwright, lab, tmp_path: Path, drive, failure_name: str) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2000})
             try:
-                _drive_panel(page, lab, tmp_path)
+                drive(page, lab, tmp_path)
             except BaseException:
                 page.screenshot(path=str(tmp_path / "failure.png"), full_page=False)
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                shutil.copy(tmp_path / "failure.png", ARTIFACTS / "notebook05_failure.png")
+                shutil.copy(tmp_path / "failure.png", ARTIFACTS / failure_name)
                 print(f"screenshot: {tmp_path / 'failure.png'}\njupyter log:\n{lab.log_tail()}")
                 raise
         finally:
             browser.close()
 
 
-def _drive_panel(page, lab, tmp_path: Path) -> None:
-    page.goto(lab.url(f"lab/tree/{NOTEBOOK}"), wait_until="domcontentloaded", timeout=60_000)
+def test_q_learning_panel_in_chromium(sync_playwright, lab, tmp_path):
+    _in_browser(sync_playwright, lab, tmp_path, _drive_panel, "notebook05_failure.png")
+
+
+def test_monitoring_dashboard_in_chromium(sync_playwright, lab, tmp_path):
+    _in_browser(sync_playwright, lab, tmp_path, _drive_dashboard, "notebook08_failure.png")
+
+
+def _open_and_run_to(page, lab, notebook: str, marker: str):
+    """Open ``notebook``, wait for its kernel, run every cell above the one code cell whose source
+    matches ``marker`` and that cell; return the cell's locator."""
+    page.goto(lab.url(f"lab/tree/{notebook}"), wait_until="domcontentloaded", timeout=60_000)
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
         " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -121,14 +134,63 @@ def _drive_panel(page, lab, tmp_path: Path) -> None:
         " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
         " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
         timeout=90_000)
-
-    # The panel cell: the one code cell whose source calls make_panel(...).
     cells = page.locator(".jp-Notebook .jp-CodeCell")
-    panel_cell = cells.filter(has=page.locator(".jp-InputArea", has_text=re.compile(r"make_panel\(")))
-    assert panel_cell.count() == 1, f"expected one cell calling make_panel(, found {panel_cell.count()}"
-    panel_cell.locator(".jp-InputPrompt").click()  # select it (command mode)
+    cell = cells.filter(has=page.locator(".jp-InputArea", has_text=re.compile(marker)))
+    assert cell.count() == 1, f"expected one cell matching {marker!r}, found {cell.count()}"
+    cell.locator(".jp-InputPrompt").click()  # select it (command mode)
     page.evaluate("async () => { const c = window.jupyterapp.commands;"
                   " await c.execute('notebook:run-all-above'); await c.execute('notebook:run-cell'); }")
+    return cell
+
+
+def _settle(page, image, quiet_s: float = 3.0, timeout_s: float = 60.0) -> None:
+    """Wait until the image has not changed for ``quiet_s`` seconds (every queued redraw has arrived)."""
+    deadline = time.monotonic() + timeout_s
+    last, since = image.get_attribute("src"), time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = image.get_attribute("src") if image.count() == 1 else None
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+    raise AssertionError(f"the dashboard figure kept changing for {timeout_s:.0f} s")
+
+
+def _drive_dashboard(page, lab, tmp_path: Path) -> None:
+    cell = _open_and_run_to(page, lab, "08_the_system_in_operation.ipynb", r"TwinDashboard\(")
+    out = cell.locator(".jp-Cell-outputArea")
+    week = out.locator(".widget-slider").filter(
+        has=page.locator("label.widget-label", has_text=re.compile(r"^\s*week")))
+    image = out.locator(".widget-output img")
+    table = out.locator(".widget-html-content table")
+    _wait(page, lambda: week.count() == 1 and image.count() == 1 and table.count() >= 1, RUN_ABOVE_TIMEOUT_S,
+          "the cells above the dashboard and the dashboard to render", on_poll=lambda: _fail_on_traceback(page))
+    readout = week.locator(".widget-readout")
+    w1, src1, tab1 = int(readout.inner_text()), image.get_attribute("src"), table.first.inner_text()
+    _save(page, out, tmp_path, "notebook08_dashboard_before.png")
+    assert out.locator("img").count() == 1, "the dashboard figure is shown more than once"
+    # move the week slider with the keyboard: focus its handle and press the right arrow 10 times
+    week.locator(".noUi-handle").click()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    _wait(page, lambda: int(readout.inner_text()) >= w1 + 5, 10, "the week readout to follow the keys")
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        timeout=60_000)  # every redraw the keys asked for has run
+    _wait(page, lambda: image.count() == 1 and image.get_attribute("src") != src1, 60,
+          "the dashboard figure to be redrawn for the new week", on_poll=lambda: _fail_on_traceback(page))
+    _wait(page, lambda: table.count() >= 1 and table.first.inner_text() != tab1, 30,
+          "the week's KPI table to change")
+    _settle(page, image)
+    assert out.locator("img").count() == 1, "the dashboard figure is shown more than once"
+    shot = _save(page, out, tmp_path, "notebook08_dashboard.png")
+    assert shot.stat().st_size > 10_000
+
+
+def _drive_panel(page, lab, tmp_path: Path) -> None:
+    # The panel cell: the one code cell whose source calls make_panel(...).
+    panel_cell = _open_and_run_to(page, lab, NOTEBOOK, r"make_panel\(")
 
     out = panel_cell.locator(".jp-Cell-outputArea")
     run = out.locator("button.widget-button", has_text=re.compile(r"^\s*Run\s*$"))

@@ -34,6 +34,8 @@ def test_plot_dashboard(runs):
 
 def test_panel_updates_without_rerunning(runs, monkeypatch):
     dash = ops.TwinDashboard(runs)
+    # the figure lives outside pyplot, so the inline backend does not show it a second time
+    assert dash._fig.canvas.manager is None and dash._fig not in map(plt.figure, plt.get_fignums())
     calls = []
     monkeypatch.setattr(ops.twin, "rollout", lambda *a, **k: calls.append(1))  # would count re-runs
     n0 = dash.redraws

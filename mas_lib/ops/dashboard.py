@@ -126,7 +126,7 @@ class TwinDashboard:
 
     def update(self) -> None:
         """Redraw the table and the figure for the current choices (no simulation)."""
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         row = self.week_table().drop(columns=["warehouse", "product"])
         al = self.week_alerts()
@@ -136,7 +136,9 @@ class TwinDashboard:
         with self.plot:
             self.plot.clear_output(wait=True)
             if self._fig is None:
-                self._fig = plt.figure(figsize=(11, 6.5))
+                # a Figure outside pyplot: the inline backend would otherwise show it a second time,
+                # below the widget, when the cell finishes (caught by the real-browser test)
+                self._fig = Figure(figsize=(11, 6.5))
             plot_dashboard(self.runs[self.policy.value], self.warehouse.value, self.product.value,
                            self.week.value, self.kpis[self.policy.value], fig=self._fig)
             try:
