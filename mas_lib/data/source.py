@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..files import atomic_write
 from ..validation import check_bool
 
 __all__ = [
@@ -324,9 +325,7 @@ def xlsx_to_csv_gz(xlsx_path: str | os.PathLike[str], out_path: str | os.PathLik
     out["CustomerID"] = out["CustomerID"].astype("Float64").round().astype("Int64")
     out["InvoiceDate"] = pd.to_datetime(out["InvoiceDate"]).dt.strftime(_DATE_FORMAT)
     text = out.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(out_path, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+    with atomic_write(out_path, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
         gz.write(text)
     return hashlib.sha256(text).hexdigest()
 

@@ -11,13 +11,12 @@ names the file, the array, what it found and what is allowed.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ...files import atomic_write
 from ...sim.config import EnvConfig
 from ...sim.state import SystemState
 from ..policies import Policy
@@ -42,12 +41,6 @@ def _config_fingerprint(config: EnvConfig) -> dict:
 def _refuse(path: Path, what: str, found, allowed: str) -> ValueError:
     """The error of a bad policy file: ``"<file>: <what> = <found> is not allowed; allowed: ..."``."""
     return ValueError(f"QPolicy file {str(path)!r}: {what} = {found} is not allowed; allowed: {allowed}")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class QPolicy(Policy):
@@ -126,17 +119,8 @@ class QPolicy(Policy):
             arrays[f"n_{k}"] = self.visits[k]
             if self.tables2 is not None:
                 arrays[f"q2_{k}"] = self.tables2[k]
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(target, "wb") as f:
+            np.savez_compressed(f, **arrays)
         return target
 
     @classmethod
