@@ -223,4 +223,5 @@ def catalogue_leaderboard(results: pd.DataFrame) -> pd.DataFrame:
         rows.append({"model": m, "mean_mase": fin.mean() if fin.size else np.nan,
                      "median_mase": np.median(fin) if fin.size else np.nan, "series": int(fin.size),
                      "mean_mae": float(ok[f"mae_{m}"].mean()), "best_share": float(best[j])})
-    return pd.DataFrame(rows).sort_values("mean_mase", kind="stable").reset_index(drop=True)
+    columns = ["model", "mean_mase", "median_mase", "series", "mean_mae", "best_share"]
+    return pd.DataFrame(rows, columns=columns).sort_values("mean_mase", kind="stable").reset_index(drop=True)

@@ -24,7 +24,10 @@ Reproducibility: each job seeds itself from its own seed (it receives ``seed=``;
 seeds Python's ``random`` and numpy's legacy global generator with it just before the call), so
 no job depends on which worker ran it or what ran before; rows come back in grid order (the
 grid's parameters in the order given, the first varying slowest, seeds innermost). Only the
-``seconds`` column (wall-clock time of each job) differs between runs.
+``seconds`` column (wall-clock time of each job) differs between runs. (A job whose numbers
+depend on the machine -- e.g. on how many BLAS threads a matrix product uses; Dask workers use
+one -- can differ in the last digits; the ready-made jobs gave identical numbers serially and on
+workers in the tests.)
 
 A job that raises does not stop the sweep: its row has ``status="error"``, the error text and the
 traceback, its parameters and seed, and NaN results; every other row is kept.
@@ -260,7 +263,9 @@ def _run_serial(fn, jobs, fixed, progress) -> list[dict]:
 
 def _run_on_client(client, fn, jobs, fixed, progress) -> list[dict]:
     distributed = _import_distributed()
-    fixed_arg = client.scatter([fixed], broadcast=True)[0] if fixed else None
+    # hash=False: a fresh key per sweep (re-scattering equal data under its hash key while the last
+    # sweep's copy is being released makes the new jobs fail with "lost dependencies")
+    fixed_arg = client.scatter([fixed], broadcast=True, hash=False)[0] if fixed else None
     futures = [client.submit(run_job, fn, params, seed, fixed_arg, pure=False) for params, seed in jobs]
     where = {f.key: i for i, f in enumerate(futures)}
     out: list[dict | None] = [None] * len(jobs)
