@@ -16,7 +16,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,scale]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -40,7 +40,7 @@ book: $(STAMP)  ## execute every notebook in a fresh kernel and render HTML to b
 
 bench: $(STAMP)  ## print the benchmark figures shown in the README
 	$(BIN)/python benchmarks/bench_env.py
-	@for f in benchmarks/bench_forecast.py benchmarks/bench_policies.py; do \
+	@for f in benchmarks/bench_forecast.py benchmarks/bench_policies.py benchmarks/bench_sweep.py; do \
 	  if [ -f $$f ]; then $(BIN)/python $$f; fi; done
 
 clean:

@@ -21,8 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "forecast": {"validation", "files", "data"},
     "decide": {"validation", "files", "sim", "data", "forecast"},
     "ops": {"validation", "files", "sim", "data", "forecast", "decide"},
-    "teach": {"validation", "files", "sim", "data", "forecast", "decide", "ops"},
-    "__init__": {"validation", "files", "sim", "data", "forecast", "decide", "teach", "ops"},
+    "scale": {"validation", "files", "sim", "data", "forecast", "decide"},
+    "teach": {"validation", "files", "sim", "data", "forecast", "decide", "ops", "scale"},
+    "__init__": {"validation", "files", "sim", "data", "forecast", "decide", "teach", "ops", "scale"},
 }
 MAX_LINES = 600
 
