@@ -77,6 +77,27 @@ def throughput(inst) -> None:
           f"{'met' if ratio >= 50 else 'NOT met'})")
 
 
+SEEDS_RESULTS = RESULTS.with_name("policies_seeds.csv")
+
+
+def seed_robustness(seeds: list[int], workers: int | str | None, steps: int, batch: int) -> pd.DataFrame:
+    """The central learner (best preset) on both instances for several seeds, run through the sweep
+    runner (``mas_lib.scale.run_sweep``): serially, or on a local Dask cluster with ``workers``."""
+    from mas_lib.scale import run_sweep
+    from mas_lib.scale.jobs import train_tabular
+
+    t0 = time.perf_counter()
+    frame = run_sweep(train_tabular, {"instance": list(INSTANCES)}, seeds=seeds, workers=workers,
+                      fixed={"steps": steps, "batch": batch, "form": "central"})
+    bad = frame[frame["status"] != "ok"]
+    if len(bad):
+        print(bad[["instance", "seed", "error"]].to_string(index=False))
+    print(f"\ncentral learner over seeds {seeds} ({frame['ran_on'].iloc[0]}, {time.perf_counter() - t0:.0f} s):")
+    print(frame.pivot(index="seed", columns="instance", values="gap_pct").to_string(float_format=lambda v: f"{v:.2f}%"))
+    frame.drop(columns=["traceback"]).to_csv(SEEDS_RESULTS, index=False, float_format="%.4f")
+    return frame
+
+
 def main(argv=None) -> pd.DataFrame:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=20000, help="Q-learning days per copy")
@@ -84,7 +105,14 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="coarse baseline grids, short Q-learning (smoke test)")
     ap.add_argument("--no-learning", action="store_true", help="skip Q-learning")
+    ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2],
+                    help="extra seeds of the central learner, run through mas_lib.scale.run_sweep")
+    ap.add_argument("--workers", default="2", help="'serial' or the number of local Dask workers for --seeds")
+    ap.add_argument("--seeds-only", action="store_true", help="only the multi-seed run of the central learner")
     args = ap.parse_args(argv)
+    workers = args.workers if args.workers == "serial" else int(args.workers)
+    if args.seeds_only:
+        return seed_robustness(args.seeds, workers, args.steps, args.batch)
     if args.quick:
         args.steps, args.batch = 500, 256
     t_start = time.perf_counter()
@@ -122,6 +150,8 @@ def main(argv=None) -> pd.DataFrame:
                 rows.append({**base, **r})
     if learn:
         throughput(INSTANCES["cross_border"])
+        if args.seeds:
+            seed_robustness(args.seeds, workers, args.steps, args.batch)
     frame = pd.DataFrame(rows)[["instance", "policy", "kind", "parameters", "daily_cost", "average_cost", "gap_pct",
                                 "states", "actions", "train_transitions", "seconds"]]
     pd.set_option("display.width", 220)
