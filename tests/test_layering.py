@@ -19,8 +19,9 @@ ALLOWED: dict[str, set[str]] = {
     "data": {"validation"},
     "forecast": {"validation", "data"},
     "decide": {"validation", "sim", "data", "forecast"},
-    "teach": {"validation", "sim", "data", "forecast", "decide"},
-    "__init__": {"validation", "sim", "data", "forecast", "decide", "teach"},
+    "messaging": {"validation", "sim", "decide"},
+    "teach": {"validation", "sim", "data", "forecast", "decide", "messaging"},
+    "__init__": {"validation", "sim", "data", "forecast", "decide", "teach", "messaging"},
 }
 MAX_LINES = 600
 
