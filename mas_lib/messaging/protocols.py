@@ -222,7 +222,7 @@ class Negotiated(Protocol):
                 for m in inboxes[i]:
                     if isinstance(m, TransferRequest):
                         j = names.index(m.sender)
-                        free = surplus[i] - reserved[i]
+                        free = surplus[i] - reserved[i] - shipped[i]
                         units = self._round(min(m.units, free))
                         if units > 0:
                             if units > avail[i] - shipped[i]:
