@@ -13,10 +13,17 @@ Two ways to train such tables (notebook 07):
   non-stationarity) and credits its own action with the partner's random exploration
   (miscoordination); this is the 10-16% of today's per-warehouse learners.
 * ``method="vdn"`` -- value decomposition (Sunehag et al. 2018): the team value is the **sum**
-  ``Q(s, a) = sum_i Q_i(s, a_i)`` and every table moves by the *same* team TD error
-  ``r + gamma max_a' Q(s', a') - Q(s, a)``. Because feasibility is per warehouse the max of the
-  sum is the sum of the per-agent maxima, so every agent can still act alone (greedy in its own
-  table) and the team acts greedily in the summed value.
+  ``Q(s, a) = sum_i Q_i(s, a_i)`` and every table moves by the *same* share ``1/N`` of the team
+  TD error ``r + gamma max_a' Q(s', a') - Q(s, a)`` (so the sum moves by one step, not ``N``).
+  Because feasibility is per warehouse the max of the sum is the sum of the per-agent maxima, so
+  every agent can still act alone (greedy in its own table) and the team acts greedily in the
+  summed value.
+
+Measured (``benchmarks/bench_coordination.py``, 20.48 M transitions, seed 0, exact gap to the
+optimum): VDN 12.8% (paper) and 8.6% (cross-border), independent 15.4% and 10.5%, hysteretic
+(``beta = 0.1``) 66% on paper. The sum cannot express how one warehouse's order and the other's
+transfer interact; :class:`mas_lib.messaging.CoordinatedPair` keeps that interaction and reaches
+1.2-2.6%.
 """
 
 from __future__ import annotations
