@@ -20,10 +20,11 @@ ALLOWED: dict[str, set[str]] = {
     "data": {"validation", "files"},
     "forecast": {"validation", "files", "data"},
     "decide": {"validation", "files", "sim", "data", "forecast"},
+    "messaging": {"validation", "files", "sim", "decide"},
     "ops": {"validation", "files", "sim", "data", "forecast", "decide"},
     "scale": {"validation", "files", "sim", "data", "forecast", "decide"},
-    "teach": {"validation", "files", "sim", "data", "forecast", "decide", "ops", "scale"},
-    "__init__": {"validation", "files", "sim", "data", "forecast", "decide", "teach", "ops", "scale"},
+    "teach": {"validation", "files", "sim", "data", "forecast", "decide", "messaging", "ops", "scale"},
+    "__init__": {"validation", "files", "sim", "data", "forecast", "decide", "teach", "messaging", "ops", "scale"},
 }
 MAX_LINES = 600
 

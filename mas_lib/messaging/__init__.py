@@ -1,0 +1,61 @@
+"""Agents that talk: typed messages, a bus, coordination protocols and allocation (notebook 07).
+
+* :mod:`.messages` -- the typed messages (stock report, forecast share, transfer request / offer,
+  accept / reject, allocation plan, coordination-graph value messages, plan announcements);
+* :mod:`.bus` -- :class:`MessageBus`: latency 0 or 1 day, optional drops, a complete log;
+* :mod:`.log` -- messages per day (a KPI) and a sequence diagram of one day;
+* :mod:`.protocols` -- isolated, shared information, negotiated (contract net), central coordinator;
+* :mod:`.allocation` -- a hub with limited supply: proportional, fair share, by penalty, optimal;
+* :mod:`.replay` -- the paper's section 4 open order of 50 units as a real transfer request;
+* :mod:`.teams` -- :class:`CoordinatedPair`: a learned team table executed by two warehouses that
+  each choose their own action after exchanging messages (coordination graph, variable elimination);
+* :mod:`.talking_env` -- :class:`TalkingEnv`: the PettingZoo env with messages in actions and observations.
+
+Paper sections 3.1.1(2)-(4), 3.2.1 and 4.
+"""
+
+from .allocation import (
+    RULES,
+    HubAllocation,
+    allocate,
+    allocation_study,
+    exact_allocation,
+    expected_cost,
+    hub_network,
+)
+from .bus import LOG_COLUMNS, MessageBus
+from .log import message_counts, messages_per_day, plot_sequence
+from .messages import (
+    MESSAGE_TYPES,
+    Accept,
+    AllocationPlan,
+    ForecastShare,
+    Message,
+    MessageError,
+    PlanAnnouncement,
+    Reject,
+    StockReport,
+    TransferOffer,
+    TransferRequest,
+    ValueMessage,
+)
+from .protocols import (
+    PROTOCOLS,
+    CentralCoordinator,
+    Isolated,
+    Negotiated,
+    Protocol,
+    SharedInformation,
+)
+from .replay import fulfil_requests, requests_as_messages
+from .talking_env import TalkingEnv
+from .teams import CoordinatedPair
+
+__all__ = [
+    "MessageBus", "LOG_COLUMNS", "messages_per_day", "message_counts", "plot_sequence", "Message", "MessageError",
+    "StockReport", "ForecastShare", "TransferRequest", "TransferOffer", "Accept", "Reject", "AllocationPlan",
+    "ValueMessage", "PlanAnnouncement", "MESSAGE_TYPES", "Protocol", "Isolated", "SharedInformation",
+    "Negotiated", "CentralCoordinator", "PROTOCOLS", "RULES", "allocate", "expected_cost", "exact_allocation",
+    "allocation_study", "hub_network", "HubAllocation", "requests_as_messages", "fulfil_requests", "TalkingEnv",
+    "CoordinatedPair",
+]
