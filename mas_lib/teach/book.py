@@ -7,8 +7,8 @@ citation, the commit and the build date. Every page has previous / next links. T
 offline: formulas are typeset by a local copy of MathJax 2 taken from the
 ``jupyter-server-mathjax`` package (a declared dependency) and copied to ``<out>/mathjax``; no
 page loads anything from the network for its formulas. A widget output (a live panel needs a
-kernel) is replaced by a note saying how to run it live; notebook 05 draws a representative run
-of its panel as a static figure in the next cell. Nothing is written back to ``notebooks/``: the
+kernel) is replaced by a note saying how to run it live; the Q-learning notebook draws a
+representative run of its panel as a static figure in the next cell. Nothing is written back to ``notebooks/``: the
 committed notebooks stay without outputs.
 """
 
