@@ -93,6 +93,11 @@ def test_pages_are_offline_linked_and_widgets_replaced(tmp_path):
     scripts = re.findall(r"<script[^>]*\ssrc=[\"']([^\"']+)", first + second)
     assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts)
     assert any(s.startswith("mathjax/MathJax.js") for s in scripts) and (out / "mathjax" / "MathJax.js").exists()
+    # ... configured, before it loads, for the only fonts the bundle ships
+    from mas_lib.teach.book import MATHJAX_CONFIG
+
+    assert second.index(MATHJAX_CONFIG) < second.index('src="mathjax/MathJax.js')
+    assert (out / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").is_dir() and "STIX-Web" in MATHJAX_CONFIG
     # previous / next links (and the contents) at the top and bottom of every page
     assert second.count('href="00_first.html"') >= 2 and second.count('href="02_third.html"') >= 2
     assert 'href="01_second.html"' in first and "00_first.html" not in first.split("book-nav")[1][:300]

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["BookEntry", "notebook_title", "notebook_summary", "ordered_notebooks", "index_html", "build_book",
-           "mathjax_source", "nav_html", "replace_widget_outputs", "PAPER_CITATION", "SUMMARIES", "MATHJAX_URL"]
+           "mathjax_source", "nav_html", "replace_widget_outputs", "PAPER_CITATION", "SUMMARIES", "MATHJAX_URL",
+           "MATHJAX_CONFIG"]
 
 #: How the paper is cited on the index page.
 PAPER_CITATION = ("Dong S., Zou A., Zhou Y., Peng Y. Cross-border E-commerce Inventory Multi-agent System "
@@ -46,6 +47,10 @@ SUMMARIES = {
 }
 #: Where each page loads MathJax from: the local copy inside the book folder.
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+#: Set before MathJax loads: the bundled MathJax ships only the STIX-Web fonts (as Jupyter's own
+#: configuration expects), so the HTML-CSS output must use them and look for no other font.
+MATHJAX_CONFIG = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], '
+                  'preferredFont: null, webFont: "STIX-Web", imageFont: null}});</script>')
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 _REMOTE_SCRIPT = re.compile(r"<script[^>]*\ssrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>\s*")
 WIDGET_NOTE = (
@@ -233,6 +238,7 @@ def build_book(notebooks: Path, out: Path, timeout: int = 900, workers: int = 2)
         body, _ = exporter.from_notebook_node(nb)
         nav = nav_html(entries[k - 1] if k > 0 else None, entries[k + 1] if k + 1 < len(entries) else None)
         body = _REMOTE_SCRIPT.sub("", body)  # require.js from a CDN: only widgets need it, and they are gone
+        body = body.replace('<script src="mathjax/', MATHJAX_CONFIG + '<script src="mathjax/', 1)
         body = re.sub(r"(<body[^>]*>)", lambda m, nav=nav: m.group(1) + nav, body, count=1)
         body = body.replace("</body>", nav + "</body>", 1)
         (out / entry.page).write_text(body, encoding="utf-8")
