@@ -41,3 +41,66 @@ def test_build_executes_and_renders(tmp_path):
     assert (tmp_path / "out" / "index.html").exists()
     # the sources stay without outputs
     assert not nbformat.read(src / "00_ok.ipynb", as_version=4).cells[1].get("outputs")
+
+
+def test_index_has_summaries_citation_commit_and_date(tmp_path):
+    from mas_lib.teach.book import PAPER_CITATION
+
+    page = index_html([BookEntry(tmp_path / "a", "A", "a.html", 1.0)], commit="abc123", built="2026-01-02 03:04 UTC",
+                      summaries={"a.html": "what you learn in A"})
+    assert "what you learn in A" in page and "abc123" in page and "2026-01-02 03:04 UTC" in page
+    assert PAPER_CITATION.split(".")[0] in page and "Foshan University" in page
+
+
+def test_summaries_cover_every_notebook():
+    from pathlib import Path
+
+    from mas_lib.teach.book import SUMMARIES, notebook_summary
+
+    folder = Path(__file__).resolve().parents[1] / "notebooks"
+    for path in ordered_notebooks(folder):
+        assert path.stem in SUMMARIES and notebook_summary(path) == SUMMARIES[path.stem]
+
+
+def test_summary_falls_back_to_the_first_sentence(tmp_path):
+    _nb(tmp_path / "07_new.ipynb", "New")
+    from mas_lib.teach.book import notebook_summary
+
+    assert notebook_summary(tmp_path / "07_new.ipynb") == "text"
+
+
+def test_mathjax_is_bundled_by_a_declared_package():
+    from mas_lib.teach.book import MATHJAX_URL, mathjax_source
+
+    src = mathjax_source()
+    config = MATHJAX_URL.split("config=")[1].split(",")[0]
+    assert (src / "MathJax.js").exists() and (src / "config" / f"{config}.js").exists()
+    assert not MATHJAX_URL.startswith(("http:", "https:", "//"))
+
+
+def test_pages_are_offline_linked_and_widgets_replaced(tmp_path):
+    import re
+
+    src = tmp_path / "nbs"
+    src.mkdir()
+    _nb(src / "00_first.ipynb", "First", "import ipywidgets\nipywidgets.IntSlider()")
+    _nb(src / "01_second.ipynb", "Second", "print('$x$')")
+    _nb(src / "02_third.ipynb", "Third")
+    out = tmp_path / "out"
+    build_book(src, out)
+    first, second = (out / "00_first.html").read_text(), (out / "01_second.html").read_text()
+    # every script is local: MathJax from the copy in the book folder, nothing from a CDN
+    scripts = re.findall(r"<script[^>]*\ssrc=[\"']([^\"']+)", first + second)
+    assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts)
+    assert any(s.startswith("mathjax/MathJax.js") for s in scripts) and (out / "mathjax" / "MathJax.js").exists()
+    # ... configured, before it loads, for the only fonts the bundle ships
+    from mas_lib.teach.book import MATHJAX_CONFIG
+
+    assert second.index(MATHJAX_CONFIG) < second.index('src="mathjax/MathJax.js')
+    assert (out / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").is_dir() and "STIX-Web" in MATHJAX_CONFIG
+    # previous / next links (and the contents) at the top and bottom of every page
+    assert second.count('href="00_first.html"') >= 2 and second.count('href="02_third.html"') >= 2
+    assert 'href="01_second.html"' in first and "00_first.html" not in first.split("book-nav")[1][:300]
+    assert second.count("href='index.html'") == 2
+    # the widget became a note on how to run it live
+    assert "Interactive panel" in first and "make lab" in first and "widget-view+json" not in first

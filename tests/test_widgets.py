@@ -13,6 +13,8 @@ import ipywidgets  # noqa: E402
 
 from mas_lib.teach import widgets  # noqa: E402
 from mas_lib.teach.widgets import (  # noqa: E402
+    BATCH,
+    PANEL_DEFAULTS,
     RANGES,
     RESULT_CACHE,
     ExperimentResult,
@@ -145,11 +147,18 @@ def test_validation_of_choices():
 
 
 def test_plot_experiment_labels():
-    fig = plot_experiment(run_experiment(**FAST))
+    res = run_experiment(**FAST)
+    fig = plot_experiment(res)
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert len(axes) == 4
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
     assert "[money/day]" in axes[0].get_ylabel()
+    first, last = res.curve["mean_daily_cost"].iloc[[0, -1]]
+    assert axes[0].get_title() == f"Cost while learning: {first:,.0f} -> {last:,.0f} money/day"
+    # net transfers: a diverging map with limits symmetric about 0
+    net = axes[3].images[0]
+    lo, hi = net.get_clim()
+    assert net.get_cmap().name == "coolwarm" and lo == -hi
     matplotlib.pyplot.close(fig)
 
 
@@ -160,11 +169,14 @@ def test_panel_headless_run_and_refusal():
     sliders = [c for c in panel.controls.values() if isinstance(c, (ipywidgets.FloatSlider, ipywidgets.IntSlider))]
     assert {"epsilon", "c1", "c2", "c3", "alpha", "gamma", "steps"} <= set(panel.controls)
     assert all(s.continuous_update is False for s in sliders)
+    assert panel.values() == {**PANEL_DEFAULTS, "instance": "paper"}
     panel.controls["steps"].value = 20
+    assert f"{20 * BATCH:,} transitions" in panel.budget.value
     RESULT_CACHE.clear()
     panel.click()
     assert panel.result.cached is False
-    _same(panel.result, run_experiment(**FAST))
+    _same(panel.result, run_experiment(**{**PANEL_DEFAULTS, "steps": 20, "seed": 0}))
+    assert "at the speed of your last run" in panel.budget.value  # the budget now carries a time estimate
     assert panel.message.value.startswith("done in") and "gap to the optimum" in panel.message.value
     assert panel.progress.value == panel.progress.max == 20
     panel.progress.value = 0
@@ -179,6 +191,33 @@ def test_panel_headless_run_and_refusal():
     panel.click()
     assert "Refused" in panel.message.value and "epsilon = 1.5" in panel.message.value
     assert panel.result is before
+
+
+def test_panel_sliders_move_the_outcome_the_expected_way():
+    """From the panel's defaults, each of epsilon, c1, c2, c3 moves the outcome in the direction a
+    student should see (directions measured on seeds 0-3; the test drives the panel headlessly on seed 0):
+    a larger c1 serves more demand, a larger c2 holds less stock, c3 = 0 makes transfers free to the
+    learner so it ships at random, and a larger epsilon makes learning dearer (cost while exploring)."""
+    panel = make_panel(show_plots=False)
+
+    def run(**change):
+        for name, value in PANEL_DEFAULTS.items():
+            panel.controls[name].value = change.get(name, value)
+        panel.click()
+        assert panel.message.value.startswith(("done in", "cached"))
+        return panel.result
+
+    base = run()
+    k = base.kpis
+    low_c1, high_c2, free_c3, high_eps = run(c1=10.0).kpis, run(c2=5.0).kpis, run(c3=0.0).kpis, run(epsilon=0.6)
+    assert low_c1["fill rate [-]"] < k["fill rate [-]"] - 0.02
+    assert high_c2["mean stock on hand [units]"] < 0.5 * k["mean stock on hand [units]"]
+    assert high_c2["fill rate [-]"] < k["fill rate [-]"]
+    assert free_c3["transport cost [money/day]"] > 20 * max(k["transport cost [money/day]"], 1.0)
+    last = base.curve["mean_daily_cost"].iloc[-1]
+    assert high_eps.curve["mean_daily_cost"].iloc[-1] > last + 50
+    # the learning curve really falls under the defaults (the title must not lie)
+    assert last < base.curve["mean_daily_cost"].iloc[0] - 100
 
 
 def test_panel_reports_progress():

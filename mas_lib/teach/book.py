@@ -1,23 +1,64 @@
 """``make book``: execute every notebook in a fresh kernel and render the collection to HTML.
 
 ``python -m mas_lib.teach.book --notebooks notebooks --out build/book`` writes one HTML page per
-notebook (executed top to bottom in a new kernel, in notebook order) and an ``index.html`` that
-lists them in order with their titles and run times. Nothing is written back to ``notebooks/``:
-the committed notebooks stay without outputs.
+notebook (each executed top to bottom in a new kernel; two at a time by default) and an
+``index.html``: one line per notebook (its title, what you learn, run time), the paper's
+citation, the commit and the build date. Every page has previous / next links. The book reads
+offline: formulas are typeset by a local copy of MathJax 2 taken from the
+``jupyter-server-mathjax`` package (a declared dependency) and copied to ``<out>/mathjax``; no
+page loads anything from the network for its formulas. A widget output (a live panel needs a
+kernel) is replaced by a note saying how to run it live; the Q-learning notebook draws a
+representative run of its panel as a static figure in the next cell. Nothing is written back to ``notebooks/``: the
+committed notebooks stay without outputs.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import html
 import json
 import re
+import shutil
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BookEntry", "notebook_title", "ordered_notebooks", "index_html", "build_book"]
+__all__ = ["BookEntry", "notebook_title", "notebook_summary", "ordered_notebooks", "index_html", "build_book",
+           "mathjax_source", "nav_html", "replace_widget_outputs", "PAPER_CITATION", "SUMMARIES", "MATHJAX_URL",
+           "MATHJAX_CONFIG"]
+
+#: How the paper is cited on the index page.
+PAPER_CITATION = ("Dong S., Zou A., Zhou Y., Peng Y. Cross-border E-commerce Inventory Multi-agent System "
+                  "Construction. Business School, Foshan University.")
+#: What a reader learns in each notebook (the index's one line), by file name without ``.ipynb``;
+#: a notebook not listed gets the first sentence of its introduction (:func:`notebook_summary`).
+SUMMARIES = {
+    "00_start_here": "The map: what the collection builds, the paper's system part by part, a glossary, a first simulated day.",
+    "01_why_traditional_inventory_fails": "The paper's four problems of static inventory rules, each measured in a small controlled experiment.",
+    "02_the_paper_scenario": "The paper's state, actions and reward made precise; its two-day example replayed; the errata.",
+    "03_data_preparation": "From raw invoice lines of the UCI Online Retail data to clean daily demand per market.",
+    "04_demand_forecasting": "Demand forecasts from naive to count regression, scored by a rolling backtest; safety stock.",
+    "05_q_learning": "Tabular Q-learning written out, trained vectorised, and measured against the exact optimum.",
+    "06_optimal_benchmark": "The exact optimum by dynamic programming, and every policy's gap to it.",
+}
+#: Where each page loads MathJax from: the local copy inside the book folder.
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+#: Set before MathJax loads: the bundled MathJax ships only the STIX-Web fonts (as Jupyter's own
+#: configuration expects), so the HTML-CSS output must use them and look for no other font.
+MATHJAX_CONFIG = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], '
+                  'preferredFont: null, webFont: "STIX-Web", imageFont: null}});</script>')
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_REMOTE_SCRIPT = re.compile(r"<script[^>]*\ssrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>\s*")
+WIDGET_NOTE = (
+    "<div class='widget-note' style='border:1px solid #c9a227;background:#fff8e1;padding:.6em 1em;margin:.5em 0'>"
+    "<b>Interactive panel.</b> A static page cannot run a kernel, so the panel is not shown here. "
+    "To use it live, open this notebook in JupyterLab (<code>make lab</code>) and run it; the "
+    "figure in the next cell is a representative run of the panel.</div>"
+)
 
 
 @dataclass
@@ -49,55 +90,164 @@ def notebook_title(path: Path) -> str:
     return Path(path).stem
 
 
-def index_html(entries: list[BookEntry], title: str = "mas_lib: the notebooks") -> str:
-    """The index page (HTML text): entries in the given order, with a link, title, run time [s]
-    and any error; for ``make book``."""
+def notebook_summary(path: Path) -> str:
+    """What a reader learns in a notebook, in one line: :data:`SUMMARIES` for its file name, else
+    the first sentence of the first paragraph after its title; for ``make book``."""
+    path = Path(path)
+    if path.stem in SUMMARIES:
+        return SUMMARIES[path.stem]
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        for para in re.split(r"\n\s*\n", "".join(cell.get("source", ""))):
+            text = " ".join(para.split())
+            if text and not text.startswith(("#", "**Paper", "|", "-", "*")):
+                text = re.sub(r"[*_`]", "", text)
+                return re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    return ""
+
+
+def _git_commit(folder: Path) -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(folder), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain"], capture_output=True, text=True,
+                               timeout=10, check=True).stdout.strip()
+        return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+
+
+def index_html(entries: list[BookEntry], title: str = "mas_lib: the notebooks", commit: str = "unknown",
+               built: str = "", summaries: dict[str, str] | None = None) -> str:
+    """The index page (HTML text): one line per notebook in the given order (link, title, what
+    you learn from ``summaries[page]``, run time [s], any error), the paper's citation, the
+    ``commit`` the book was built from and the build date ``built``; for ``make book``."""
+    summaries = summaries or {}
     items = []
     for e in entries:
         status = f" <em>failed: {html.escape(e.error)}</em>" if e.error else ""
+        what = summaries.get(e.page, "")
+        what = f" &mdash; {html.escape(what)}" if what else ""
         items.append(
-            f'<li><a href="{html.escape(e.page)}">{html.escape(e.title)}</a> '
+            f'<li><a href="{html.escape(e.page)}">{html.escape(e.title)}</a>{what} '
             f"<small>({e.seconds:.0f} s)</small>{status}</li>"
         )
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:46rem;margin:2rem auto;line-height:1.5}</style>"
+        "<style>body{font-family:sans-serif;max-width:50rem;margin:2rem auto;line-height:1.5}"
+        "li{margin:.4em 0}</style>"
         f"</head><body><h1>{html.escape(title)}</h1>"
-        "<p>Executed top to bottom in a fresh kernel by <code>make book</code>.</p>"
-        f"<ol>{''.join(items)}</ol></body></html>\n"
+        "<p>A teaching collection that builds, measures and questions the system proposed in: "
+        f"<cite>{html.escape(PAPER_CITATION)}</cite></p>"
+        "<p>Each notebook was executed top to bottom in a fresh kernel by <code>make book</code>. "
+        "The pages read offline (formulas by a local copy of MathJax).</p>"
+        f"<ol>{''.join(items)}</ol>"
+        f"<p><small>Built from commit <code>{html.escape(commit)}</code> on {html.escape(built)}.</small></p>"
+        "</body></html>\n"
     )
 
 
-def build_book(notebooks: Path, out: Path, timeout: int = 900) -> list[BookEntry]:
-    """Execute and render every notebook of ``notebooks`` into ``out``; returns the entries.
-    A failing notebook is still rendered (with its error) and reported in the index. ``timeout``
-    is per cell [s]. This is ``make book`` (it serves every notebook, not one paper section)."""
+def nav_html(prev: BookEntry | None, nxt: BookEntry | None) -> str:
+    """The navigation bar of a page: previous notebook, the index, next notebook; for ``make book``."""
+    left = f'&larr; <a href="{html.escape(prev.page)}">{html.escape(prev.title)}</a>' if prev else ""
+    right = f'<a href="{html.escape(nxt.page)}">{html.escape(nxt.title)}</a> &rarr;' if nxt else ""
+    return (
+        "<nav class='book-nav' style='display:flex;justify-content:space-between;gap:1em;font-family:sans-serif;"
+        "padding:.5em 1em;border-bottom:1px solid #ddd;background:#fafafa'>"
+        f"<span>{left}</span><span><a href='index.html'>contents</a></span><span>{right}</span></nav>"
+    )
+
+
+def replace_widget_outputs(nb) -> int:
+    """Replace every widget output of an executed notebook (``nbformat`` node, changed in place)
+    by :data:`WIDGET_NOTE`, which says how to run the panel live; returns how many were
+    replaced, and drops the saved widget state. For ``make book``: a static page has no kernel
+    to drive a widget."""
+    count = 0
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_MIME in data:
+                out["data"] = {"text/html": WIDGET_NOTE, "text/plain": "[interactive panel: run the notebook live]"}
+                count += 1
+    nb.metadata.pop("widgets", None)  # no widget state: nothing for a widget manager to load
+    return count
+
+
+def mathjax_source() -> Path:
+    """The folder of MathJax 2 shipped by the ``jupyter-server-mathjax`` package (the book's
+    offline formulas); raises ``RuntimeError`` saying what to install if it is missing."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise RuntimeError("make book needs the package jupyter-server-mathjax (pip install -e '.[dev]')") from exc
+    folder = Path(jupyter_server_mathjax.__file__).parent / "static"
+    if not (folder / "MathJax.js").exists():  # pragma: no cover
+        raise RuntimeError(f"no MathJax.js in {folder}")
+    return folder
+
+
+def _copy_mathjax(out: Path) -> None:
+    target = out / "mathjax"
+    if (target / "MathJax.js").exists():
+        return
+    shutil.copytree(mathjax_source(), target, ignore=shutil.ignore_patterns("*.map"))
+
+
+def _execute(path: Path, timeout: int):
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    t0 = time.perf_counter()
+    error = None
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    except CellExecutionError as exc:
+        error = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else "cell error"
+    return nb, time.perf_counter() - t0, error
+
+
+def build_book(notebooks: Path, out: Path, timeout: int = 900, workers: int = 2) -> list[BookEntry]:
+    """Execute and render every notebook of ``notebooks`` into ``out``; returns the entries.
+    A failing notebook is still rendered (with its error) and reported in the index. ``timeout``
+    is per cell [s]; ``workers`` notebooks run at once, each in its own kernel. Pages get
+    previous / next links, widget outputs become a note (:func:`replace_widget_outputs`) and
+    formulas use the local MathJax copied to ``out/mathjax``. This is ``make book`` (it serves
+    every notebook, not one paper section)."""
     from nbconvert import HTMLExporter
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter()
-    entries = []
-    for path in ordered_notebooks(Path(notebooks)):
-        nb = nbformat.read(path, as_version=4)
-        t0 = time.perf_counter()
-        error = None
-        try:
-            NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-        except CellExecutionError as exc:
-            error = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else "cell error"
-        seconds = time.perf_counter() - t0
+    _copy_mathjax(out)
+    paths = ordered_notebooks(Path(notebooks))
+    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+        runs = list(pool.map(lambda p: _execute(p, timeout), paths))
+    entries = [BookEntry(p, notebook_title(p), p.with_suffix(".html").name, sec, err)
+               for p, (_, sec, err) in zip(paths, runs, strict=True)]
+    exporter = HTMLExporter(mathjax_url=MATHJAX_URL)
+    for k, (entry, (nb, _, _)) in enumerate(zip(entries, runs, strict=True)):
+        replace_widget_outputs(nb)
         body, _ = exporter.from_notebook_node(nb)
-        page = path.with_suffix(".html").name
-        (out / page).write_text(body, encoding="utf-8")
-        entries.append(BookEntry(path, notebook_title(path), page, seconds, error))
-        print(f"{path.name}: {seconds:.1f} s{' FAILED: ' + error if error else ''}", flush=True)
-    (out / "index.html").write_text(index_html(entries), encoding="utf-8")
+        nav = nav_html(entries[k - 1] if k > 0 else None, entries[k + 1] if k + 1 < len(entries) else None)
+        body = _REMOTE_SCRIPT.sub("", body)  # require.js from a CDN: only widgets need it, and they are gone
+        body = body.replace('<script src="mathjax/', MATHJAX_CONFIG + '<script src="mathjax/', 1)
+        body = re.sub(r"(<body[^>]*>)", lambda m, nav=nav: m.group(1) + nav, body, count=1)
+        body = body.replace("</body>", nav + "</body>", 1)
+        (out / entry.page).write_text(body, encoding="utf-8")
+        print(f"{entry.source.name}: {entry.seconds:.1f} s{' FAILED: ' + entry.error if entry.error else ''}",
+              flush=True)
+    built = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    summaries = {e.page: notebook_summary(e.source) for e in entries}
+    (out / "index.html").write_text(index_html(entries, commit=_git_commit(Path(notebooks)), built=built,
+                                               summaries=summaries), encoding="utf-8")
     return entries
 
 
@@ -106,9 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", default="notebooks")
     parser.add_argument("--out", default="build/book")
+    parser.add_argument("--workers", type=int, default=2, help="notebooks executed at once")
     args = parser.parse_args(argv)
-    entries = build_book(Path(args.notebooks), Path(args.out))
-    print(f"wrote {len(entries)} pages and {Path(args.out) / 'index.html'}")
+    t0 = time.perf_counter()
+    entries = build_book(Path(args.notebooks), Path(args.out), workers=args.workers)
+    print(f"wrote {len(entries)} pages and {Path(args.out) / 'index.html'} in {time.perf_counter() - t0:.0f} s")
     return 1 if any(e.error for e in entries) else 0
 
 

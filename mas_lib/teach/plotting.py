@@ -91,19 +91,30 @@ def plot_daily_costs(traj: pd.DataFrame, title: str = "Where the money goes, day
     ax.set_ylabel("cost [money/day]")
     ax.set_title(title)
     ax.set_xticks(ax.get_xticks()[::5])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # beside the bars, never over them
     ax.figure.tight_layout()
     return ax
 
 
-def plot_policy_heatmap(ax, table: pd.DataFrame, column: str, label: str, title: str = "", cmap: str = "viridis"):
+def plot_policy_heatmap(ax, table: pd.DataFrame, column: str, label: str, title: str = "", cmap: str = "viridis",
+                        center: float | None = None):
     """A policy over two warehouses' stock as a heat map: ``table`` has one row per state with
     ``stock_A``, ``stock_B`` and ``column`` (e.g. an order or a transfer) [units]. Draws on ``ax``
-    with a colour bar labelled ``label`` and returns the image; used by notebooks 05, 06 and the
-    widget panel (paper sections 4.4-4.5: what the learned and the optimal policies do)."""
+    with a colour bar labelled ``label`` and returns the image. With ``center`` (use a diverging
+    ``cmap`` such as ``"coolwarm"``, e.g. for net transfers) the colour limits are symmetric about
+    it, so ``center`` is the neutral colour. Used by notebooks 05, 06 and the widget panel (paper
+    sections 4.4-4.5: what the learned and the optimal policies do)."""
+    import numpy as np
+
     grid = table.pivot(index="stock_A", columns="stock_B", values=column)
-    im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=cmap,
+    values = grid.to_numpy(dtype=float)
+    limits = {}
+    if center is not None:
+        half = max(float(np.nanmax(np.abs(values - center))), 1e-9)
+        limits = {"vmin": center - half, "vmax": center + half}
+    im = ax.imshow(values, origin="lower", aspect="auto", cmap=cmap, **limits,
                    extent=(grid.columns.min(), grid.columns.max(), grid.index.min(), grid.index.max()))
-    ax.figure.colorbar(im, ax=ax, label=label)
+    ax.figure.colorbar(im, ax=ax, label=label, fraction=0.08, pad=0.02)
     ax.set_xlabel("stock at B [units]")
     ax.set_ylabel("stock at A [units]")
     ax.set_title(title or label)

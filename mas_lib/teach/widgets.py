@@ -42,7 +42,7 @@ from ..validation import ConfigError, check_choice, check_number, check_whole, n
 
 __all__ = [
     "ExperimentResult", "RANGES", "ResultCache", "RESULT_CACHE", "run_experiment", "plot_experiment", "policy_map",
-    "make_panel", "QLearningPanel",
+    "make_panel", "QLearningPanel", "PANEL_DEFAULTS",
 ]
 
 #: Allowed range of every numeric setting of :func:`run_experiment` (inclusive).
@@ -62,6 +62,17 @@ BATCH = 512  # environment copies trained together
 EVAL_EPISODES = 200
 RESULT_CACHE_BYTES = 256 * 2**20  # memory budget of the result cache [bytes]
 OPTIMUM_CACHE_SIZE = 2  # exact models kept (one per (instance, gamma))
+STEPS_MAX_PANEL = 2000  # the panel's longest run [days per copy]: about 1 million transitions
+
+#: The panel's starting settings. Chosen by measurement (seeds 0-3, paper instance, about 2 s a run)
+#: so that every slider visibly moves the outcome from here: c1 = 10 serves less (fill rate about
+#: 0.94 against 0.97-0.99), c2 = 5 holds far less stock (4-13 against 38-121 units), c3 = 0 ships
+#: at random (transport 74-94 against under 1 money/day), epsilon = 0.6 makes learning dearer
+#: (last learning-curve point 961-994 against 773-816 money/day). ``c1 = 30``, not the paper's
+#: 1: a fill rate in [0, 1] must be worth money to compete with the money-valued other terms
+#: (notebook 05, section 12). ``tests/test_widgets.py`` asserts these directions.
+PANEL_DEFAULTS = dict(epsilon=0.1, c1=30.0, c2=0.5, c3=0.2, alpha=0.1, gamma=0.95, steps=300,
+                      schedule="decaying")
 
 
 @dataclass(frozen=True)
@@ -320,27 +331,34 @@ def run_experiment(
 
 def plot_experiment(result: ExperimentResult):
     """Learning curve [money/day against millions of transitions] and the learned policy as heat
-    maps over (stock A, stock B) [units]; returns the matplotlib figure. Drawn by the notebook-05
-    panel (paper 4.4-4.5)."""
+    maps over (stock A, stock B) [units]; returns the matplotlib figure. The curve's title says
+    how the cost while learning moved (first to last logged point), the dashed line is the learned
+    greedy policy's simulated daily cost, and net transfers use a diverging colour map centred on 0.
+    Drawn by the notebook-05 panel (paper 4.4-4.5)."""
     import matplotlib.pyplot as plt
 
     from .plotting import plot_policy_heatmap
 
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), layout="constrained")
     ax = axes[0, 0]
     c = result.curve
-    ax.plot(c["step"] / 1e6, c["mean_daily_cost"], color="tab:blue")
+    first, last = float(c["mean_daily_cost"].iloc[0]), float(c["mean_daily_cost"].iloc[-1])
+    ax.plot(c["step"] / 1e6, c["mean_daily_cost"], color="tab:blue", label="while learning (exploring)")
+    greedy = result.kpis.get("daily cost (simulated) [money/day]")
+    if greedy is not None:
+        ax.axhline(greedy, color="k", ls="--", label="learned greedy policy (simulated)")
     ax.set_xlabel("transitions seen [millions]")
-    ax.set_ylabel("mean daily cost while learning [money/day]")
-    ax.set_title("Learning curve: cost falls as the table fills")
-    panels = [("order_A", "A orders [units]", axes[0, 1]), ("order_B", "B orders [units]", axes[1, 0])]
+    ax.set_ylabel("mean daily cost [money/day]")
+    ax.set_title(f"Cost while learning: {first:,.0f} -> {last:,.0f} money/day")
+    ax.legend(fontsize=8, loc="best")
     pm = result.policy_map.assign(net_transfer=result.policy_map.transfer_A_to_B - result.policy_map.transfer_B_to_A)
-    for col, label, ax in panels + [("net_transfer", "net transfer A to B [units]", axes[1, 1])]:
+    for col, label, ax in [("order_A", "A orders [units]", axes[0, 1]), ("order_B", "B orders [units]", axes[1, 0])]:
         plot_policy_heatmap(ax, pm, col, label, title=f"Learned policy: {label.split(' [')[0]}")
+    plot_policy_heatmap(axes[1, 1], pm, "net_transfer", "net transfer A to B [units]", cmap="coolwarm", center=0.0,
+                        title="Learned policy: net transfer (red: A to B)")
     s = result.settings
-    fig.suptitle(f"{s['instance']}: epsilon={s['epsilon']}, c=({s['c1']}, {s['c2']}, {s['c3']}), "
-                 f"alpha={s['alpha']}, gamma={s['gamma']}, {s['schedule']}")
-    fig.tight_layout()
+    fig.suptitle(f"{s['instance']}: epsilon={s['epsilon']:g}, c=({s['c1']:g}, {s['c2']:g}, {s['c3']:g}), "
+                 f"alpha={s['alpha']:g}, gamma={s['gamma']:g}, {s['steps']} days x {BATCH} copies, {s['schedule']}")
     return fig
 
 
@@ -352,45 +370,63 @@ def _widgets():
 
 class QLearningPanel:
     """The notebook-05 panel (paper 4.3-4.5); ``.widget`` is the ``ipywidgets.VBox`` to display (the panel also
-    displays itself). Controls are in ``.controls`` (name -> widget), the Run button is
-    ``.button``, the progress bar ``.progress``, messages go to ``.message`` (HTML), plots and
-    tables to ``.output``; the last result is ``.result``."""
+    displays itself). Controls are in ``.controls`` (name -> widget), starting at
+    :data:`PANEL_DEFAULTS`; the Run button is ``.button``, the progress bar ``.progress``, the
+    training budget of the current settings ``.budget`` (HTML: transitions, and the time they
+    should take at the speed of the last run), messages go to ``.message`` (HTML: "done in" or
+    "cached", with the KPIs), plots and tables to ``.output``; the last result is ``.result``.
+    A run blocks the kernel, so the budget is shown before it starts and capped at
+    ``STEPS_MAX_PANEL`` days per copy."""
 
     def __init__(self, instance: str = "paper", run: Callable[..., ExperimentResult] = run_experiment, show_plots: bool = True):
         w = _widgets()
         self._run = run
         self.show_plots = show_plots
+        self._seconds_per_transition: float | None = None
         style = {"description_width": "150px"}
         layout = w.Layout(width="420px")
+        d = PANEL_DEFAULTS
 
-        def fs(name, value, step, desc):
+        def fs(name, step, desc):
             lo, hi = RANGES[name]
-            return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=desc, continuous_update=False,
+            return w.FloatSlider(value=d[name], min=lo, max=hi, step=step, description=desc, continuous_update=False,
                                  readout_format=".3g", style=style, layout=layout)
 
         self.controls = {
-            "epsilon": fs("epsilon", 0.1, 0.01, "epsilon (explore)"),
-            "c1": fs("c1", 1.0, 0.1, "c1 satisfaction"),
-            "c2": fs("c2", 0.5, 0.1, "c2 inventory-cost cut"),
-            "c3": fs("c3", 0.2, 0.1, "c3 transport"),
-            "alpha": fs("alpha", 0.1, 0.01, "alpha (learning rate)"),
-            "gamma": fs("gamma", 0.95, 0.01, "gamma (discount)"),
-            "steps": w.IntSlider(value=1000, min=RANGES["steps"][0], max=5000, step=10, continuous_update=False,
-                                 description="days per copy", style=style, layout=layout),
-            "schedule": w.Dropdown(options=list(SCHEDULES), value="constant", description="schedule", style=style),
+            "epsilon": fs("epsilon", 0.01, "epsilon (explore)"),
+            "c1": fs("c1", 0.5, "c1 satisfaction"),
+            "c2": fs("c2", 0.1, "c2 inventory-cost cut"),
+            "c3": fs("c3", 0.1, "c3 transport"),
+            "alpha": fs("alpha", 0.01, "alpha (learning rate)"),
+            "gamma": fs("gamma", 0.01, "gamma (discount)"),
+            "steps": w.IntSlider(value=d["steps"], min=RANGES["steps"][0], max=STEPS_MAX_PANEL, step=10,
+                                 continuous_update=False, description="days per copy", style=style, layout=layout),
+            "schedule": w.Dropdown(options=list(SCHEDULES), value=d["schedule"], description="schedule", style=style),
             "instance": w.Dropdown(options=list(INSTANCE_NAMES), value=instance, description="instance", style=style),
         }
         self.button = w.Button(description="Run", button_style="primary", icon="play")
         self.progress = w.IntProgress(value=0, min=0, max=100, description="training")
+        self.budget = w.HTML("")
         self.message = w.HTML("")
         self.output = w.Output()
         self.result: ExperimentResult | None = None
         self.button.on_click(self._on_click)
-        self.widget = w.VBox([*self.controls.values(), w.HBox([self.button, self.progress]), self.message, self.output])
+        self.controls["steps"].observe(lambda _change: self._show_budget(), names="value")
+        self._show_budget()
+        self.widget = w.VBox([*self.controls.values(), self.budget, w.HBox([self.button, self.progress]),
+                              self.message, self.output])
 
     def values(self) -> dict:
         """The current settings of the controls."""
         return {k: c.value for k, c in self.controls.items()}
+
+    def _show_budget(self) -> None:
+        days = int(self.controls["steps"].value)
+        n = days * BATCH
+        est = (f"; about {n * self._seconds_per_transition:.0f} s at the speed of your last run"
+               if self._seconds_per_transition else "; the first run also solves the exact optimum (a few seconds)")
+        self.budget.value = (f"budget: {days:,} days x {BATCH} copies = <b>{n:,} transitions</b>{est}. "
+                             "The kernel is busy until the run ends.")
 
     def _tick(self, done: int, total: int) -> None:
         self.progress.max = total
@@ -406,11 +442,16 @@ class QLearningPanel:
             return
         self.result = res
         self.progress.value = self.progress.max
+        if not res.cached:
+            self._seconds_per_transition = res.seconds / (res.settings["steps"] * BATCH)
+            self._show_budget()
         k = res.kpis
         gap = k.get("gap to optimum [%]")
         gap_txt = f"; gap to the optimum {gap:.1f}%" if gap is not None else ""
         when = f"cached (computed earlier in {res.seconds:.1f} s)" if res.cached else f"done in {res.seconds:.1f} s"
-        self.message.value = f"{when}: fill rate {k['fill rate [-]']:.1%}{gap_txt}"
+        self.message.value = (f"{when}: fill rate {k['fill rate [-]']:.1%}, mean stock "
+                              f"{k['mean stock on hand [units]']:.0f} units, transport "
+                              f"{k['transport cost [money/day]']:.1f} money/day{gap_txt}")
         self.output.clear_output()
         with self.output:
             from IPython.display import display
@@ -434,7 +475,8 @@ class QLearningPanel:
 def make_panel(instance: str = "paper", run: Callable[..., ExperimentResult] = run_experiment,
                show_plots: bool = True) -> QLearningPanel:
     """Build the notebook-05 panel: sliders for epsilon, c1, c2, c3, the learning rate, the
-    discount and the training length (``continuous_update=False``), a Run button, an
+    discount and the training length (``continuous_update=False``, starting at
+    :data:`PANEL_DEFAULTS`), the training budget of the current settings, a Run button, an
     ``IntProgress`` bar while training, then the KPI table, the learning curve and the policy
     heat maps. Bad values are refused with a message in the panel. Display the returned
     :class:`QLearningPanel` (or its ``.widget``). Paper 4.3-4.5."""
