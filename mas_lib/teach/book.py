@@ -44,6 +44,8 @@ SUMMARIES = {
     "04_demand_forecasting": "Demand forecasts from naive to count regression, scored by a rolling backtest; safety stock.",
     "05_q_learning": "Tabular Q-learning written out, trained vectorised, and measured against the exact optimum.",
     "06_optimal_benchmark": "The exact optimum by dynamic programming, and every policy's gap to it.",
+    "07_agents_that_talk": "Warehouses that message each other: protocols, allocation of scarce supply, decentralised learners near the optimum, the value of information.",
+    "08_the_system_in_operation": "A year of the retailer's digital twin on real demand: forecasts, decisions, KPIs, alerts, drift and retraining.",
 }
 #: Where each page loads MathJax from: the local copy inside the book folder.
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
