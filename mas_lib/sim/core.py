@@ -33,6 +33,7 @@ import numpy as np
 
 from ..validation import check_whole
 from .config import EnvConfig
+from .onecopy import OneCopy
 from .rewards import paper_reward, paper_reward_terms
 from .state import InvalidActionError, StepResult, SystemState
 
@@ -79,6 +80,9 @@ class BatchCore:
         self.t = 0
         self.seed: int | tuple[int, ...] | None = None
         self._ready = False
+        self._one = OneCopy(self) if self.B == 1 else None
+        #: ``(on_hand, backlog, requests)`` lists after a lean one-copy step (None after any other change)
+        self._after_one: tuple | None = None
 
     # ------------------------------------------------------------------ reset
     def reset(self, seed: int | Sequence[int] | None = None, *, first_copy: int = 0) -> None:
@@ -119,9 +123,9 @@ class BatchCore:
             self.requests[:, net.index(rq.supplier), net.index(rq.requester)] += rq.units
         self.prev_end = self.on_hand.astype(float)
         self.t = 0
-        self.total_ordered = np.zeros((B, N), dtype=np.int64)
-        self.total_sold = np.zeros((B, N), dtype=np.int64)
-        self.total_overflow = np.zeros((B, N), dtype=np.int64)
+        self._totals = np.zeros((3, B, N), dtype=np.int64)
+        self.total_ordered, self.total_sold, self.total_overflow = self._totals
+        self._after_one = None
         self.initial_units = self.units_in_system()
         self._ready = True
 
@@ -203,6 +207,7 @@ class BatchCore:
         if not self._ready:
             raise RuntimeError("call reset() before step(), and again after the episode's last day")
         net = self.net
+        self._after_one = None
         q, x, clipped = self._validate(replenish, transfer)
         t = self.t
         # 2. decisions: pay for orders; same-day orders are received at once

@@ -26,6 +26,7 @@ from pettingzoo import ParallelEnv
 from .config import EnvConfig
 from .core import BatchCore
 from .observe import ObservationSpec
+from .onecopy import result_from_lists, step_one
 from .state import InvalidActionError, StepResult
 
 __all__ = ["MultiWarehouseEnv", "InvalidActionError"]
@@ -66,7 +67,20 @@ class MultiWarehouseEnv(ParallelEnv):
             for i, a in enumerate(self.possible_agents):
                 highs = [int(net.max_order[i]) + 1] + [int(net.capacity[i]) + 1 for _ in net.neighbours[i]]
                 self._act_spaces[a] = spaces.MultiDiscrete(np.array(highs, dtype=np.int64))
-        self.last_result: StepResult | None = None
+        self._last: StepResult | None = None
+        self._last_cols: list[list] | None = None
+        self._all_int = [1 + len(nb) for nb in net.neighbours]
+
+    @property
+    def last_result(self) -> StepResult | None:
+        """The :class:`StepResult` of the last day (``B = 1`` arrays), ``None`` right after a reset."""
+        if self._last is None and self._last_cols is not None:
+            self._last = result_from_lists(self._last_cols)
+        return self._last
+
+    @last_result.setter
+    def last_result(self, value: StepResult | None) -> None:
+        self._last, self._last_cols = value, None
 
     # ------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
@@ -85,7 +99,13 @@ class MultiWarehouseEnv(ParallelEnv):
 
     # -------------------------------------------------------- observations
     def _observe(self) -> dict[str, np.ndarray]:
-        return {a: o[0] for a, o in zip(self.possible_agents, self.spec.observe(self.core.state()), strict=True)}
+        c = self.core
+        if c._after_one is not None:  # right after a lean one-copy step: build from its lists
+            on_hand, backlog, requests = c._after_one
+            obs = self.spec.observe_one(on_hand, backlog, c.pipeline[0], c.transit[0], requests,
+                                        c.forecast[0, min(c.t, c.T - 1)], c.t)
+            return dict(zip(self.possible_agents, obs, strict=True))
+        return {a: o[0] for a, o in zip(self.possible_agents, self.spec.observe(c.state()), strict=True)}
 
     def state(self) -> np.ndarray:
         """Global state: every agent's observation, concatenated (float32)."""
@@ -108,6 +128,35 @@ class MultiWarehouseEnv(ParallelEnv):
         self.agents = list(self.possible_agents)
         self.last_result = None
         return self._observe(), {a: {} for a in self.agents}
+
+    def _to_lists(self, actions: Mapping[str, object]) -> tuple[list[int], list[list[int]]]:
+        """The actions as ``(q, x)`` lists of Python ints. Integer arrays of the right size (the
+        ``MultiDiscrete`` form) take a short path; everything else goes through :meth:`_to_arrays`,
+        which gives the same numbers and every error message."""
+        names = self.possible_agents
+        if len(actions) == len(names) and not self.net.has_discrete_actions:
+            N = len(names)
+            q = [0] * N
+            x = []
+            try:
+                for i, a in enumerate(names):
+                    act = actions[a]
+                    if type(act) is not np.ndarray or act.dtype.kind not in "iu" or act.size != self._all_int[i]:
+                        break
+                    vals = act.ravel().tolist()
+                    if max(vals) >= _EXACT or min(vals) <= -_EXACT:
+                        break
+                    q[i] = vals[0]
+                    row = [0] * N
+                    for k, j in enumerate(self.net.neighbours[i]):
+                        row[j] = vals[1 + k]
+                    x.append(row)
+                else:
+                    return q, x
+            except KeyError:
+                pass
+        q_arr, x_arr = self._to_arrays(actions)
+        return q_arr[0].tolist(), x_arr[0].tolist()
 
     def _to_arrays(self, actions: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray]:
         c = self.core
@@ -154,11 +203,17 @@ class MultiWarehouseEnv(ParallelEnv):
         """One day for every agent: ``(observations, rewards, terminations, truncations, infos)``."""
         if not self.agents:
             raise RuntimeError("the episode is over (or reset() was not called): call reset()")
-        q, x = self._to_arrays(actions)
-        res = self.core.step(q, x)
-        self.last_result = res
-        infos = res.for_copy(0, self.possible_agents)
-        rewards = {a: float(res.reward[0, i]) for i, a in enumerate(self.possible_agents)}
+        q, x = self._to_lists(actions)
+        cols = step_one(self.core, q, x)
+        if cols is None:  # an action to clip or reject, or a big network: the batch step
+            res = self.core.step(np.array([q], dtype=np.int64), np.array([x], dtype=np.int64))
+            self._last, self._last_cols = res, None
+            cols = [getattr(res, name)[0].tolist() for name in _FIELDS]
+        else:
+            self._last, self._last_cols = None, cols
+        names = self.possible_agents
+        infos = {a: dict(zip(_FIELDS, [c[i] for c in cols], strict=True)) for i, a in enumerate(names)}
+        rewards = dict(zip(names, cols[_REWARD], strict=True))
         done = self.core.done
         obs = self._observe()
         terminations = {a: False for a in self.agents}
@@ -187,6 +242,12 @@ class MultiWarehouseEnv(ParallelEnv):
 
     def close(self) -> None:
         pass
+
+
+_FIELDS = StepResult.field_names()
+_REWARD = _FIELDS.index("reward")
+#: integers at least this large lose precision through ``float`` (the general path rounds them that way)
+_EXACT = 2**53
 
 
 def _whole(agent: str, field: str, value) -> int:
