@@ -26,7 +26,7 @@ from pettingzoo import ParallelEnv
 from .config import EnvConfig
 from .core import BatchCore
 from .observe import ObservationSpec
-from .onecopy import result_from_lists, step_one
+from .onecopy import result_from_rows, step_one
 from .state import InvalidActionError, StepResult
 
 __all__ = ["MultiWarehouseEnv", "InvalidActionError"]
@@ -68,19 +68,25 @@ class MultiWarehouseEnv(ParallelEnv):
                 highs = [int(net.max_order[i]) + 1] + [int(net.capacity[i]) + 1 for _ in net.neighbours[i]]
                 self._act_spaces[a] = spaces.MultiDiscrete(np.array(highs, dtype=np.int64))
         self._last: StepResult | None = None
-        self._last_cols: list[list] | None = None
-        self._all_int = [1 + len(nb) for nb in net.neighbours]
+        self._last_rows: list[list] | None = None
+        # per agent: name, action length, and for each target j the action entry shipped to j (0: none)
+        self._slots = []
+        for i, a in enumerate(self.possible_agents):
+            slots = [0] * net.N
+            for k, j in enumerate(net.neighbours[i]):
+                slots[j] = 1 + k
+            self._slots.append((a, 1 + len(net.neighbours[i]), slots))
 
     @property
     def last_result(self) -> StepResult | None:
         """The :class:`StepResult` of the last day (``B = 1`` arrays), ``None`` right after a reset."""
-        if self._last is None and self._last_cols is not None:
-            self._last = result_from_lists(self._last_cols)
+        if self._last is None and self._last_rows is not None:
+            self._last = result_from_rows(self._last_rows)
         return self._last
 
     @last_result.setter
     def last_result(self, value: StepResult | None) -> None:
-        self._last, self._last_cols = value, None
+        self._last, self._last_rows = value, None
 
     # ------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
@@ -101,9 +107,7 @@ class MultiWarehouseEnv(ParallelEnv):
     def _observe(self) -> dict[str, np.ndarray]:
         c = self.core
         if c._after_one is not None:  # right after a lean one-copy step: build from its lists
-            on_hand, backlog, requests = c._after_one
-            obs = self.spec.observe_one(on_hand, backlog, c.pipeline[0], c.transit[0], requests,
-                                        c.forecast[0, min(c.t, c.T - 1)], c.t)
+            obs = self.spec.observe_one(*c._after_one, c.forecast[0, min(c.t, c.T - 1)], c.t)
             return dict(zip(self.possible_agents, obs, strict=True))
         return {a: o[0] for a, o in zip(self.possible_agents, self.spec.observe(c.state()), strict=True)}
 
@@ -135,22 +139,18 @@ class MultiWarehouseEnv(ParallelEnv):
         which gives the same numbers and every error message."""
         names = self.possible_agents
         if len(actions) == len(names) and not self.net.has_discrete_actions:
-            N = len(names)
-            q = [0] * N
+            q = []
             x = []
             try:
-                for i, a in enumerate(names):
+                for a, size, slots in self._slots:
                     act = actions[a]
-                    if type(act) is not np.ndarray or act.dtype.kind not in "iu" or act.size != self._all_int[i]:
+                    if type(act) is not np.ndarray or act.dtype.kind not in "iu" or act.size != size:
                         break
-                    vals = act.ravel().tolist()
-                    if max(vals) >= _EXACT or min(vals) <= -_EXACT:
+                    vals = act.tolist() if act.ndim == 1 else act.ravel().tolist()
+                    if act.dtype.itemsize == 8 and (max(vals) >= _EXACT or min(vals) <= -_EXACT):
                         break
-                    q[i] = vals[0]
-                    row = [0] * N
-                    for k, j in enumerate(self.net.neighbours[i]):
-                        row[j] = vals[1 + k]
-                    x.append(row)
+                    q.append(vals[0])
+                    x.append([vals[s] if s else 0 for s in slots])
                 else:
                     return q, x
             except KeyError:
@@ -204,20 +204,20 @@ class MultiWarehouseEnv(ParallelEnv):
         if not self.agents:
             raise RuntimeError("the episode is over (or reset() was not called): call reset()")
         q, x = self._to_lists(actions)
-        cols = step_one(self.core, q, x)
-        if cols is None:  # an action to clip or reject, or a big network: the batch step
+        rows = step_one(self.core, q, x)
+        if rows is None:  # an action to clip or reject, or a big network: the batch step
             res = self.core.step(np.array([q], dtype=np.int64), np.array([x], dtype=np.int64))
-            self._last, self._last_cols = res, None
-            cols = [getattr(res, name)[0].tolist() for name in _FIELDS]
+            self._last, self._last_rows = res, None
+            rows = list(zip(*[getattr(res, name)[0].tolist() for name in _FIELDS], strict=True))
         else:
-            self._last, self._last_cols = None, cols
+            self._last, self._last_rows = None, rows
         names = self.possible_agents
-        infos = {a: dict(zip(_FIELDS, [c[i] for c in cols], strict=True)) for i, a in enumerate(names)}
-        rewards = dict(zip(names, cols[_REWARD], strict=True))
+        infos = {a: dict(zip(_FIELDS, row, strict=True)) for a, row in zip(names, rows, strict=True)}
+        rewards = {a: row[_REWARD] for a, row in zip(names, rows, strict=True)}
         done = self.core.done
         obs = self._observe()
-        terminations = {a: False for a in self.agents}
-        truncations = {a: done for a in self.agents}
+        terminations = dict.fromkeys(self.agents, False)
+        truncations = dict.fromkeys(self.agents, done)
         if done:
             self.agents = []
         return obs, rewards, terminations, truncations, infos

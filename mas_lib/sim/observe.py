@@ -79,6 +79,7 @@ class ObservationSpec:
             index.append(idx)
         self.sizes = [len(ix) for ix in index]
         self._gather = np.concatenate([np.asarray(ix, dtype=np.intp) for ix in index])
+        self._gather_list = self._gather.tolist()
         ends = np.cumsum(self.sizes)
         self._slices = [slice(int(e - n), int(e)) for e, n in zip(ends, self.sizes, strict=True)]
 
@@ -103,22 +104,24 @@ class ObservationSpec:
         flat = self.features(state)[:, self._gather]
         return [flat[:, sl] for sl in self._slices]
 
-    def observe_one(self, on_hand: list, backlog: list, pipeline: np.ndarray, transit: np.ndarray,
-                    requests: list, forecast: np.ndarray, t: int) -> list[np.ndarray]:
+    def observe_one(self, on_hand: list, backlog: list, pipeline: list, transit: list, requests: list,
+                    forecast: np.ndarray, t: int) -> list[np.ndarray]:
         """:meth:`observe` for one copy from plain lists (the lean per-step path of
         :class:`mas_lib.sim.env.MultiWarehouseEnv`): every agent's ``(sizes[i],)`` float32 vector,
         the same numbers as ``observe(state)[i][0]``.
 
-        ``on_hand``, ``backlog`` (N,) and ``requests`` (N x N) are lists of ints; ``pipeline (N, Lmax)``,
-        ``transit (N, Tmax)`` and ``forecast (H, N)`` arrays of copy 0; ``t`` the day.
+        ``on_hand``, ``backlog`` (N), ``pipeline`` (N x Lmax), ``transit`` (N x Tmax) and ``requests``
+        (N x N) are lists of ints of copy 0, ``forecast`` its ``(H, N)`` array; ``t`` the day.
         """
-        flat = on_hand + backlog + pipeline.ravel().tolist()
-        flat += [sum(row) for row in transit.tolist()]
+        flat = on_hand + backlog
+        for row in pipeline:
+            flat += row
+        flat += [sum(row) for row in transit]
         flat += [sum(row) for row in requests]
         flat += forecast.ravel().tolist()
         flat.append(min(t, self.episode_length) / self.episode_length)
-        # through float64 (exact for these whole numbers), then one rounding to float32 as in features()
-        gathered = np.array(flat, dtype=np.float64)[self._gather].astype(np.float32)
+        # one rounding of each number to float32, as in features() (exact for stocks below 2**53 units)
+        gathered = np.array([flat[g] for g in self._gather_list], dtype=np.float32)
         return [gathered[sl] for sl in self._slices]
 
     def observe_dict(self, state: SystemState) -> dict[str, np.ndarray]:

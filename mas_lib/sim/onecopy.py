@@ -6,8 +6,8 @@ arithmetic it does. :func:`step_one` runs the same day, event by event and in th
 floating-point operations, on Python ints and floats, then writes the state back into the core's
 arrays. The results are bit-for-bit those of ``BatchCore.step`` with ``B = 1`` (checked in
 ``tests/test_env.py``); anything unusual (an action that needs the error message or the clip trim,
-more than :data:`MAX_N` warehouses) goes through ``BatchCore.step`` itself. Notebook 02's loop and
-``benchmarks/bench_env.py`` run it through :class:`mas_lib.sim.env.MultiWarehouseEnv`.
+more than :data:`MAX_N` warehouses) goes through ``BatchCore.step`` itself. Every
+:meth:`mas_lib.sim.env.MultiWarehouseEnv.step` runs it (``benchmarks/bench_env.py`` times it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .state import StepResult
 if TYPE_CHECKING:
     from .core import BatchCore
 
-__all__ = ["MAX_N", "OneCopy", "step_one"]
+__all__ = ["MAX_N", "OneCopy", "step_one", "result_from_rows"]
 
 #: up to this many warehouses numpy's ``sum`` over a row adds left to right, as the loops here do
 #: (from 8 on it switches to pairwise summation); larger networks use ``BatchCore.step``.
@@ -36,6 +36,7 @@ _DTYPES = {
     "total_cost": _FLOAT, "satisfaction": _FLOAT, "inventory_cost_reduction": _FLOAT, "reward": _FLOAT,
     "clipped": np.bool_,
 }
+_REWARD = list(_DTYPES).index("reward")
 
 
 class OneCopy:
@@ -58,8 +59,10 @@ class OneCopy:
         #: (sender, receiver, lead) of every link
         self.arcs = [(int(i), int(j), int(net.arc_lead_time[i, j])) for i, j in np.argwhere(net.arc)]
         self.lead0_arcs = any(lv == 0 for _, _, lv in self.arcs)
-        self.same_day = [i for i in range(N) if self.lead[i] == 0]
-        self.later = [(i, self.lead[i] - 1) for i in range(N) if self.lead[i] >= 1]
+        #: per warehouse, what pass 1 (orders and shipments) and pass 2 (receipts, demand, costs) read
+        self.senders = [(i, self.capacity[i], self.lead[i], self.fixed[i], self.unit[i], self.arc_unit[i],
+                         self.arc_fixed[i]) for i in range(N)]
+        self.stores = [(i, self.capacity[i], self.holding[i], self.short[i]) for i in range(N)]
         self.backorders = bool(cfg.backorders)
         rc = cfg.reward
         self.paper = rc.kind == "paper"
@@ -87,14 +90,6 @@ class OneCopy:
         return True
 
 
-def _row_sum(values: list[float]) -> float:
-    """Left-to-right sum: what numpy's ``sum`` over a row of fewer than 8 float64 does."""
-    total = values[0]
-    for v in values[1:]:
-        total += v
-    return total
-
-
 def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | None:
     """One day of copy 0 of ``core`` (``B = 1``) for a whole-number action given as lists.
 
@@ -104,8 +99,8 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         x: ``x[i][j]`` units shipped from ``i`` to ``j`` (Python ints).
 
     Returns:
-        The day's :class:`StepResult` fields for the one copy, as lists of Python numbers in field
-        order (``StepResult.field_names()``), or ``None`` when this action must go through
+        One row per warehouse: the day's :class:`StepResult` fields as Python numbers, in field
+        order (``StepResult.field_names()``); or ``None`` when this action must go through
         ``BatchCore.step`` (not feasible as given, or the network is too big for the lean path).
         The core's state advances exactly as ``BatchCore.step`` would advance it.
     """
@@ -113,116 +108,123 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
     on_hand = core.on_hand[0].tolist()
     if not k.usable or not k.valid(q, x, on_hand):
         return None
-    N, cap = k.N, k.capacity
-    t = core.t
-    rng = range(N)
-    # 2. decisions: pay for orders; same-day orders are received at once
-    ordering = [k.fixed[i] * (q[i] > 0) + k.unit[i] * q[i] for i in rng]
-    overflow = [0] * N
-    for i in k.same_day:
-        new = on_hand[i] + q[i]
-        over = new - cap[i]
-        if over > 0:
-            overflow[i] = over
-            new -= over
-        on_hand[i] = new
-    pipeline = core.pipeline[0]
-    for i, slot in k.later:
-        pipeline[i, slot] += q[i]
-    # 3. transfers leave; lead-0 transfers are received before demand
-    shipped = [sum(x[i]) for i in rng]
-    transport = []
-    au, af = k.arc_unit, k.arc_fixed
-    for i in rng:
-        on_hand[i] -= shipped[i]
-        row = x[i]
-        transport.append(_row_sum([row[j] * au[i][j] + af[i][j] * (row[j] > 0) for j in rng]))
+    N, t = k.N, core.t
+    cols = range(1, N)
+    pipeline = core.pipeline[0].tolist()
+    transit = core.transit[0].tolist()
     requests = core.requests[0].tolist()
-    for i in rng:
-        ri, xi = requests[i], x[i]
-        for j in rng:
-            v = ri[j] - xi[j]
-            ri[j] = v if v > 0 else 0
-    received = [0] * N
-    if k.arcs:
-        transit = core.transit[0]
-        for i, j, lv in k.arcs:
-            if lv == 0:
-                received[j] += x[i][j]
-            elif x[i][j]:
-                transit[j, lv - 1] += x[i][j]
-        if k.lead0_arcs:
-            for j in rng:
-                new = on_hand[j] + received[j]
-                over = new - cap[j]
-                if over > 0:
-                    overflow[j] += over
-                    new -= over
-                on_hand[j] = new
-    # 4. demand is served
     d = core.demand[0, t].tolist()
     backlog = core.backlog[0].tolist()
-    if k.backorders:
-        need = [d[i] + backlog[i] for i in rng]
-        sales = [min(on_hand[i], need[i]) for i in rng]
-        served = [max(sales[i] - backlog[i], 0) for i in rng]
-        backlog = [need[i] - sales[i] for i in rng]
-        lost = [0] * N
-        shortage = [k.short[i] * backlog[i] for i in rng]
-    else:
-        sales = [min(on_hand[i], d[i]) for i in rng]
-        served = sales
-        lost = [d[i] - sales[i] for i in rng]
-        shortage = [k.short[i] * lost[i] for i in rng]
-    end = [on_hand[i] - sales[i] for i in rng]
-    # 5. costs on closing stock
-    holding = [k.holding[i] * end[i] for i in rng]
-    total = [holding[i] + shortage[i] + ordering[i] + transport[i] for i in rng]
-    satisfaction = [served[i] / d[i] if d[i] > 0 else 1.0 for i in rng]
     prev = core.prev_end[0].tolist()
-    reduction = [k.holding[i] * (prev[i] - end[i]) for i in rng]
-    if k.paper:
-        c1, c2, c3 = k.c
-        reward = [c1 * satisfaction[i] + c2 * reduction[i] - c3 * transport[i] for i in rng]
-    else:
-        reward = [-v for v in total]
-    if k.shared:
-        reward = [_row_sum(reward)] * N
-    # 1'. tomorrow's arrivals
-    core.t = t + 1
-    arriving = (pipeline[:, 0] + core.transit[0, :, 0]).tolist()
-    if k.L > 1:
-        pipeline[:, :-1] = pipeline[:, 1:]
-    pipeline[:, -1] = 0
-    if k.Tm > 1:
-        core.transit[0, :, :-1] = core.transit[0, :, 1:]
-    core.transit[0, :, -1] = 0
-    on_hand = end.copy()
-    total_overflow = list(overflow)
-    for i in rng:
-        new = on_hand[i] + arriving[i]
-        over = new - cap[i]
-        if over > 0:
-            total_overflow[i] += over
-            new -= over
+    overflow = [0] * N
+    shipped = [0] * N
+    ordering = [0.0] * N
+    transport = [0.0] * N
+    # pass 1, per sender. 2. decisions: pay for orders; same-day orders are received at once.
+    # 3. transfers leave (the transport cost summed left to right, as numpy does for < 8 terms)
+    for i, cap, lead, fixed, unit, au, af in k.senders:
+        qi, row = q[i], x[i]
+        ordering[i] = fixed * (qi > 0) + unit * qi
+        oh = on_hand[i]
+        if lead == 0:
+            oh += qi
+            if oh > cap:
+                overflow[i] = oh - cap
+                oh = cap
+        else:
+            pipeline[i][lead - 1] += qi
+        out = row[0]
+        cost = row[0] * au[0] + af[0] * (row[0] > 0)
+        for j in cols:
+            v = row[j]
+            out += v
+            cost += v * au[j] + af[j] * (v > 0)
+        on_hand[i] = oh - out
+        shipped[i] = out
+        transport[i] = cost
+        if out:
+            ri = requests[i]
+            for j in range(N):
+                v = ri[j] - row[j]
+                ri[j] = v if v > 0 else 0
+    received = [0] * N
+    for i, j, lv in k.arcs:
+        if lv == 0:
+            received[j] += x[i][j]
+        else:
+            transit[j][lv - 1] += x[i][j]
+    # pass 2, per warehouse: lead-0 transfers arrive, 4. demand is served, 5. costs on closing
+    # stock, 1'. tomorrow's arrivals
+    rows = []
+    sold = [0] * N
+    ends = [0] * N
+    c1, c2, c3 = k.c
+    paper, backorders = k.paper, k.backorders
+    for i, cap, h, short in k.stores:
+        oh = on_hand[i]
+        if k.lead0_arcs:
+            oh += received[i]
+            if oh > cap:
+                overflow[i] += oh - cap
+                oh = cap
+        di, bi = d[i], backlog[i]
+        if backorders:
+            need = di + bi
+            sales = oh if oh < need else need
+            served = sales - bi if sales > bi else 0
+            bi = need - sales
+            backlog[i] = bi
+            lost = 0
+            shortage = short * bi
+        else:
+            sales = oh if oh < di else di
+            served = sales
+            lost = di - sales
+            shortage = short * lost
+        end = oh - sales
+        holding = h * end
+        total = holding + shortage + ordering[i] + transport[i]
+        sat = served / di if di > 0 else 1.0
+        reduction = h * (prev[i] - end)
+        reward = c1 * sat + c2 * reduction - c3 * transport[i] if paper else -total
+        p_row, t_row = pipeline[i], transit[i]
+        new = end + (p_row[0] + t_row[0])
+        p_row.append(0)
+        del p_row[0]
+        t_row.append(0)
+        del t_row[0]
+        if new > cap:
+            overflow[i] += new - cap
+            new = cap
         on_hand[i] = new
-    # write the state back (new arrays where BatchCore.step makes new ones)
+        sold[i] = sales
+        ends[i] = end
+        rows.append([di, sales, served, lost, bi, sat, end, q[i], shipped[i], received[i], overflow[i], holding,
+                     shortage, ordering[i], transport[i], total, sat, reduction, reward, False])
+    if k.shared:
+        team = rows[0][_REWARD]
+        for i in cols:
+            team += rows[i][_REWARD]
+        for row in rows:
+            row[_REWARD] = team
+    # write the state back: in place where BatchCore.step works in place, new arrays where it makes new ones
+    core.t = t + 1
+    core.pipeline[0] = pipeline
+    core.transit[0] = transit
     core.on_hand = np.array([on_hand], dtype=np.int64)
-    if k.backorders:
+    if backorders:
         core.backlog = np.array([backlog], dtype=np.int64)
     core.requests = np.array([requests], dtype=np.int64)
-    core.prev_end = np.array([end], dtype=np.float64)
-    core._totals[:, 0] += (q, sales, total_overflow)
+    core.prev_end = np.array([ends], dtype=np.float64)
+    core._totals[:, 0] += (q, sold, overflow)
     if core.t >= core.T:
         core._ready = False
-    core._after_one = (on_hand, backlog, requests)
-    return [d, sales, served, lost, backlog, satisfaction, end, list(q), shipped, received,
-            total_overflow, holding, shortage, ordering, transport, total, satisfaction, reduction, reward,
-            [False] * N]
+    core._after_one = (on_hand, backlog, pipeline, transit, requests)
+    return rows
 
 
-def result_from_lists(cols: list[list]) -> StepResult:
-    """The :class:`StepResult` (``B = 1`` arrays) of the columns :func:`step_one` returned."""
-    arrays = {name: np.array([col], dtype=_DTYPES[name]) for name, col in zip(_DTYPES, cols, strict=True)}
+def result_from_rows(rows: list[list]) -> StepResult:
+    """The :class:`StepResult` (``B = 1`` arrays) of the rows :func:`step_one` returned."""
+    arrays = {name: np.array([col], dtype=_DTYPES[name]) for name, col in zip(_DTYPES, zip(*rows, strict=True), strict=True)}
     arrays["satisfaction"] = arrays["fill_rate"]
     return StepResult(**arrays)
