@@ -1,9 +1,16 @@
-"""Environment speed: warehouse-steps per second of the per-step PettingZoo API and the batch core.
+"""Environment speed: node-steps per second of our per-step PettingZoo API and batch core, side by
+side with two peers (or-gym's InvManagement, gym-invmgmt's MultiEchelon) in the same run.
 
-Both are measured in the same run, on one core (BLAS threads pinned to 1), on the configuration
-the issue names: two warehouses, replenishment lead time 3 days, a transfer link, Poisson
-demand, base-stock-like actions. Resets are included (episodes of 200 days).
+A node is a warehouse (a stocking node); a node-step is one node simulated for one day. Ours runs
+on one core (BLAS threads pinned to 1) on the configuration issue 11 names: two warehouses,
+replenishment lead time 3 days, a transfer link, Poisson demand, base-stock-like actions, episodes
+of 200 days with resets included; also on a six-warehouse ring (as many stocking nodes as
+gym-invmgmt's network). The peers run in their own throwaway virtual environments (built by
+``benchmarks/peers/setup.sh``, never project dependencies) through subprocesses, on their own
+default multi-node networks (``benchmarks/peers/README.md``). The machine is shared, so the script
+measures in ``--rounds`` interleaved rounds and reports the ratios of each round and their spread.
 
+    bash benchmarks/peers/setup.sh            # once: the peers' venvs under /tmp/mas_peers
     python benchmarks/bench_env.py            # prints a table, writes benchmarks/results/env.json
 """
 
@@ -14,8 +21,11 @@ import os
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
+import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -31,9 +41,14 @@ from mas_lib import (  # noqa: E402
 )
 
 EPISODE = 200
+HERE = Path(__file__).parent
+PEERS_DIR = Path(os.environ.get("MAS_LIB_PEERS", "/tmp/mas_peers"))
+#: peer name -> (venv folder under PEERS_DIR, script in benchmarks/peers)
+PEERS = {"or-gym": ("orgym", "or_gym_loop.py"), "gym-invmgmt": ("invmgmt", "gym_invmgmt_loop.py")}
 
 
 def config() -> EnvConfig:
+    """Issue 11's network: two warehouses, lead time 3, one (two-way) transfer link, clip on."""
     ws = tuple(
         WarehouseConfig(n, capacity=600, initial_inventory=i, lead_time=3, holding_cost=1.0, shortage_cost=10.0,
                         order_fixed_cost=5.0, order_unit_cost=1.0)
@@ -43,10 +58,35 @@ def config() -> EnvConfig:
                      demand=PoissonDemand([80.0, 110.0]), episode_length=EPISODE, invalid_action="clip")
 
 
-def bench_per_step(cfg: EnvConfig, seconds: float = 3.0) -> float:
-    """Warehouse-steps/s through MultiWarehouseEnv.step (dict actions), resets included."""
+def config_six() -> EnvConfig:
+    """Six warehouses (gym-invmgmt's number of stocking nodes) in a ring of two-way links, lead times 1-3."""
+    ws = tuple(
+        WarehouseConfig(f"W{i}", capacity=400, initial_inventory=80, lead_time=1 + i % 3, holding_cost=1.0,
+                        shortage_cost=10.0, order_fixed_cost=5.0, order_unit_cost=1.0)
+        for i in range(6)
+    )
+    links = tuple(LinkConfig(f"W{i}", f"W{(i + 1) % 6}", unit_cost=0.5, lead_time=i % 2) for i in range(6))
+    return EnvConfig(warehouses=ws, links=links, demand=PoissonDemand([20.0 + 4 * i for i in range(6)]),
+                     episode_length=EPISODE, invalid_action="clip")
+
+
+def _actions(env: MultiWarehouseEnv, orders: list[int], first_transfer: int) -> dict:
+    """A fixed MultiDiscrete action per warehouse: its order, then ``first_transfer`` to its first
+    neighbour for warehouse 1 (0 elsewhere)."""
+    acts = {}
+    for i, a in enumerate(env.possible_agents):
+        v = np.zeros(1 + len(env.neighbours(a)), dtype=np.int64)
+        v[0] = orders[i]
+        if i == 1 and v.size > 1:
+            v[1] = first_transfer
+        acts[a] = v
+    return acts
+
+
+def bench_per_step(cfg: EnvConfig, seconds: float = 3.0, orders: list[int] | None = None) -> float:
+    """Warehouse-steps/s through MultiWarehouseEnv.step (MultiDiscrete array actions), resets included."""
     env = MultiWarehouseEnv(cfg)
-    acts = {"A": np.array([85, 0]), "B": np.array([110, 5])}
+    acts = _actions(env, orders or [85, 110], 5)
     steps, seed, t0 = 0, 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         env.reset(seed=seed)
@@ -54,7 +94,7 @@ def bench_per_step(cfg: EnvConfig, seconds: float = 3.0) -> float:
         while env.agents:
             env.step(acts)
             steps += 1
-    return steps * cfg.warehouses.__len__() / (time.perf_counter() - t0)
+    return steps * len(cfg.warehouses) / (time.perf_counter() - t0)
 
 
 def bench_batch(cfg: EnvConfig, batch: int, seconds: float = 3.0) -> float:
@@ -73,36 +113,94 @@ def bench_batch(cfg: EnvConfig, batch: int, seconds: float = 3.0) -> float:
     return steps * batch * 2 / (time.perf_counter() - t0)
 
 
-def main() -> dict:
-    cfg = config()
+def bench_peer(name: str, seconds: float) -> dict | None:
+    """Run a peer's loop in its own venv; None (and a note) when that venv was not built."""
+    venv, script = PEERS[name]
+    python = PEERS_DIR / venv / "bin" / "python"
+    if not python.exists():
+        return None
+    out = subprocess.run([str(python), str(HERE / "peers" / script), "--seconds", str(seconds)],
+                         capture_output=True, text=True, timeout=120 + 4 * seconds, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _spread(values: list[float]) -> dict:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def main(rounds: int = 3, seconds: float = 3.0) -> dict:
+    cfg, six = config(), config_six()
+    missing = [n for n in PEERS if not (PEERS_DIR / PEERS[n][0] / "bin" / "python").exists()]
+    for n in missing:
+        print(f"peer {n}: venv {PEERS_DIR / PEERS[n][0]} not found -- run `bash benchmarks/peers/setup.sh` "
+              f"(or set MAS_LIB_PEERS); measuring without it")
     t_start = time.perf_counter()
-    per_step = bench_per_step(cfg)
-    batch_1024 = bench_batch(cfg, 1024)
-    batch_64 = bench_batch(cfg, 64)
+    runs: list[dict] = []
+    peer_info: dict = {}
+    for r in range(rounds):
+        row = {"per_step_2wh": bench_per_step(cfg, seconds)}
+        for n in PEERS:
+            res = bench_peer(n, seconds)
+            if res is not None:
+                row[n] = res["node_steps_per_s"]
+                peer_info[n] = {k: res[k] for k in ("peer", "version", "network", "nodes", "python")}
+        row["per_step_6wh"] = bench_per_step(six, seconds, orders=[20, 24, 28, 32, 36, 40])
+        row["batch_B1024"] = bench_batch(cfg, 1024, seconds)
+        row["batch_B64"] = bench_batch(cfg, 64, seconds)
+        peers_here = [row[n] for n in PEERS if n in row]
+        if peers_here:
+            fastest = max(peers_here)
+            row["ratio_per_step_2wh_vs_fastest_peer"] = row["per_step_2wh"] / fastest
+            row["ratio_per_step_6wh_vs_fastest_peer"] = row["per_step_6wh"] / fastest
+            row["ratio_batch_B1024_vs_fastest_peer"] = row["batch_B1024"] / fastest
+        runs.append(row)
+        print(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {v:,.2f}" if k.startswith("ratio") else f"{k} {v:,.0f}"
+                                                    for k, v in row.items()))
+    keys = list(runs[0])
+    summary = {k: _spread([run[k] for run in runs]) for k in keys}
     res = {
-        "per_step_api": per_step,
-        "batch_core_B64": batch_64,
-        "batch_core_B1024": batch_1024,
-        "speedup_B1024_vs_per_step": batch_1024 / per_step,
+        "unit": "node-steps/s (a node = a warehouse / stocking node; ratios are per node-step)",
+        "rounds": runs,
+        "summary": summary,
+        "peers": peer_info,
+        "peers_missing": missing,
+        "goal_per_step_vs_fastest_peer": 2.0,
+        "goal_batch_B1024": 5_000_000,
         "floor_batch_B1024": 2_000_000,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}, numpy {np.__version__}",
+                   f"{platform.python_version()}, numpy {np.__version__}; load average at the end "
+                   f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}",
         "seconds": time.perf_counter() - t_start,
     }
-    print("Environment throughput (2 warehouses, lead time 3, transfer link; one core; resets included)")
-    print(f"{'implementation':<34}{'warehouse-steps/s':>20}")
-    print(f"{'per-step PettingZoo API (B=1)':<34}{per_step:>20,.0f}")
-    print(f"{'batch core, B=64':<34}{batch_64:>20,.0f}")
-    print(f"{'batch core, B=1024':<34}{batch_1024:>20,.0f}")
-    print(f"speed-up of the batch core (B=1024) over the per-step API: {res['speedup_B1024_vs_per_step']:.0f}x")
-    ok = batch_1024 >= res["floor_batch_B1024"]
-    print(f"floor: batch core >= 2,000,000 warehouse-steps/s -> {'met' if ok else 'NOT met'}")
-    print(f"machine: {res['machine']}; run time {res['seconds']:.1f} s")
-    out = Path(__file__).parent / "results" / "env.json"
+    print(f"\nnode-steps/s over {rounds} rounds of {seconds:g} s (min / median / max; one core, resets included)")
+    labels = {
+        "per_step_2wh": "ours, per-step PettingZoo API, 2 warehouses",
+        "per_step_6wh": "ours, per-step PettingZoo API, 6 warehouses",
+        "or-gym": "or-gym InvManagement (3 stages)",
+        "gym-invmgmt": "gym-invmgmt MultiEchelon (6 nodes)",
+        "batch_B64": "ours, batch core B=64",
+        "batch_B1024": "ours, batch core B=1024",
+    }
+    for k, label in labels.items():
+        if k in summary:
+            s = summary[k]
+            print(f"{label:<46}{s['min']:>14,.0f}{s['median']:>14,.0f}{s['max']:>14,.0f}")
+    for k in keys:
+        if k.startswith("ratio"):
+            s = summary[k]
+            print(f"{k:<46}{s['min']:>14.2f}{s['median']:>14.2f}{s['max']:>14.2f}")
+    print(f"machine: {res['machine']}; run time {res['seconds']:.0f} s")
+    out = HERE / "results" / "env.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(res, indent=2) + "\n")
+    tmp.replace(out)
     return res
 
 
 if __name__ == "__main__":
-    main()
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=3.0)
+    a = p.parse_args()
+    main(a.rounds, a.seconds)

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..validation import check_whole
 from .config import EnvConfig
-from .onecopy import OneCopy
+from .onecopy import LazyState, OneCopy
 from .rewards import paper_reward, paper_reward_terms
 from .state import InvalidActionError, StepResult, SystemState
 
@@ -56,7 +56,7 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-class BatchCore:
+class BatchCore(LazyState):
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
     State arrays (read them, do not write them): ``on_hand (B,N)``, ``backlog (B,N)``,
@@ -98,6 +98,7 @@ class BatchCore:
         used is recorded in :attr:`seed` so any episode can be replayed.
         """
         cfg, B, N, net = self.config, self.B, self.N, self.net
+        self._pending = None
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         words = (seed,) if np.ndim(seed) == 0 else tuple(seed)
@@ -124,7 +125,7 @@ class BatchCore:
         self.prev_end = self.on_hand.astype(float)
         self.t = 0
         self._totals = np.zeros((3, B, N), dtype=np.int64)
-        self.total_ordered, self.total_sold, self.total_overflow = self._totals
+        self._total_views = tuple(self._totals)
         self._after_one = None
         self.initial_units = self.units_in_system()
         self._ready = True

@@ -21,7 +21,7 @@ from .state import StepResult
 if TYPE_CHECKING:
     from .core import BatchCore
 
-__all__ = ["MAX_N", "OneCopy", "step_one", "result_from_rows"]
+__all__ = ["MAX_N", "LazyState", "OneCopy", "step_one", "result_from_rows"]
 
 #: up to this many warehouses numpy's ``sum`` over a row adds left to right, as the loops here do
 #: (from 8 on it switches to pairwise summation); larger networks use ``BatchCore.step``.
@@ -37,6 +37,71 @@ _DTYPES = {
     "clipped": np.bool_,
 }
 _REWARD = list(_DTYPES).index("reward")
+
+
+def _lazy(name: str) -> property:
+    private = "_" + name
+
+    def get(self):
+        if self._pending is not None:
+            self._flush()
+        try:
+            return self.__dict__[private]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} has no {name!r} before reset()") from None
+
+    def put(self, value) -> None:
+        if self._pending is not None:
+            self._flush()
+        self.__dict__[private] = value
+
+    return property(get, put, doc=f"``{name}`` of every copy (an array; see :class:`LazyState`).")
+
+
+def _total(k: int) -> property:
+    def get(self):
+        if self._pending is not None:
+            self._flush()
+        return self._total_views[k]
+
+    def put(self, value) -> None:
+        if self._pending is not None:
+            self._flush()
+        view = self._total_views[k]
+        if value is not view:
+            view[...] = value
+
+    return property(get, put, doc="running total per copy and warehouse [units] (see :class:`LazyState`).")
+
+
+class LazyState:
+    """Mixin of :class:`BatchCore`: after a lean one-copy step, ``on_hand``, ``backlog``,
+    ``requests``, ``prev_end`` and the running totals are held as Python lists and become arrays
+    only when something reads them (a per-step loop that never looks at them pays nothing for
+    them). Reading or assigning any of them gives exactly the arrays ``BatchCore.step`` would have
+    made; ``pipeline`` and ``transit`` are always arrays (the core updates them in place)."""
+
+    _pending: tuple | None = None
+
+    on_hand = _lazy("on_hand")
+    backlog = _lazy("backlog")
+    requests = _lazy("requests")
+    prev_end = _lazy("prev_end")
+    total_ordered = _total(0)
+    total_sold = _total(1)
+    total_overflow = _total(2)
+
+    def _flush(self) -> None:
+        on_hand, backlog, requests, prev_end, totals = self._pending
+        self._pending = None
+        d = self.__dict__
+        d["_on_hand"] = np.array([on_hand], dtype=np.int64)
+        if backlog is not None:
+            d["_backlog"] = np.array([backlog], dtype=np.int64)
+        if requests is not None:
+            d["_requests"] = np.array([requests], dtype=np.int64)
+        d["_prev_end"] = np.array([prev_end], dtype=np.float64)
+        self._totals[:, 0] += totals
 
 
 class OneCopy:
@@ -105,17 +170,24 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         The core's state advances exactly as ``BatchCore.step`` would advance it.
     """
     k: OneCopy = core._one
-    on_hand = core.on_hand[0].tolist()
+    pending = core._pending
+    cd = core.__dict__
+    if pending is None:
+        on_hand = cd["_on_hand"][0].tolist()
+        p_backlog = p_requests = totals = None
+    else:
+        on_hand, p_backlog, p_requests, prev, totals = pending
     if not k.usable or not k.valid(q, x, on_hand):
         return None
+    if pending is None:
+        prev = cd["_prev_end"][0].tolist()
+    backlog = cd["_backlog"][0].tolist() if p_backlog is None else p_backlog
+    requests = cd["_requests"][0].tolist() if p_requests is None else p_requests
     N, t = k.N, core.t
     cols = range(1, N)
     pipeline = core.pipeline[0].tolist()
     transit = core.transit[0].tolist()
-    requests = core.requests[0].tolist()
     d = core.demand[0, t].tolist()
-    backlog = core.backlog[0].tolist()
-    prev = core.prev_end[0].tolist()
     overflow = [0] * N
     shipped = [0] * N
     ordering = [0.0] * N
@@ -146,13 +218,18 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
             ri = requests[i]
             for j in range(N):
                 v = ri[j] - row[j]
-                ri[j] = v if v > 0 else 0
+                if v < 0:
+                    v = 0
+                if v != ri[j]:
+                    ri[j] = v
+                    p_requests = requests
     received = [0] * N
     for i, j, lv in k.arcs:
         if lv == 0:
             received[j] += x[i][j]
         else:
             transit[j][lv - 1] += x[i][j]
+    moving = any(map(any, transit))  # else transit is all zeros before and after the shift
     # pass 2, per warehouse: lead-0 transfers arrive, 4. demand is served, 5. costs on closing
     # stock, 1'. tomorrow's arrivals
     rows = []
@@ -207,16 +284,19 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
             team += rows[i][_REWARD]
         for row in rows:
             row[_REWARD] = team
-    # write the state back: in place where BatchCore.step works in place, new arrays where it makes new ones
+    # write the state back: pipeline and transit in place (as BatchCore.step does), the rest as
+    # lists that LazyState turns into new arrays when read
     core.t = t + 1
     core.pipeline[0] = pipeline
-    core.transit[0] = transit
-    core.on_hand = np.array([on_hand], dtype=np.int64)
-    if backorders:
-        core.backlog = np.array([backlog], dtype=np.int64)
-    core.requests = np.array([requests], dtype=np.int64)
-    core.prev_end = np.array([ends], dtype=np.float64)
-    core._totals[:, 0] += (q, sold, overflow)
+    if moving:
+        core.transit[0] = transit
+    if totals is None:
+        totals = [list(q), sold, overflow]
+    else:
+        tq, ts, to = totals
+        totals = [[a + b for a, b in zip(tq, q, strict=True)], [a + b for a, b in zip(ts, sold, strict=True)],
+                  [a + b for a, b in zip(to, overflow, strict=True)]]
+    core._pending = (on_hand, backlog if backorders else p_backlog, p_requests, ends, totals)
     if core.t >= core.T:
         core._ready = False
     core._after_one = (on_hand, backlog, pipeline, transit, requests)
