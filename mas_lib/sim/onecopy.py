@@ -12,6 +12,7 @@ more than :data:`MAX_N` warehouses) goes through ``BatchCore.step`` itself. Ever
 
 from __future__ import annotations
 
+from operator import add
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -110,7 +111,8 @@ class OneCopy:
     def __init__(self, core: BatchCore):
         net, cfg = core.net, core.config
         self.N = N = net.N
-        self.usable = N <= MAX_N
+        # (whole numbers from 2**53 on lose precision through float in the general action parser)
+        self.usable = N <= MAX_N and max(net.capacity.max(), net.max_order.max()) < 2**53
         self.capacity = net.capacity.tolist()
         self.max_order = net.max_order.tolist()
         self.lead = net.lead_time.tolist()
@@ -294,8 +296,8 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         totals = [list(q), sold, overflow]
     else:
         tq, ts, to = totals
-        totals = [[a + b for a, b in zip(tq, q, strict=True)], [a + b for a, b in zip(ts, sold, strict=True)],
-                  [a + b for a, b in zip(to, overflow, strict=True)]]
+        # (plain zip: its strict= keyword costs more than the loop; all lists have N entries)
+        totals = [list(map(add, tq, q)), list(map(add, ts, sold)), list(map(add, to, overflow))]
     core._pending = (on_hand, backlog if backorders else p_backlog, p_requests, ends, totals)
     if core.t >= core.T:
         core._ready = False
