@@ -75,8 +75,16 @@ class BatchCore(LazyState):
         self.T = config.episode_length
         self.H = config.forecast_horizon
         self._later_orders = np.flatnonzero(net.lead_time >= 1)
+        self._later_slots = net.lead_time[self._later_orders] - 1
         arc_leads = sorted({int(v) for v in net.arc_lead_time[net.arc]})
         self._lead_masks = {lv: (net.arc & (net.arc_lead_time == lv)) for lv in arc_leads}
+        # per-config constants of the hot path. A step's transfers are 0 off the links (checked or
+        # clipped), so with one lead time on every link the inbound sum needs no mask, and links
+        # without a fixed cost add exactly 0.0 (costs are >= 0: no -0.0 to turn into +0.0).
+        self._one_lead = len(arc_leads) == 1
+        self._arc_fixed = bool(net.arc_fixed_cost.any())
+        self._same_day = bool((net.lead_time == 0).any())
+        self._off_arc = np.flatnonzero(~net.arc.ravel())
         self.t = 0
         self.seed: int | tuple[int, ...] | None = None
         self._ready = False
@@ -159,15 +167,18 @@ class BatchCore(LazyState):
         if q.dtype.kind not in "iu" or x.dtype.kind not in "iu":
             if np.any(q != np.round(q)) or np.any(x != np.round(x)):
                 raise InvalidActionError("replenish and transfer quantities must be whole numbers of units")
-        q = q.astype(np.int64)
-        x = x.astype(np.int64)
-        available = net.available(self.on_hand, q)
+        q = q.astype(np.int64)  # a copy: the StepResult keeps it as ``ordered``
+        x = x.astype(np.int64, copy=False)  # only read by the step
+        # stock that may leave today: on hand plus a same-day receipt, capped at capacity (Network.available)
+        available = net.available(self.on_hand, q) if self._same_day else np.minimum(self.on_hand, net.capacity)
         out = _sum_axis(x, 2)
+        # the fast test first (one pass per condition); the masks only when something is wrong
+        if (q.min() >= 0 and not (q > net.max_order).any() and x.min() >= 0
+                and not x.reshape(B, N * N)[:, self._off_arc].any() and not (out > available).any()):
+            return q, x, np.zeros((B, N), dtype=bool)
         bad_q = (q < 0) | (q > net.max_order)
         bad_x = (x < 0) | ((x != 0) & ~net.arc)
         over = out > available
-        if not (bad_q.any() or bad_x.any() or over.any()):
-            return q, x, np.zeros((B, N), dtype=bool)
         if self.config.invalid_action == "clip":
             q2, x2 = net.clip_actions(q, x, self.on_hand)
             return q2, x2, (q2 != q) | _sum_axis(x2 != x, 2)
@@ -217,15 +228,18 @@ class BatchCore(LazyState):
         overflow = self._receive(np.where(net.lead_time == 0, q, 0))
         if self._later_orders.size:
             idx = self._later_orders
-            self.pipeline[:, idx, net.lead_time[idx] - 1] += q[:, idx]
+            self.pipeline[:, idx, self._later_slots] += q[:, idx]
         # 3. transfers leave; lead-0 transfers are received before demand
         shipped = _sum_axis(x, 2)
         self.on_hand -= shipped
-        transport = _sum_axis(x * net.arc_unit_cost + net.arc_fixed_cost * (x > 0), 2)
+        per_arc = x * net.arc_unit_cost
+        if self._arc_fixed:
+            per_arc = per_arc + net.arc_fixed_cost * (x > 0)
+        transport = _sum_axis(per_arc, 2)
         self.requests = np.maximum(self.requests - x, 0)
         received = np.zeros_like(shipped)
         for lv, mask in self._lead_masks.items():
-            inbound = _sum_axis(x * mask, 1)
+            inbound = _sum_axis(x if self._one_lead else x * mask, 1)
             if lv == 0:
                 overflow += self._receive(inbound)
                 received += inbound
