@@ -26,6 +26,7 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -124,11 +125,32 @@ def bench_peer(name: str, seconds: float) -> dict | None:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure_ours(seconds: float) -> dict:
+    """Our four figures (node-steps/s) with whichever ``mas_lib`` is importable."""
+    cfg = config()
+    return {"per_step_2wh": bench_per_step(cfg, seconds),
+            "per_step_6wh": bench_per_step(config_six(), seconds, orders=[20, 24, 28, 32, 36, 40]),
+            "batch_B1024": bench_batch(cfg, 1024, seconds), "batch_B64": bench_batch(cfg, 64, seconds)}
+
+
+def bench_baseline(path: str, seconds: float) -> dict:
+    """:func:`measure_ours` with the ``mas_lib`` of another checkout (``--baseline``), in a subprocess."""
+    env = dict(os.environ, PYTHONPATH=str(Path(path).resolve()))
+    out = subprocess.run([sys.executable, __file__, "--measure-only", "--seconds", str(seconds)], env=env,
+                         capture_output=True, text=True, timeout=120 + 8 * seconds, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _commit(path: str) -> str | None:
+    out = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or None
+
+
 def _spread(values: list[float]) -> dict:
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
-def main(rounds: int = 3, seconds: float = 3.0) -> dict:
+def main(rounds: int = 3, seconds: float = 3.0, baseline: str | None = None) -> dict:
     cfg, six = config(), config_six()
     missing = [n for n in PEERS if not (PEERS_DIR / PEERS[n][0] / "bin" / "python").exists()]
     for n in missing:
@@ -147,6 +169,10 @@ def main(rounds: int = 3, seconds: float = 3.0) -> dict:
         row["per_step_6wh"] = bench_per_step(six, seconds, orders=[20, 24, 28, 32, 36, 40])
         row["batch_B1024"] = bench_batch(cfg, 1024, seconds)
         row["batch_B64"] = bench_batch(cfg, 64, seconds)
+        if baseline:
+            for k, v in bench_baseline(baseline, seconds).items():
+                row[f"baseline_{k}"] = v
+                row[f"speedup_{k}_vs_baseline"] = row[k] / v
         peers_here = [row[n] for n in PEERS if n in row]
         if peers_here:
             fastest = max(peers_here)
@@ -154,7 +180,8 @@ def main(rounds: int = 3, seconds: float = 3.0) -> dict:
             row["ratio_per_step_6wh_vs_fastest_peer"] = row["per_step_6wh"] / fastest
             row["ratio_batch_B1024_vs_fastest_peer"] = row["batch_B1024"] / fastest
         runs.append(row)
-        print(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {v:,.2f}" if k.startswith("ratio") else f"{k} {v:,.0f}"
+        print(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {v:,.2f}" if k.startswith(("ratio", "speedup"))
+                                                    else f"{k} {v:,.0f}"
                                                     for k, v in row.items()))
     keys = list(runs[0])
     summary = {k: _spread([run[k] for run in runs]) for k in keys}
@@ -164,6 +191,7 @@ def main(rounds: int = 3, seconds: float = 3.0) -> dict:
         "summary": summary,
         "peers": peer_info,
         "peers_missing": missing,
+        "baseline": None if baseline is None else {"path": baseline, "commit": _commit(baseline)},
         "goal_per_step_vs_fastest_peer": 2.0,
         "goal_batch_B1024": 5_000_000,
         "floor_batch_B1024": 2_000_000,
@@ -180,13 +208,14 @@ def main(rounds: int = 3, seconds: float = 3.0) -> dict:
         "gym-invmgmt": "gym-invmgmt MultiEchelon (6 nodes)",
         "batch_B64": "ours, batch core B=64",
         "batch_B1024": "ours, batch core B=1024",
+        **{f"baseline_{k}": f"baseline: {k}" for k in ("per_step_2wh", "per_step_6wh", "batch_B64", "batch_B1024")},
     }
     for k, label in labels.items():
         if k in summary:
             s = summary[k]
             print(f"{label:<46}{s['min']:>14,.0f}{s['median']:>14,.0f}{s['max']:>14,.0f}")
     for k in keys:
-        if k.startswith("ratio"):
+        if k.startswith(("ratio", "speedup")):
             s = summary[k]
             print(f"{k:<46}{s['min']:>14.2f}{s['median']:>14.2f}{s['max']:>14.2f}")
     print(f"machine: {res['machine']}; run time {res['seconds']:.0f} s")
@@ -202,5 +231,10 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--baseline", help="another checkout whose mas_lib is measured in the same rounds (before/after)")
+    p.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
-    main(a.rounds, a.seconds)
+    if a.measure_only:
+        print(json.dumps(measure_ours(a.seconds)))
+    else:
+        main(a.rounds, a.seconds, a.baseline)

@@ -197,9 +197,8 @@ class BatchCore(LazyState):
     # ------------------------------------------------------------------ step
     def _receive(self, units: np.ndarray) -> np.ndarray:
         new = self.on_hand + units
-        overflow = np.maximum(new - self.net.capacity, 0)
-        self.on_hand = new - overflow
-        return overflow
+        self.on_hand = np.minimum(new, self.net.capacity)
+        return new - self.on_hand  # the refused excess, max(new - capacity, 0)
 
     def step(self, replenish: np.ndarray, transfer: np.ndarray) -> StepResult:
         """Advance every copy by one day.
@@ -274,10 +273,10 @@ class BatchCore(LazyState):
         # 1'. tomorrow's arrivals, so the next observation (or the final one) shows them
         self.t = t + 1
         arriving = self.pipeline[:, :, 0] + self.transit[:, :, 0]
-        self.pipeline[:, :, :-1] = self.pipeline[:, :, 1:]
-        self.pipeline[:, :, -1] = 0
-        self.transit[:, :, :-1] = self.transit[:, :, 1:]
-        self.transit[:, :, -1] = 0
+        for queue in (self.pipeline, self.transit):  # one slot at a time: no overlapping copy
+            for k in range(queue.shape[2] - 1):
+                queue[:, :, k] = queue[:, :, k + 1]
+            queue[:, :, -1] = 0
         overflow = overflow + self._receive(arriving)
         if self.t >= self.T:
             self._ready = False

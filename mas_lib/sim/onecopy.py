@@ -207,16 +207,15 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
                 oh = cap
         else:
             pipeline[i][lead - 1] += qi
-        out = row[0]
-        cost = row[0] * au[0] + af[0] * (row[0] > 0)
-        for j in cols:
-            v = row[j]
-            out += v
-            cost += v * au[j] + af[j] * (v > 0)
+        out = sum(row)
         on_hand[i] = oh - out
         shipped[i] = out
-        transport[i] = cost
-        if out:
+        if out:  # (shipping nothing costs 0.0 + 0.0 + ... = 0.0: every cost is >= 0)
+            cost = row[0] * au[0] + af[0] * (row[0] > 0)
+            for j in cols:
+                v = row[j]
+                cost += v * au[j] + af[j] * (v > 0)
+            transport[i] = cost
             ri = requests[i]
             for j in range(N):
                 v = ri[j] - row[j]
