@@ -165,13 +165,17 @@ def main(rounds: int = 3, seconds: float = 3.0, baseline: str | None = None) -> 
     runs: list[dict] = []
     peer_info: dict = {}
     for r in range(rounds):
-        row = {"per_step_2wh": bench_per_step(cfg, seconds)}
+        # ours in two halves, just before and just after the peers (the load drifts within a round)
+        six_orders = [20, 24, 28, 32, 36, 40]
+        first = (bench_per_step(cfg, seconds / 2), bench_per_step(six, seconds / 2, orders=six_orders))
+        row: dict = {}
         for n in PEERS:
             res = bench_peer(n, seconds)
             if res is not None:
                 row[n] = res["node_steps_per_s"]
                 peer_info[n] = {k: res[k] for k in ("peer", "version", "network", "nodes", "python")}
-        row["per_step_6wh"] = bench_per_step(six, seconds, orders=[20, 24, 28, 32, 36, 40])
+        row["per_step_6wh"] = (first[1] + bench_per_step(six, seconds / 2, orders=six_orders)) / 2
+        row["per_step_2wh"] = (first[0] + bench_per_step(cfg, seconds / 2)) / 2
         row["batch_B1024"] = bench_batch(cfg, 1024, seconds)
         row["batch_B64"] = bench_batch(cfg, 64, seconds)
         row["batch_B1024_steps_only"] = bench_batch(cfg, 1024, seconds, steps_only=True)

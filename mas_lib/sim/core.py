@@ -89,7 +89,8 @@ class BatchCore(LazyState):
         self.seed: int | tuple[int, ...] | None = None
         self._ready = False
         self._one = OneCopy(self) if self.B == 1 else None
-        #: ``(on_hand, backlog, requests)`` lists after a lean one-copy step (None after any other change)
+        #: ``(on_hand, backlog, pipeline, transit, requests)`` lists right after a lean one-copy step, for
+        #: the observation (None after any other change)
         self._after_one: tuple | None = None
 
     # ------------------------------------------------------------------ reset
