@@ -33,6 +33,7 @@ import numpy as np
 
 from ..validation import check_whole
 from .config import EnvConfig
+from .onecopy import LazyState, OneCopy
 from .rewards import paper_reward, paper_reward_terms
 from .state import InvalidActionError, StepResult, SystemState
 
@@ -55,7 +56,7 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-class BatchCore:
+class BatchCore(LazyState):
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
     State arrays (read them, do not write them): ``on_hand (B,N)``, ``backlog (B,N)``,
@@ -74,11 +75,23 @@ class BatchCore:
         self.T = config.episode_length
         self.H = config.forecast_horizon
         self._later_orders = np.flatnonzero(net.lead_time >= 1)
+        self._later_slots = net.lead_time[self._later_orders] - 1
         arc_leads = sorted({int(v) for v in net.arc_lead_time[net.arc]})
         self._lead_masks = {lv: (net.arc & (net.arc_lead_time == lv)) for lv in arc_leads}
+        # per-config constants of the hot path. A step's transfers are 0 off the links (checked or
+        # clipped), so with one lead time on every link the inbound sum needs no mask, and links
+        # without a fixed cost add exactly 0.0 (costs are >= 0: no -0.0 to turn into +0.0).
+        self._one_lead = len(arc_leads) == 1
+        self._arc_fixed = bool(net.arc_fixed_cost.any())
+        self._same_day = bool((net.lead_time == 0).any())
+        self._off_arc = np.flatnonzero(~net.arc.ravel())
         self.t = 0
         self.seed: int | tuple[int, ...] | None = None
         self._ready = False
+        self._one = OneCopy(self) if self.B == 1 else None
+        #: ``(on_hand, backlog, pipeline, transit, requests)`` lists right after a lean one-copy step, for
+        #: the observation (None after any other change)
+        self._after_one: tuple | None = None
 
     # ------------------------------------------------------------------ reset
     def reset(self, seed: int | Sequence[int] | None = None, *, first_copy: int = 0) -> None:
@@ -94,6 +107,7 @@ class BatchCore:
         used is recorded in :attr:`seed` so any episode can be replayed.
         """
         cfg, B, N, net = self.config, self.B, self.N, self.net
+        self._pending = None
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         words = (seed,) if np.ndim(seed) == 0 else tuple(seed)
@@ -119,9 +133,9 @@ class BatchCore:
             self.requests[:, net.index(rq.supplier), net.index(rq.requester)] += rq.units
         self.prev_end = self.on_hand.astype(float)
         self.t = 0
-        self.total_ordered = np.zeros((B, N), dtype=np.int64)
-        self.total_sold = np.zeros((B, N), dtype=np.int64)
-        self.total_overflow = np.zeros((B, N), dtype=np.int64)
+        self._totals = np.zeros((3, B, N), dtype=np.int64)
+        self._total_views = tuple(self._totals)
+        self._after_one = None
         self.initial_units = self.units_in_system()
         self._ready = True
 
@@ -154,15 +168,18 @@ class BatchCore:
         if q.dtype.kind not in "iu" or x.dtype.kind not in "iu":
             if np.any(q != np.round(q)) or np.any(x != np.round(x)):
                 raise InvalidActionError("replenish and transfer quantities must be whole numbers of units")
-        q = q.astype(np.int64)
-        x = x.astype(np.int64)
-        available = net.available(self.on_hand, q)
+        q = q.astype(np.int64)  # a copy: the StepResult keeps it as ``ordered``
+        x = x.astype(np.int64, copy=False)  # only read by the step
+        # stock that may leave today: on hand plus a same-day receipt, capped at capacity (Network.available)
+        available = net.available(self.on_hand, q) if self._same_day else np.minimum(self.on_hand, net.capacity)
         out = _sum_axis(x, 2)
+        # the fast test first (one pass per condition); the masks only when something is wrong
+        if (q.min() >= 0 and not (q > net.max_order).any() and x.min() >= 0
+                and not x.reshape(B, N * N)[:, self._off_arc].any() and not (out > available).any()):
+            return q, x, np.zeros((B, N), dtype=bool)
         bad_q = (q < 0) | (q > net.max_order)
         bad_x = (x < 0) | ((x != 0) & ~net.arc)
         over = out > available
-        if not (bad_q.any() or bad_x.any() or over.any()):
-            return q, x, np.zeros((B, N), dtype=bool)
         if self.config.invalid_action == "clip":
             q2, x2 = net.clip_actions(q, x, self.on_hand)
             return q2, x2, (q2 != q) | _sum_axis(x2 != x, 2)
@@ -181,9 +198,8 @@ class BatchCore:
     # ------------------------------------------------------------------ step
     def _receive(self, units: np.ndarray) -> np.ndarray:
         new = self.on_hand + units
-        overflow = np.maximum(new - self.net.capacity, 0)
-        self.on_hand = new - overflow
-        return overflow
+        self.on_hand = np.minimum(new, self.net.capacity)
+        return new - self.on_hand  # the refused excess, max(new - capacity, 0)
 
     def step(self, replenish: np.ndarray, transfer: np.ndarray) -> StepResult:
         """Advance every copy by one day.
@@ -203,6 +219,7 @@ class BatchCore:
         if not self._ready:
             raise RuntimeError("call reset() before step(), and again after the episode's last day")
         net = self.net
+        self._after_one = None
         q, x, clipped = self._validate(replenish, transfer)
         t = self.t
         # 2. decisions: pay for orders; same-day orders are received at once
@@ -211,15 +228,18 @@ class BatchCore:
         overflow = self._receive(np.where(net.lead_time == 0, q, 0))
         if self._later_orders.size:
             idx = self._later_orders
-            self.pipeline[:, idx, net.lead_time[idx] - 1] += q[:, idx]
+            self.pipeline[:, idx, self._later_slots] += q[:, idx]
         # 3. transfers leave; lead-0 transfers are received before demand
         shipped = _sum_axis(x, 2)
         self.on_hand -= shipped
-        transport = _sum_axis(x * net.arc_unit_cost + net.arc_fixed_cost * (x > 0), 2)
+        per_arc = x * net.arc_unit_cost
+        if self._arc_fixed:
+            per_arc = per_arc + net.arc_fixed_cost * (x > 0)
+        transport = _sum_axis(per_arc, 2)
         self.requests = np.maximum(self.requests - x, 0)
         received = np.zeros_like(shipped)
         for lv, mask in self._lead_masks.items():
-            inbound = _sum_axis(x * mask, 1)
+            inbound = _sum_axis(x if self._one_lead else x * mask, 1)
             if lv == 0:
                 overflow += self._receive(inbound)
                 received += inbound
@@ -254,10 +274,10 @@ class BatchCore:
         # 1'. tomorrow's arrivals, so the next observation (or the final one) shows them
         self.t = t + 1
         arriving = self.pipeline[:, :, 0] + self.transit[:, :, 0]
-        self.pipeline[:, :, :-1] = self.pipeline[:, :, 1:]
-        self.pipeline[:, :, -1] = 0
-        self.transit[:, :, :-1] = self.transit[:, :, 1:]
-        self.transit[:, :, -1] = 0
+        for queue in (self.pipeline, self.transit):  # one slot at a time: no overlapping copy
+            for k in range(queue.shape[2] - 1):
+                queue[:, :, k] = queue[:, :, k + 1]
+            queue[:, :, -1] = 0
         overflow = overflow + self._receive(arriving)
         if self.t >= self.T:
             self._ready = False

@@ -26,6 +26,7 @@ from pettingzoo import ParallelEnv
 from .config import EnvConfig
 from .core import BatchCore
 from .observe import ObservationSpec
+from .onecopy import result_from_rows, step_one
 from .state import InvalidActionError, StepResult
 
 __all__ = ["MultiWarehouseEnv", "InvalidActionError"]
@@ -66,7 +67,26 @@ class MultiWarehouseEnv(ParallelEnv):
             for i, a in enumerate(self.possible_agents):
                 highs = [int(net.max_order[i]) + 1] + [int(net.capacity[i]) + 1 for _ in net.neighbours[i]]
                 self._act_spaces[a] = spaces.MultiDiscrete(np.array(highs, dtype=np.int64))
-        self.last_result: StepResult | None = None
+        self._last: StepResult | None = None
+        self._last_rows: list[list] | None = None
+        # per agent: name, action length, and for each target j the action entry shipped to j (0: none)
+        self._slots = []
+        for i, a in enumerate(self.possible_agents):
+            slots = [0] * net.N
+            for k, j in enumerate(net.neighbours[i]):
+                slots[j] = 1 + k
+            self._slots.append((a, 1 + len(net.neighbours[i]), slots))
+
+    @property
+    def last_result(self) -> StepResult | None:
+        """The :class:`StepResult` of the last day (``B = 1`` arrays), ``None`` right after a reset."""
+        if self._last is None and self._last_rows is not None:
+            self._last = result_from_rows(self._last_rows)
+        return self._last
+
+    @last_result.setter
+    def last_result(self, value: StepResult | None) -> None:
+        self._last, self._last_rows = value, None
 
     # ------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
@@ -85,7 +105,11 @@ class MultiWarehouseEnv(ParallelEnv):
 
     # -------------------------------------------------------- observations
     def _observe(self) -> dict[str, np.ndarray]:
-        return {a: o[0] for a, o in zip(self.possible_agents, self.spec.observe(self.core.state()), strict=True)}
+        c = self.core
+        if c._after_one is not None:  # right after a lean one-copy step: build from its lists
+            obs = self.spec.observe_one(*c._after_one, c.forecast[0, min(c.t, c.T - 1)], c.t)
+            return dict(zip(self.possible_agents, obs))  # noqa: B905 (same length; strict= is slow here)
+        return {a: o[0] for a, o in zip(self.possible_agents, self.spec.observe(c.state()), strict=True)}
 
     def state(self) -> np.ndarray:
         """Global state: every agent's observation, concatenated (float32)."""
@@ -108,6 +132,31 @@ class MultiWarehouseEnv(ParallelEnv):
         self.agents = list(self.possible_agents)
         self.last_result = None
         return self._observe(), {a: {} for a in self.agents}
+
+    def _to_lists(self, actions: Mapping[str, object]) -> tuple[list[int], list[list[int]], tuple | None]:
+        """The actions as ``(q, x)`` lists of Python ints, plus the ``(q, x)`` arrays of
+        :meth:`_to_arrays` when that general parser was needed. Integer arrays of the right size
+        (the ``MultiDiscrete`` form) take a short path; if such an action is then not feasible as
+        given, :meth:`step` parses it again with :meth:`_to_arrays`, so every number and every error
+        message is the general parser's."""
+        names = self.possible_agents
+        if len(actions) == len(names) and not self.net.has_discrete_actions:
+            q = []
+            x = []
+            try:
+                for a, size, slots in self._slots:
+                    act = actions[a]
+                    if type(act) is not np.ndarray or act.dtype.kind not in "iu" or act.size != size:
+                        break
+                    vals = act.tolist() if act.ndim == 1 else act.ravel().tolist()
+                    q.append(vals[0])
+                    x.append([vals[s] if s else 0 for s in slots])
+                else:
+                    return q, x, None
+            except KeyError:
+                pass
+        arrays = self._to_arrays(actions)
+        return arrays[0][0].tolist(), arrays[1][0].tolist(), arrays
 
     def _to_arrays(self, actions: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray]:
         c = self.core
@@ -154,15 +203,22 @@ class MultiWarehouseEnv(ParallelEnv):
         """One day for every agent: ``(observations, rewards, terminations, truncations, infos)``."""
         if not self.agents:
             raise RuntimeError("the episode is over (or reset() was not called): call reset()")
-        q, x = self._to_arrays(actions)
-        res = self.core.step(q, x)
-        self.last_result = res
-        infos = res.for_copy(0, self.possible_agents)
-        rewards = {a: float(res.reward[0, i]) for i, a in enumerate(self.possible_agents)}
+        q, x, arrays = self._to_lists(actions)
+        rows = step_one(self.core, q, x)
+        if rows is None:  # an action to clip or reject, or a big network: the batch step
+            res = self.core.step(*(arrays or self._to_arrays(actions)))
+            self._last, self._last_rows = res, None
+            rows = list(zip(*[getattr(res, name)[0].tolist() for name in _FIELDS], strict=True))
+        else:
+            self._last, self._last_rows = None, rows
+        names = self.possible_agents
+        # plain zips (every row has one value per field, one row per agent): strict= costs ~2 us a call
+        infos = {a: dict(zip(_FIELDS, row)) for a, row in zip(names, rows)}  # noqa: B905
+        rewards = {a: row[_REWARD] for a, row in zip(names, rows)}  # noqa: B905
         done = self.core.done
         obs = self._observe()
-        terminations = {a: False for a in self.agents}
-        truncations = {a: done for a in self.agents}
+        terminations = dict.fromkeys(self.agents, False)
+        truncations = dict.fromkeys(self.agents, done)
         if done:
             self.agents = []
         return obs, rewards, terminations, truncations, infos
@@ -187,6 +243,10 @@ class MultiWarehouseEnv(ParallelEnv):
 
     def close(self) -> None:
         pass
+
+
+_FIELDS = StepResult.field_names()
+_REWARD = _FIELDS.index("reward")
 
 
 def _whole(agent: str, field: str, value) -> int:

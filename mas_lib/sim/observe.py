@@ -19,6 +19,8 @@ shows the layout).
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 from .config import EnvConfig
@@ -79,6 +81,7 @@ class ObservationSpec:
             index.append(idx)
         self.sizes = [len(ix) for ix in index]
         self._gather = np.concatenate([np.asarray(ix, dtype=np.intp) for ix in index])
+        self._pick = itemgetter(*self._gather.tolist())  # every agent sees at least 5 numbers
         ends = np.cumsum(self.sizes)
         self._slices = [slice(int(e - n), int(e)) for e, n in zip(ends, self.sizes, strict=True)]
 
@@ -102,6 +105,26 @@ class ObservationSpec:
         the order of :attr:`labels` (one concatenation and one gather for all agents and copies)."""
         flat = self.features(state)[:, self._gather]
         return [flat[:, sl] for sl in self._slices]
+
+    def observe_one(self, on_hand: list, backlog: list, pipeline: list, transit: list, requests: list,
+                    forecast: np.ndarray, t: int) -> list[np.ndarray]:
+        """:meth:`observe` for one copy from plain lists (the lean per-step path of
+        :class:`mas_lib.sim.env.MultiWarehouseEnv`): every agent's ``(sizes[i],)`` float32 vector,
+        the same numbers as ``observe(state)[i][0]``.
+
+        ``on_hand``, ``backlog`` (N), ``pipeline`` (N x Lmax), ``transit`` (N x Tmax) and ``requests``
+        (N x N) are lists of ints of copy 0, ``forecast`` its ``(H, N)`` array; ``t`` the day.
+        """
+        flat = on_hand + backlog
+        for row in pipeline:
+            flat += row
+        flat += [sum(row) for row in transit]
+        flat += [sum(row) for row in requests]
+        flat += forecast.ravel().tolist()
+        flat.append(min(t, self.episode_length) / self.episode_length)
+        # one rounding of each number to float32, as in features() (exact for stocks below 2**53 units)
+        gathered = np.array(self._pick(flat), dtype=np.float32)
+        return [gathered[sl] for sl in self._slices]
 
     def observe_dict(self, state: SystemState) -> dict[str, np.ndarray]:
         """:meth:`observe` keyed by agent name."""

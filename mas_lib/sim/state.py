@@ -78,5 +78,10 @@ class StepResult:
         columns = [(name, getattr(self, name)[b].tolist()) for name in _FIELD_NAMES]
         return {agent: {name: values[i] for name, values in columns} for i, agent in enumerate(names)}
 
+    @staticmethod
+    def field_names() -> tuple[str, ...]:
+        """The names of the fields, in order."""
+        return _FIELD_NAMES
+
 
 _FIELD_NAMES = tuple(f.name for f in fields(StepResult))

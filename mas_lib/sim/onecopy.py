@@ -1,0 +1,311 @@
+"""The lean path for one copy (B = 1): the day of :meth:`BatchCore.step` in plain Python numbers.
+
+For a single environment (the PettingZoo API, a student's first loop) the arrays are tiny -- two
+or three warehouses -- so each of the ~60 numpy calls of a batch step costs far more than the
+arithmetic it does. :func:`step_one` runs the same day, event by event and in the same order of
+floating-point operations, on Python ints and floats, then writes the state back into the core's
+arrays. The results are bit-for-bit those of ``BatchCore.step`` with ``B = 1`` (checked in
+``tests/test_env.py``); anything unusual (an action that needs the error message or the clip trim,
+more than :data:`MAX_N` warehouses) goes through ``BatchCore.step`` itself. Every
+:meth:`mas_lib.sim.env.MultiWarehouseEnv.step` runs it (``benchmarks/bench_env.py`` times it).
+"""
+
+from __future__ import annotations
+
+from operator import add
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .state import StepResult
+
+if TYPE_CHECKING:
+    from .core import BatchCore
+
+__all__ = ["MAX_N", "LazyState", "OneCopy", "step_one", "result_from_rows"]
+
+#: up to this many warehouses numpy's ``sum`` over a row adds left to right, as the loops here do
+#: (from 8 on it switches to pairwise summation); larger networks use ``BatchCore.step``.
+MAX_N = 7
+
+_INT, _FLOAT = np.int64, np.float64
+#: dtype of each StepResult field, in field order
+_DTYPES = {
+    "demand": _INT, "sales": _INT, "served": _INT, "lost": _INT, "backlog": _INT, "fill_rate": _FLOAT,
+    "on_hand": _INT, "ordered": _INT, "shipped_out": _INT, "received_transfers": _INT, "overflow": _INT,
+    "holding_cost": _FLOAT, "shortage_cost": _FLOAT, "ordering_cost": _FLOAT, "transport_cost": _FLOAT,
+    "total_cost": _FLOAT, "satisfaction": _FLOAT, "inventory_cost_reduction": _FLOAT, "reward": _FLOAT,
+    "clipped": np.bool_,
+}
+_REWARD = list(_DTYPES).index("reward")
+
+
+def _lazy(name: str) -> property:
+    private = "_" + name
+
+    def get(self):
+        if self._pending is not None:
+            self._flush()
+        try:
+            return self.__dict__[private]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} has no {name!r} before reset()") from None
+
+    def put(self, value) -> None:
+        if self._pending is not None:
+            self._flush()
+        self.__dict__[private] = value
+
+    return property(get, put, doc=f"``{name}`` of every copy (an array; see :class:`LazyState`).")
+
+
+def _total(k: int) -> property:
+    def get(self):
+        if self._pending is not None:
+            self._flush()
+        return self._total_views[k]
+
+    def put(self, value) -> None:
+        if self._pending is not None:
+            self._flush()
+        view = self._total_views[k]
+        if value is not view:
+            view[...] = value
+
+    return property(get, put, doc="running total per copy and warehouse [units] (see :class:`LazyState`).")
+
+
+class LazyState:
+    """Mixin of :class:`BatchCore`: after a lean one-copy step, ``on_hand``, ``backlog``,
+    ``requests``, ``prev_end`` and the running totals are held as Python lists and become arrays
+    only when something reads them (a per-step loop that never looks at them pays nothing for
+    them). Reading or assigning any of them gives exactly the arrays ``BatchCore.step`` would have
+    made; ``pipeline`` and ``transit`` are always arrays (the core updates them in place)."""
+
+    _pending: tuple | None = None
+
+    on_hand = _lazy("on_hand")
+    backlog = _lazy("backlog")
+    requests = _lazy("requests")
+    prev_end = _lazy("prev_end")
+    total_ordered = _total(0)
+    total_sold = _total(1)
+    total_overflow = _total(2)
+
+    def _flush(self) -> None:
+        on_hand, backlog, requests, prev_end, totals = self._pending
+        self._pending = None
+        d = self.__dict__
+        d["_on_hand"] = np.array([on_hand], dtype=np.int64)
+        if backlog is not None:
+            d["_backlog"] = np.array([backlog], dtype=np.int64)
+        if requests is not None:
+            d["_requests"] = np.array([requests], dtype=np.int64)
+        d["_prev_end"] = np.array([prev_end], dtype=np.float64)
+        self._totals[:, 0] += totals
+
+
+class OneCopy:
+    """The constants of one configuration as Python lists, built once per :class:`BatchCore`."""
+
+    def __init__(self, core: BatchCore):
+        net, cfg = core.net, core.config
+        self.N = N = net.N
+        # (whole numbers from 2**53 on lose precision through float in the general action parser)
+        self.usable = N <= MAX_N and max(net.capacity.max(), net.max_order.max()) < 2**53
+        self.capacity = net.capacity.tolist()
+        self.max_order = net.max_order.tolist()
+        self.lead = net.lead_time.tolist()
+        self.fixed = net.order_fixed_cost.tolist()
+        self.unit = net.order_unit_cost.tolist()
+        self.holding = net.holding_cost.tolist()
+        self.short = net.shortage_cost.tolist()
+        self.arc = net.arc.tolist()
+        self.arc_unit = net.arc_unit_cost.tolist()
+        self.arc_fixed = net.arc_fixed_cost.tolist()
+        #: (sender, receiver, lead) of every link
+        self.arcs = [(int(i), int(j), int(net.arc_lead_time[i, j])) for i, j in np.argwhere(net.arc)]
+        self.lead0_arcs = any(lv == 0 for _, _, lv in self.arcs)
+        #: per warehouse, what pass 1 (orders and shipments) and pass 2 (receipts, demand, costs) read
+        self.senders = [(i, self.capacity[i], self.lead[i], self.fixed[i], self.unit[i], self.arc_unit[i],
+                         self.arc_fixed[i]) for i in range(N)]
+        self.stores = [(i, self.capacity[i], self.holding[i], self.short[i]) for i in range(N)]
+        self.backorders = bool(cfg.backorders)
+        rc = cfg.reward
+        self.paper = rc.kind == "paper"
+        self.c = (rc.c1, rc.c2, rc.c3)
+        self.shared = bool(rc.shared)
+        self.L, self.Tm = net.Lmax, net.Tmax
+
+    def valid(self, q: list[int], x: list[list[int]], on_hand: list[int]) -> bool:
+        """True when the action passes every check of ``BatchCore._validate`` as it is."""
+        cap, mo, arc = self.capacity, self.max_order, self.arc
+        for i in range(self.N):
+            qi = q[i]
+            if qi < 0 or qi > mo[i]:
+                return False
+            out = 0
+            row, arow = x[i], arc[i]
+            for j in range(self.N):
+                v = row[j]
+                if v < 0 or (v and not arow[j]):
+                    return False
+                out += v
+            avail = on_hand[i] + (qi if self.lead[i] == 0 else 0)
+            if out > (avail if avail < cap[i] else cap[i]):
+                return False
+        return True
+
+
+def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | None:
+    """One day of copy 0 of ``core`` (``B = 1``) for a whole-number action given as lists.
+
+    Args:
+        core: a :class:`BatchCore` with one copy, reset and not done.
+        q: units ordered by each warehouse (Python ints).
+        x: ``x[i][j]`` units shipped from ``i`` to ``j`` (Python ints).
+
+    Returns:
+        One row per warehouse: the day's :class:`StepResult` fields as Python numbers, in field
+        order (``StepResult.field_names()``); or ``None`` when this action must go through
+        ``BatchCore.step`` (not feasible as given, or the network is too big for the lean path).
+        The core's state advances exactly as ``BatchCore.step`` would advance it.
+    """
+    k: OneCopy = core._one
+    pending = core._pending
+    cd = core.__dict__
+    if pending is None:
+        on_hand = cd["_on_hand"][0].tolist()
+        p_backlog = p_requests = totals = None
+    else:
+        on_hand, p_backlog, p_requests, prev, totals = pending
+    if not k.usable or not k.valid(q, x, on_hand):
+        return None
+    if pending is None:
+        prev = cd["_prev_end"][0].tolist()
+    backlog = cd["_backlog"][0].tolist() if p_backlog is None else p_backlog
+    requests = cd["_requests"][0].tolist() if p_requests is None else p_requests
+    N, t = k.N, core.t
+    cols = range(1, N)
+    pipeline = core.pipeline[0].tolist()
+    transit = core.transit[0].tolist()
+    d = core.demand[0, t].tolist()
+    overflow = [0] * N
+    shipped = [0] * N
+    ordering = [0.0] * N
+    transport = [0.0] * N
+    # pass 1, per sender. 2. decisions: pay for orders; same-day orders are received at once.
+    # 3. transfers leave (the transport cost summed left to right, as numpy does for < 8 terms)
+    for i, cap, lead, fixed, unit, au, af in k.senders:
+        qi, row = q[i], x[i]
+        ordering[i] = fixed * (qi > 0) + unit * qi
+        oh = on_hand[i]
+        if lead == 0:
+            oh += qi
+            if oh > cap:
+                overflow[i] = oh - cap
+                oh = cap
+        else:
+            pipeline[i][lead - 1] += qi
+        out = sum(row)
+        on_hand[i] = oh - out
+        shipped[i] = out
+        if out:  # (shipping nothing costs 0.0 + 0.0 + ... = 0.0: every cost is >= 0)
+            cost = row[0] * au[0] + af[0] * (row[0] > 0)
+            for j in cols:
+                v = row[j]
+                cost += v * au[j] + af[j] * (v > 0)
+            transport[i] = cost
+            ri = requests[i]
+            for j in range(N):
+                v = ri[j] - row[j]
+                if v < 0:
+                    v = 0
+                if v != ri[j]:
+                    ri[j] = v
+                    p_requests = requests
+    received = [0] * N
+    for i, j, lv in k.arcs:
+        if lv == 0:
+            received[j] += x[i][j]
+        else:
+            transit[j][lv - 1] += x[i][j]
+    moving = any(map(any, transit))  # else transit is all zeros before and after the shift
+    # pass 2, per warehouse: lead-0 transfers arrive, 4. demand is served, 5. costs on closing
+    # stock, 1'. tomorrow's arrivals
+    rows = []
+    sold = [0] * N
+    ends = [0] * N
+    c1, c2, c3 = k.c
+    paper, backorders = k.paper, k.backorders
+    for i, cap, h, short in k.stores:
+        oh = on_hand[i]
+        if k.lead0_arcs:
+            oh += received[i]
+            if oh > cap:
+                overflow[i] += oh - cap
+                oh = cap
+        di, bi = d[i], backlog[i]
+        if backorders:
+            need = di + bi
+            sales = oh if oh < need else need
+            served = sales - bi if sales > bi else 0
+            bi = need - sales
+            backlog[i] = bi
+            lost = 0
+            shortage = short * bi
+        else:
+            sales = oh if oh < di else di
+            served = sales
+            lost = di - sales
+            shortage = short * lost
+        end = oh - sales
+        holding = h * end
+        total = holding + shortage + ordering[i] + transport[i]
+        sat = served / di if di > 0 else 1.0
+        reduction = h * (prev[i] - end)
+        reward = c1 * sat + c2 * reduction - c3 * transport[i] if paper else -total
+        p_row, t_row = pipeline[i], transit[i]
+        new = end + (p_row[0] + t_row[0])
+        p_row.append(0)
+        del p_row[0]
+        t_row.append(0)
+        del t_row[0]
+        if new > cap:
+            overflow[i] += new - cap
+            new = cap
+        on_hand[i] = new
+        sold[i] = sales
+        ends[i] = end
+        rows.append([di, sales, served, lost, bi, sat, end, q[i], shipped[i], received[i], overflow[i], holding,
+                     shortage, ordering[i], transport[i], total, sat, reduction, reward, False])
+    if k.shared:
+        team = rows[0][_REWARD]
+        for i in cols:
+            team += rows[i][_REWARD]
+        for row in rows:
+            row[_REWARD] = team
+    # write the state back: pipeline and transit in place (as BatchCore.step does), the rest as
+    # lists that LazyState turns into new arrays when read
+    core.t = t + 1
+    core.pipeline[0] = pipeline
+    if moving:
+        core.transit[0] = transit
+    if totals is None:
+        totals = [list(q), sold, overflow]
+    else:
+        tq, ts, to = totals
+        # (plain zip: its strict= keyword costs more than the loop; all lists have N entries)
+        totals = [list(map(add, tq, q)), list(map(add, ts, sold)), list(map(add, to, overflow))]
+    core._pending = (on_hand, backlog if backorders else p_backlog, p_requests, ends, totals)
+    if core.t >= core.T:
+        core._ready = False
+    core._after_one = (on_hand, backlog, pipeline, transit, requests)
+    return rows
+
+
+def result_from_rows(rows: list[list]) -> StepResult:
+    """The :class:`StepResult` (``B = 1`` arrays) of the rows :func:`step_one` returned."""
+    arrays = {name: np.array([col], dtype=_DTYPES[name]) for name, col in zip(_DTYPES, zip(*rows, strict=True), strict=True)}
+    arrays["satisfaction"] = arrays["fill_rate"]
+    return StepResult(**arrays)

@@ -1,0 +1,157 @@
+"""The lean one-copy path of the per-step API (mas_lib/sim/onecopy.py, issue 11 part 3) gives, bit for
+bit, what the batch step gives: every StepResult field, every observation, every state array."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from factories import lead_one_pair, three_warehouses, two_warehouses
+
+from mas_lib import (
+    BatchCore,
+    EnvConfig,
+    LinkConfig,
+    MultiWarehouseEnv,
+    PoissonDemand,
+    RewardConfig,
+    WarehouseConfig,
+)
+from mas_lib.sim import onecopy
+from mas_lib.sim.config import InTransit, Request
+from mas_lib.sim.observe import ObservationSpec
+from mas_lib.sim.state import StepResult
+
+
+def ring(n: int, backorders: bool = False, reward: RewardConfig | None = None) -> EnvConfig:
+    """``n`` warehouses on a ring of two-way links with mixed lead times, fixed link costs, goods on
+    the road and an open request at the start (non-round costs, so float sums are tested)."""
+    ws = tuple(WarehouseConfig(f"W{i}", capacity=90 + 7 * i, initial_inventory=30 + i, lead_time=i % 4,
+                               holding_cost=0.37 + 0.11 * i, shortage_cost=3.3 + i, order_fixed_cost=1.7 * i,
+                               order_unit_cost=0.3 * i + 0.13) for i in range(n))
+    links = tuple(LinkConfig(f"W{i}", f"W{(i + 1) % n}", unit_cost=0.123 * (i + 1), fixed_cost=0.71 * i,
+                             lead_time=i % 3) for i in range(n))
+    return EnvConfig(warehouses=ws, links=links, demand=PoissonDemand([20 + 3 * i for i in range(n)]),
+                     episode_length=25, backorders=backorders, invalid_action="clip",
+                     reward=reward or RewardConfig(kind="paper", c1=1.3, c2=0.37, c3=0.29, shared=True),
+                     in_transit=(InTransit("W0", "W1", units=5, days=1),), requests=(Request("W1", "W0", 7),))
+
+
+CONFIGS = {
+    "lead0": two_warehouses(0, 0, False, invalid="clip"),
+    "lead3_link1": two_warehouses(3, 1, False, invalid="clip"),
+    "backorders": two_warehouses(2, 0, True, invalid="clip"),
+    "paper_shared": two_warehouses(1, 1, False, invalid="clip", reward=RewardConfig(kind="paper", shared=True)),
+    "raise": two_warehouses(1, 1, False),
+    "three": three_warehouses(grids=False),
+    "three_oneway_bo": three_warehouses(one_way=True, backorders=True, share=False, grids=False),
+    "lead1": lead_one_pair(),
+    "ring7": ring(7),
+    "ring7_bo_cost": ring(7, backorders=True, reward=RewardConfig(shared=True)),
+    "ring9": ring(9),  # above MAX_N: every step through BatchCore.step
+}
+
+
+def _same(a, b) -> None:
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_lean_step_matches_the_batch_step_bit_for_bit(name):
+    cfg = CONFIGS[name]
+    env = MultiWarehouseEnv(cfg)
+    ref = BatchCore(cfg, batch_size=1)
+    spec = ObservationSpec(cfg)
+    rng = np.random.default_rng(11)
+    lean = 0
+    for ep in range(2):
+        obs, _ = env.reset(seed=ep)
+        ref.reset(seed=ep)
+        for i, a in enumerate(env.possible_agents):
+            _same(obs[a], spec.observe(ref.state())[i][0])
+        while env.agents:
+            q = rng.integers(0, 60, (1, ref.N))
+            x = rng.integers(0, 25, (1, ref.N, ref.N)) * ref.net.arc * (rng.random((1, ref.N, ref.N)) < 0.5)
+            if cfg.invalid_action == "raise":  # keep it feasible: scale the shipments to the stock
+                x = np.minimum(x, (ref.on_hand[0] // ref.N)[None, :, None])
+            acts = {a: np.array([q[0, i]] + [x[0, i, j] for j in ref.net.neighbours[i]])
+                    for i, a in enumerate(env.possible_agents)}
+            obs, rewards, _, _, infos = env.step(acts)
+            lean += env._last is None  # the lean path leaves the StepResult to be built on demand
+            res = ref.step(q, x)
+            got = env.last_result
+            for f in StepResult.field_names():
+                _same(getattr(got, f), getattr(res, f))
+            for i, a in enumerate(env.possible_agents):
+                _same(obs[a], spec.observe(ref.state())[i][0])
+                assert rewards[a] == res.reward[0, i]
+                assert infos[a] == {f: getattr(res, f)[0, i].item() for f in StepResult.field_names()}
+                assert [type(v) for v in infos[a].values()] == [type(getattr(res, f)[0, i].item())
+                                                                 for f in StepResult.field_names()]
+            for attr in ("on_hand", "backlog", "pipeline", "transit", "requests", "prev_end", "total_ordered",
+                         "total_sold", "total_overflow"):
+                _same(getattr(env.core, attr), getattr(ref, attr))
+        assert env.core.conservation_gap().tolist() == [0]
+    if cfg.network.N > onecopy.MAX_N:
+        assert lean == 0
+    else:
+        assert lean > 0
+
+
+def test_lazy_state_keeps_the_batch_step_aliasing():
+    """A state taken before a step sees the pipeline move (updated in place, as BatchCore.step does)
+    but keeps its own on-hand array (a new one each day, as before)."""
+    env = MultiWarehouseEnv(two_warehouses(3, 1, False, invalid="clip"))
+    env.reset(seed=3)
+    s = env.core.state()
+    pipe_before = s.pipeline.copy()
+    on_hand = s.on_hand
+    on_hand_values = on_hand.copy()
+    env.step({"A": np.array([40, 0]), "B": np.array([50, 0])})
+    assert env._last is None  # went through the lean path
+    assert s.pipeline is env.core.pipeline and not np.array_equal(s.pipeline, pipe_before)
+    assert env.core.on_hand is not on_hand and np.array_equal(on_hand, on_hand_values)
+
+
+def test_lean_state_is_read_after_an_outside_write():
+    """Writing into the state between steps (as tests and notebooks sometimes do) is seen by the next
+    lean step exactly as by the batch step."""
+    cfg = two_warehouses(1, 1, False, invalid="clip")
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1)
+    env.reset(seed=5)
+    ref.reset(seed=5)
+    act = {"A": np.array([30, 0]), "B": np.array([20, 3])}
+    env.step(act)
+    ref.step(np.array([[30, 20]]), np.array([[[0, 0], [3, 0]]]))
+    for core in (env.core, ref):
+        core.on_hand[:] = [[0, 290]]
+    env.step(act)
+    res = ref.step(np.array([[30, 20]]), np.array([[[0, 0], [3, 0]]]))
+    for f in StepResult.field_names():
+        _same(getattr(env.last_result, f), getattr(res, f))
+    _same(env.core.on_hand, ref.on_hand)
+
+
+def test_infeasible_and_unusual_actions_take_the_general_path_with_its_messages():
+    env = MultiWarehouseEnv(two_warehouses(1, 1, False))
+    env.reset(seed=1)
+    with pytest.raises(ValueError, match=r"replenish = 1152921504606846976 is not allowed"):
+        env.step({"A": np.array([2**60, 0]), "B": np.array([0, 0])})
+    with pytest.raises(ValueError, match="total transfer out = 1000"):
+        env.step({"A": np.array([5, 1000]), "B": np.array([0, 0])})
+    with pytest.raises(ValueError, match=r"actions for unknown warehouse\(s\) \[.C.\]"):
+        env.step({"A": np.array([5, 0]), "C": np.array([0, 0])})
+    # a float array, a list and a dict give the same day as the integer array
+    outs = []
+    for form in (np.array([5, 2]), np.array([5.0, 2.0]), [5, 2], {"replenish": 5, "transfer": {"B": 2}}):
+        env.reset(seed=2)
+        outs.append(env.step({"A": form, "B": np.array([7, 0], dtype=np.int32)}))
+    for o in outs[1:]:
+        assert o[1] == outs[0][1] and o[4] == outs[0][4]
+        for a in o[0]:
+            _same(o[0][a], outs[0][0][a])
+
+
+def test_field_dtypes_follow_the_step_result():
+    assert tuple(onecopy._DTYPES) == StepResult.field_names()
