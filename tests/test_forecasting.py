@@ -41,7 +41,7 @@ def synthetic():
 
 def all_models() -> list[fc.Forecaster]:
     return [
-        fc.Naive(), fc.SeasonalNaive(), fc.MovingAverage(28), fc.Croston(), fc.SBA(),
+        fc.Naive(), fc.SeasonalNaive(), fc.MovingAverage(28), fc.WeekdayMean(8), fc.Croston(), fc.SBA(),
         fc.EmpiricalQuantile(56), fc.EmpiricalQuantile(56, by_weekday=True), fc.HoltWinters(),
         fc.SARIMAXModel(), fc.CountRegression("poisson"), fc.CountRegression("negbin"),
         fc.Ensemble([fc.MovingAverage(28), fc.Croston()]),
@@ -242,7 +242,8 @@ def test_backtest_shape_leaderboard_and_no_leakage():
             bt.groupby(["series", "model", "origin"])["origin"].first()).all()
     board = fc.leaderboard(bt)
     assert list(board.columns) == ["model", "mean_mase", "median_mase", "mae", "rmse", "bias",
-                                   "pinball_0.9", "coverage_90", "fit_time_s"]
+                                   "pinball_0.9", "coverage_90", "fit_time_s", "fallbacks"]
+    assert (board["fallbacks"] == 0).all() and (bt["note"] == "").all()
     pure = fc.leaderboard(bt[bt["series"] == "pure"]).set_index("model")
     assert pure.loc["snaive", "mae"] == 0.0 and np.isnan(pure.loc["snaive", "mean_mase"])
     assert np.isfinite(board["mean_mase"]).all()
@@ -255,7 +256,11 @@ def test_backtest_shape_leaderboard_and_no_leakage():
     pd.testing.assert_frame_equal(first[cols], bt2[cols])
 
 
-@pytest.mark.parametrize("model", all_models() + [fc.PooledCountRegression()],
+def small_trees() -> fc.GlobalBoostedTrees:
+    return fc.GlobalBoostedTrees(max_iter=20, stride=3)
+
+
+@pytest.mark.parametrize("model", all_models() + [fc.PooledCountRegression(), small_trees()],
                          ids=lambda m: m.name)
 def test_no_model_sees_past_its_origin(model, synthetic):
     series, calendars = synthetic
@@ -358,6 +363,18 @@ def test_real_data_small_backtest():
         (lambda: fc.Croston(1.5), "Croston.alpha", "1.5"),
         (lambda: fc.SBA(0.0), "SBA.alpha", "0.0"),
         (lambda: fc.EmpiricalQuantile(6), "EmpiricalQuantile.window", "6"),
+        (lambda: fc.WeekdayMean(0), "WeekdayMean.weeks", "0"),
+        (lambda: fc.GlobalBoostedTrees(max_horizon=8), "GlobalBoostedTrees.max_horizon", "8"),
+        (lambda: fc.GlobalBoostedTrees(quantiles=(0.5, 1.0)), "GlobalBoostedTrees.quantiles[1]",
+         "1.0"),
+        (lambda: fc.GlobalBoostedTrees(learning_rate=0), "GlobalBoostedTrees.learning_rate", "0"),
+        (lambda: fc.GlobalBoostedTrees(stride=0), "GlobalBoostedTrees.stride", "0"),
+        (lambda: fc.implausible(fc.Naive().fit(weekly_series()).predict(2), weekly_series(), 0.5),
+         "multiple", "0.5"),
+        (lambda: fc.backtest({"a": weekly_series()}, [fc.Naive()], guard=0.0), "guard", "0.0"),
+        (lambda: fc.seasonal_naive_scale(np.ones(20), from_first_sale=1), "from_first_sale", "1"),
+        (lambda: fc.select_products(pd.DataFrame(columns=["date", "stock_code", "units"]),
+                                    "2011-01-01", first_rank=0), "first_rank", "0"),
         (lambda: fc.EmpiricalQuantile(56, by_weekday=1), "EmpiricalQuantile.by_weekday", "1"),
         (lambda: fc.HoltWinters(trend="mul"), "HoltWinters.trend", "'mul'"),
         (lambda: fc.HoltWinters(seasonal_periods=0), "HoltWinters.seasonal_periods", "0"),
@@ -448,12 +465,213 @@ def test_backtest_phases_fit_forecast_rows():
     assert seconds >= 0
     assert models["snaive"].__dict__.keys() == fc.SeasonalNaive().__dict__.keys()  # not fitted
     scale = _job_scale(jobs[1])
-    assert scale == fc.seasonal_naive_scale(2 * s.iloc[:140].to_numpy(), 7, cal.iloc[:140].to_numpy())
+    assert scale == fc.seasonal_naive_scale(2 * s.iloc[:140].to_numpy(), 7, cal.iloc[:140].to_numpy(),
+                                            from_first_sale=True)
     rows = _job_rows(jobs[1], IDX[140], "snaive", f, scale, seconds, (0.05, 0.5, 0.95))
     assert list(rows.columns) == ["series", "model", "origin", "date", "h", "actual", "open",
-                                  "mean", "q0.05", "q0.5", "q0.95", "scale", "fit_time"]
+                                  "mean", "q0.05", "q0.5", "q0.95", "scale", "fit_time", "note"]
     assert rows["h"].tolist() == list(range(1, 8)) and (rows["date"] == IDX[140:147]).all()
     np.testing.assert_array_equal(rows["actual"], 2 * s.iloc[140:147].to_numpy())
     np.testing.assert_array_equal(rows["open"], cal.iloc[140:147].to_numpy())
     out = _assemble([rows.iloc[3:], rows.iloc[:3]])
     assert out["h"].tolist() == list(range(1, 8)) and out.index.tolist() == list(range(7))
+
+
+# --------------------------------------------------------------------------------------------
+# strong baselines, the global model, plausibility guard, scale and honest comparisons
+# --------------------------------------------------------------------------------------------
+def test_weekday_mean_known_answer():
+    s = weekly_series()
+    future = pd.date_range(IDX[-1] + pd.Timedelta(days=1), periods=14)
+    f = fc.WeekdayMean(8).fit(s, saturday_closed(IDX.append(future))).predict(14)
+    np.testing.assert_allclose(f.mean, WEEKLY[f.index.day_of_week])  # a repeating week: exact
+    # a day the calendar does not list counts as open: an open Saturday gets the window's level
+    f_open = fc.WeekdayMean(8).fit(s, saturday_closed()).predict(7)
+    sat = f_open.index.day_of_week == 5
+    assert f_open.mean[sat][0] == pytest.approx(WEEKLY[[0, 1, 2, 3, 4, 6]].mean())
+    np.testing.assert_allclose(f.quantile(0.05), f.quantile(0.95))
+    # a level that doubles: the mean of the last 2 Mondays, etc.; a gap falls back to the level
+    idx = pd.date_range("2011-01-03", periods=28)  # 4 weeks from a Monday
+    y = pd.Series(np.r_[np.full(14, 2.0), np.full(14, 6.0)], index=idx)
+    y.iloc[27] = np.nan  # the last Sunday is missing
+    f2 = fc.WeekdayMean(2).fit(y).predict(7)
+    np.testing.assert_allclose(f2.mean[:6], 6.0)
+    np.testing.assert_allclose(f2.mean[6], 6.0)  # Sunday: the one observed Sunday, 6
+    f3 = fc.WeekdayMean(3).fit(y).predict(7)
+    np.testing.assert_allclose(f3.mean[:6], (2 + 6 + 6) / 3)
+    np.testing.assert_allclose(f3.mean[6], (2 + 6) / 2)
+
+
+def test_global_trees_learn_levels_and_a_weekly_profile():
+    rng = np.random.default_rng(5)
+    idx = pd.date_range("2011-01-03", periods=280)
+    shape = np.where(idx.day_of_week == 0, 3.0, 1.0)
+    hist = {f"s{i}": pd.Series(rng.poisson(level * shape).astype(float), index=idx)
+            for i, level in enumerate((5.0, 20.0, 80.0, 10.0))}
+    days = idx.append(pd.date_range(idx[-1] + pd.Timedelta(days=1), periods=7))
+    cal = pd.Series(days.day_of_week != 5, index=days)  # Saturdays closed, also ahead
+    m = fc.GlobalBoostedTrees(max_iter=60, stride=1).fit_many(hist, cal)
+    assert m.n_rows_ > 4 * 200
+    f_small, f_large = m.predict_series("s0", 7), m.predict_series("s2", 7)
+    mon = f_small.index.day_of_week == 0
+    sat = f_small.index.day_of_week == 5
+    other = ~mon & ~sat
+    for f, level in ((f_small, 5.0), (f_large, 80.0)):
+        assert f.mean[other].mean() == pytest.approx(level, rel=0.25)
+        assert f.mean[mon][0] / f.mean[other].mean() == pytest.approx(3.0, rel=0.3)
+        assert f.mean[sat][0] == 0 and all(f.quantile(q)[sat][0] == 0 for q in f.quantiles)
+        q = np.column_stack([f.quantile(x) for x in (0.05, 0.5, 0.9, 0.95)])
+        assert np.all(np.diff(q, axis=1) >= 0) and np.all(q >= 0)
+        assert np.all(q[other, 0] < f.mean[other]) and np.all(q[other, 3] > f.mean[other])
+    # a series that sold nothing for 56 days is forecast 0
+    quiet = {"quiet": pd.Series(0.0, index=idx), **hist}
+    mq = fc.GlobalBoostedTrees(max_iter=10).fit_many(quiet)
+    assert mq.predict_series("quiet", 7).mean.tolist() == [0.0] * 7
+    with pytest.raises(KeyError, match="medium"):
+        m.predict_series("medium", 7)
+    with pytest.raises(KeyError, match="0.7"):
+        m.predict_series("s0", 7, (0.5, 0.7))
+    with pytest.raises(ConfigError, match="horizon"):
+        m.predict_series("s0", 8)
+    with pytest.raises(ValueError, match="training rows"):
+        fc.GlobalBoostedTrees().fit_many({"short": pd.Series(1.0, index=idx[:30])})
+
+
+def test_global_trees_features_use_only_the_past():
+    from mas_lib.forecast.boosting import FEATURES, _series_table
+
+    rng = np.random.default_rng(0)
+    v = rng.poisson(5, 200).astype(float)
+    v[::7] = np.nan
+    dow = np.arange(220) % 7
+    t0 = np.repeat(np.arange(60, 190, 5), 7)
+    hs = np.tile(np.arange(1, 8), len(t0) // 7)
+    a = _series_table(v, dow, t0, hs)
+    for origin in np.unique(t0):
+        w = v.copy()
+        w[origin:] = 1e4  # spoil the origin and everything after it
+        rows = t0 == origin
+        b = _series_table(w, dow, t0[rows], hs[rows])
+        pd.testing.assert_frame_equal(a[rows].reset_index(drop=True), b.reset_index(drop=True))
+    assert list(a.columns) == [*FEATURES, "level"]
+
+
+class _Exploding(fc.Forecaster):
+    """A model whose forecast explodes (like SARIMAX once did)."""
+
+    name = "Exploding"
+
+    def _fit(self):
+        pass
+
+    def _point(self, k):
+        return np.full(k, 7e9)
+
+
+def test_implausible_forecasts_fall_back_and_say_so():
+    s = weekly_series()
+    cal = saturday_closed()
+    good = fc.MovingAverage(28).fit(s, cal).predict(7)
+    assert fc.implausible(good, s) == ""
+    bad = _Exploding().fit(s, cal).predict(7)
+    assert "10 x the largest day seen (16)" in fc.implausible(bad, s)
+    nan = fc.Forecast(good.index, np.full(7, np.nan), {})
+    assert fc.implausible(nan, s) == "non-finite forecast"
+    neg = fc.Forecast(good.index, np.full(7, -1.0), {})
+    assert fc.implausible(neg, s).startswith("negative forecast")
+    g = fc.guarded_forecast(_Exploding(), s, cal, 7)
+    np.testing.assert_allclose(g.mean, good.mean)
+    assert g.note.startswith("Exploding: forecast 7e+09 units/day > 10 x") and \
+        g.note.endswith("fell back to MovingAverage(28)")
+    assert fc.guarded_forecast(fc.MovingAverage(28), s, cal, 7).note == ""
+    # in a backtest every fit is checked; the leaderboard counts the fallbacks
+    origins = fc.weekly_origins(IDX[-1] - pd.Timedelta(days=6), 3)
+    models = {"boom": _Exploding(), "ma": fc.MovingAverage(28)}
+    bt = fc.backtest({"a": s}, models, 7, origins, cal)
+    boom, ma = bt[bt["model"] == "boom"], bt[bt["model"] == "ma"]
+    np.testing.assert_allclose(boom["mean"].to_numpy(), ma["mean"].to_numpy())
+    assert boom["note"].str.contains("fell back to MovingAverage").all() and (ma["note"] == "").all()
+    board = fc.leaderboard(bt).set_index("model")
+    assert board.loc["boom", "fallbacks"] == 3 and board.loc["ma", "fallbacks"] == 0
+    raw = fc.backtest({"a": s}, models, 7, origins, cal, guard=None)
+    assert raw.loc[raw["model"] == "boom", "mean"].max() == pytest.approx(7e9)
+
+
+def test_mase_scale_starts_at_the_first_sale():
+    # ten weeks before the launch, then four weeks of a repeating pattern (last day 10, not 3)
+    y = np.r_[np.zeros(70), np.tile([4.0, 0.0, 2.0, 6.0, 1.0, 0.0, 3.0], 4)]
+    y[-1] = 10.0
+    late = fc.seasonal_naive_scale(y, 7, from_first_sale=True)
+    assert late == pytest.approx(7 / 21)  # only the 21 days after the launch's first week
+    # counted from day 0, 63 zero differences and the launch week (16) join in: 23 / 91
+    assert fc.seasonal_naive_scale(y, 7) == pytest.approx(23 / 91) and 23 / 91 < late
+    assert np.isnan(fc.seasonal_naive_scale(np.zeros(20), 7, from_first_sale=True))
+
+
+def test_select_products_looks_only_before_the_date():
+    dates = pd.to_datetime(["2011-01-05", "2011-01-06", "2011-02-01", "2011-01-07"])
+    daily = pd.DataFrame({"date": dates, "stock_code": ["A", "B", "C", "B"],
+                          "units": [10, 4, 1000, 3]})
+    assert fc.select_products(daily, "2011-01-10", 1, 5) == ["A", "B"]  # C sold later
+    assert fc.select_products(daily, "2011-01-10", 2, 1) == ["B"]
+    assert fc.select_products(daily, "2011-03-01", 1, 1) == ["C"]
+
+
+def test_gain_interval_and_best_baseline():
+    per = pd.DataFrame({"base": [1.0, 2.0, 3.0, 4.0], "model": [0.8, 1.6, 2.4, 3.2],
+                        "other": [1.0, 0.5, 4.0, np.nan]})
+    g = fc.gain_interval(per, "model", "base", n_boot=200)
+    assert g["gain"] == pytest.approx(0.2) and g["low"] == pytest.approx(0.2)
+    assert g["high"] == pytest.approx(0.2) and g["n_series"] == 4
+    g2 = fc.gain_interval(per, "other", "base", n_boot=500, level=0.8, seed=1)
+    assert g2["n_series"] == 3 and g2["gain"] == pytest.approx(1 - 5.5 / 6)
+    assert g2["low"] < g2["gain"] < g2["high"]
+    with pytest.raises(ConfigError, match="^baseline = 'nope' is not allowed"):
+        fc.gain_interval(per, "model", "nope")
+    board = pd.DataFrame({"model": ["GlobalTrees", "MovingAverage(28)", "SeasonalNaive"],
+                          "mean_mase": [0.5, 0.7, 0.9]})
+    assert fc.best_baseline(board) == "MovingAverage(28)"
+    with pytest.raises(ConfigError, match="baselines"):
+        fc.best_baseline(board, ("Naive",))
+    # per_series_mase: its column means are the leaderboard's mean MASE
+    s = weekly_series()
+    rng = np.random.default_rng(1)
+    noisy = (s + rng.poisson(2, len(s)) * (s > 0)).astype(float)
+    bt = fc.backtest({"a": noisy, "b": 2 * noisy}, [fc.MovingAverage(28), fc.WeekdayMean(8)],
+                     calendar=saturday_closed())
+    table = fc.per_series_mase(bt)
+    lb = fc.leaderboard(bt).set_index("model")["mean_mase"]
+    for m in table.columns:
+        assert table[m].mean() == pytest.approx(lb[m])
+
+
+def test_combine_averages_members_row_by_row(synthetic):
+    series, calendars = synthetic
+    models = {"ma": fc.MovingAverage(28), "wd": fc.WeekdayMean(8), "trees": small_trees()}
+    bt = fc.backtest(series, models, 7, calendar=calendars)
+    combo = fc.combine(bt, ["ma", "trees"], "ma+trees")
+    ma = bt[bt["model"] == "ma"].reset_index(drop=True)
+    tr = bt[bt["model"] == "trees"].reset_index(drop=True)
+    for col in ("mean", "q0.05", "q0.5", "q0.95"):
+        np.testing.assert_allclose(combo[col], (ma[col] + tr[col]) / 2)
+    assert (combo["model"] == "ma+trees").all() and len(combo) == len(ma)
+    q = combo[["q0.05", "q0.5", "q0.9", "q0.95"]].to_numpy()
+    assert np.all(np.diff(q, axis=1) >= 0)
+    board = fc.leaderboard(pd.concat([bt, combo], ignore_index=True))
+    assert "ma+trees" in set(board["model"])
+    with pytest.raises(ConfigError, match=r"^members\[1\] = 'nope' is not allowed"):
+        fc.combine(bt, ["ma", "nope"])
+    with pytest.raises(ConfigError, match="^members"):
+        fc.combine(bt, ["ma"])
+    with pytest.raises(ValueError, match="same"):
+        fc.combine(bt[~((bt["model"] == "wd") & (bt["h"] == 7))], ["ma", "wd"])
+
+
+def test_rolling_forecasts_guard_replaces_and_warns():
+    frame = pd.DataFrame({"A": weekly_series()})
+    with pytest.warns(UserWarning, match=r"implausible forecast\(s\) replaced; first: A 2011-"):
+        out = fc.rolling_forecasts(frame, _Exploding(), horizon=3, min_history=28)
+    ma = fc.rolling_forecasts(frame, fc.MovingAverage(28), horizon=3, min_history=28)
+    np.testing.assert_allclose(out, ma)
+    raw = fc.rolling_forecasts(frame, _Exploding(), horizon=3, min_history=28, guard=None)
+    assert raw[40:].max() == pytest.approx(7e9)

@@ -8,15 +8,21 @@ fc.backtest(...)`` works):
 
 * :mod:`.base` -- the contract: :class:`Forecast`, :class:`Forecaster`, ``DEFAULT_QUANTILES``
   (closed days, intervals: read its docstring first);
-* :mod:`.simple` -- Naive, SeasonalNaive, MovingAverage, Croston, SBA, EmpiricalQuantile;
+* :mod:`.simple` -- Naive, SeasonalNaive, MovingAverage, WeekdayMean, Croston, SBA,
+  EmpiricalQuantile;
 * :mod:`.statistical` -- HoltWinters, SARIMAXModel (statsmodels);
 * :mod:`.features` and :mod:`.regression` -- make_features, CountRegression,
   PooledCountRegression;
+* :mod:`.boosting` -- GlobalBoostedTrees (one gradient-boosted model across all series);
 * :mod:`.ensemble` -- Ensemble;
 * :mod:`.metrics` -- mae, rmse, bias, mase, seasonal_naive_scale, pinball_loss,
   interval_coverage;
 * :mod:`.backtesting` -- series_from_tidy, weekly_origins, backtest, leaderboard,
   rolling_forecasts;
+* :mod:`.plausibility` -- implausible, guarded_forecast (checked forecasts with an announced
+  fallback);
+* :mod:`.evaluation` -- SIMPLE_BASELINES, select_products, per_series_mase, gain_interval,
+  best_baseline, combine;
 * :mod:`.safety` -- safety_stock, safety_stock_table;
 * :mod:`.plots` -- plot_forecast.
 
@@ -26,13 +32,31 @@ never imports the simulation, the decisions or the teaching layer.
 
 from .backtesting import backtest, leaderboard, rolling_forecasts, series_from_tidy, weekly_origins
 from .base import DEFAULT_QUANTILES, Forecast, Forecaster
+from .boosting import GlobalBoostedTrees
 from .ensemble import Ensemble
+from .evaluation import (
+    SIMPLE_BASELINES,
+    best_baseline,
+    combine,
+    gain_interval,
+    per_series_mase,
+    select_products,
+)
 from .features import make_features
 from .metrics import bias, interval_coverage, mae, mase, pinball_loss, rmse, seasonal_naive_scale
+from .plausibility import guarded_forecast, implausible
 from .plots import plot_forecast
 from .regression import CountRegression, PooledCountRegression
 from .safety import safety_stock, safety_stock_table
-from .simple import SBA, Croston, EmpiricalQuantile, MovingAverage, Naive, SeasonalNaive
+from .simple import (
+    SBA,
+    Croston,
+    EmpiricalQuantile,
+    MovingAverage,
+    Naive,
+    SeasonalNaive,
+    WeekdayMean,
+)
 from .statistical import HoltWinters, SARIMAXModel
 
 __all__ = [
@@ -42,6 +66,7 @@ __all__ = [
     "Naive",
     "SeasonalNaive",
     "MovingAverage",
+    "WeekdayMean",
     "Croston",
     "SBA",
     "EmpiricalQuantile",
@@ -49,6 +74,7 @@ __all__ = [
     "SARIMAXModel",
     "CountRegression",
     "PooledCountRegression",
+    "GlobalBoostedTrees",
     "Ensemble",
     "make_features",
     "mae",
@@ -61,6 +87,14 @@ __all__ = [
     "backtest",
     "weekly_origins",
     "leaderboard",
+    "implausible",
+    "guarded_forecast",
+    "SIMPLE_BASELINES",
+    "select_products",
+    "per_series_mase",
+    "gain_interval",
+    "best_baseline",
+    "combine",
     "safety_stock",
     "safety_stock_table",
     "rolling_forecasts",

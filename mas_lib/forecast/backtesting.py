@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -34,8 +35,11 @@ from ..validation import (
     not_allowed,
 )
 from .base import DEFAULT_QUANTILES, Forecast, Forecaster, _check_quantiles
+from .boosting import GlobalBoostedTrees
 from .metrics import bias, interval_coverage, mae, pinball_loss, rmse, seasonal_naive_scale
+from .plausibility import DEFAULT_MULTIPLE, guarded_forecast, implausible
 from .regression import PooledCountRegression
+from .simple import MovingAverage
 
 __all__ = [
     "series_from_tidy",
@@ -45,7 +49,7 @@ __all__ = [
     "rolling_forecasts",
 ]
 
-ModelSpec = Forecaster | PooledCountRegression | Callable[[], Forecaster]
+ModelSpec = Forecaster | PooledCountRegression | GlobalBoostedTrees | Callable[[], Forecaster]
 Calendars = pd.Series | Mapping[str, pd.Series] | None
 
 
@@ -79,8 +83,8 @@ def weekly_origins(end: str | pd.Timestamp, n_weeks: int) -> list[pd.Timestamp]:
 
 
 def _instantiate(spec: ModelSpec):
-    """A fresh, unfitted model: a deep copy of a model, or a factory's result."""
-    if isinstance(spec, (Forecaster, PooledCountRegression)):
+    """A fresh, unfitted model: a deep copy of a model (pooled ones too), or a factory's result."""
+    if isinstance(spec, Forecaster) or getattr(spec, "pooled", False):
         return copy.deepcopy(spec)
     return spec()
 
@@ -166,17 +170,29 @@ def _forecast_job(
     pooled: Mapping[str, tuple[PooledCountRegression, float]],
     horizon: int,
     qs: tuple[float, ...],
+    guard: float | None = DEFAULT_MULTIPLE,
 ) -> tuple[Forecast, float]:
     """Forecast ``horizon`` days from the job's origin with model ``mname``, fitted on the
-    history only (or looked up among the pooled fits). Returns the forecast and the seconds
-    it cost (a pooled model's share of its fit included)."""
+    history only (or looked up among the pooled fits). With ``guard`` (a multiple, see
+    :func:`~mas_lib.forecast.plausibility.implausible`) an implausible forecast is replaced
+    by a 28-day moving average's and its ``note`` says why. Returns the forecast and the
+    seconds it cost (a pooled model's share of its fit included)."""
     t0 = time.perf_counter()
+    share = 0.0
     if mname in pooled:
         model, share = pooled[mname]
         fc = model.predict_series(job.series, horizon, qs)
-    else:
+        reason = "" if guard is None else implausible(fc, job.history, guard)
+        if reason:
+            backup = MovingAverage(28)
+            fc = backup.fit(job.history, job.calendar).predict(horizon, qs)
+            fc = Forecast(fc.index, fc.mean, fc.quantiles,
+                          note=f"{mname}: {reason}; fell back to {backup.name}")
+    elif guard is None:
         fc = _instantiate(spec).fit(job.history, job.calendar).predict(horizon, qs)
-        share = 0.0
+    else:
+        fc = guarded_forecast(_instantiate(spec), job.history, job.calendar, horizon, qs,
+                              multiple=guard)
     return fc, time.perf_counter() - t0 + share
 
 
@@ -184,8 +200,9 @@ def _forecast_job(
 # backtest, phase 4: attach actuals and scale, assemble
 # --------------------------------------------------------------------------------------------
 def _job_scale(job: _Job) -> float:
-    """MASE scale of a job (units/day): the weekly seasonal naive's in-sample MAE."""
-    return seasonal_naive_scale(job.history.to_numpy(), 7, job.history_open)
+    """MASE scale of a job (units/day): the weekly seasonal naive's in-sample MAE, counted
+    from the product's first sale."""
+    return seasonal_naive_scale(job.history.to_numpy(), 7, job.history_open, from_first_sale=True)
 
 
 def _job_rows(
@@ -202,6 +219,7 @@ def _job_rows(
         block[f"q{q:g}"] = fc.quantile(q)
     block["scale"] = scale
     block["fit_time"] = seconds
+    block["note"] = fc.note
     return pd.DataFrame(block)
 
 
@@ -219,6 +237,7 @@ def backtest(
     calendar: Calendars = None,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     min_history: int = 28,
+    guard: float | None = DEFAULT_MULTIPLE,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation (paper 3.2.3: "train the model and validate it"; notebook 04).
 
@@ -229,12 +248,16 @@ def backtest(
     :class:`PooledCountRegression`) is fitted once per origin on the histories of all series
     that have one. ``origins`` default to the last 4 weekly origins leaving room for the
     horizon; a (series, origin) pair needs ``min_history`` days before the origin. ``calendar``
-    is one open/closed Series for all series or a dict per series.
+    is one open/closed Series for all series or a dict per series. Every forecast is checked
+    for plausibility (:func:`~mas_lib.forecast.plausibility.implausible` with multiple
+    ``guard``; ``None`` switches the check off); an implausible one is replaced by a 28-day
+    moving average's, and its rows say so in ``note``.
 
     Returns a tidy frame, one row per (series, model, origin, day): ``series, model, origin,
     date, h, actual, open, mean, q<level>..., scale`` (MASE scale of that series and origin,
-    units/day) and ``fit_time`` (seconds for that fit, repeated on its rows; a pooled fit's
-    time is shared equally among its series).
+    units/day, counted from the series' first sale), ``fit_time`` (seconds for that fit,
+    repeated on its rows; a pooled fit's time is shared equally among its series) and
+    ``note`` (``""``, or why the forecast fell back to the moving average).
     """
     if isinstance(series, pd.DataFrame):
         series = {str(c): series[c] for c in series.columns}
@@ -243,13 +266,15 @@ def backtest(
     horizon = check_whole(horizon, "horizon", low=1, unit="days")
     min_history = check_whole(min_history, "min_history", low=2, unit="days")
     qs = _check_quantiles(quantiles)
+    if guard is not None:
+        guard = check_number(guard, "guard", low=1.0)
     blocks = []
     for origin, group in _plan_jobs(series, horizon, origins, calendar, min_history).items():
         pooled = _fit_pooled(models, group)
         for job in group:
             scale = _job_scale(job)
             for mname, spec in models.items():
-                fc, seconds = _forecast_job(job, mname, spec, pooled, horizon, qs)
+                fc, seconds = _forecast_job(job, mname, spec, pooled, horizon, qs, guard)
                 blocks.append(_job_rows(job, origin, mname, fc, scale, seconds, qs))
     return _assemble(blocks)
 
@@ -312,7 +337,8 @@ def leaderboard(
     series' MASE is its mean of ``|actual - point| / scale`` over all origins and days),
     ``mae``, ``rmse`` and ``bias`` (units/day; RMSE and bias use the mean forecast),
     ``pinball_<q>``, ``coverage_<width>`` (share of actuals inside the ``interval`` quantiles)
-    and ``fit_time_s`` (total seconds). ``q`` and both ``interval`` levels must be quantile
+    ``fit_time_s`` (total seconds) and ``fallbacks`` (how many of its (series, origin)
+    forecasts were implausible and replaced by the moving average; see :func:`backtest`). ``q`` and both ``interval`` levels must be quantile
     levels of the backtest. Closed days and missing actuals are left out unless
     ``include_closed``; series whose scale is 0 (a perfectly repeating week) have no MASE but
     count in the other columns.
@@ -324,11 +350,15 @@ def leaderboard(
     pcol = "q0.5" if point == "median" else "mean"
     lo, hi = f"q{interval[0]:g}", f"q{interval[1]:g}"
     width = int(round(100 * (interval[1] - interval[0])))
-    fit_times = bt.drop_duplicates(["series", "model", "origin"]).groupby("model")["fit_time"].sum()
+    fits = bt.drop_duplicates(["series", "model", "origin"])
+    fit_times = fits.groupby("model")["fit_time"].sum()
+    notes = fits["note"] if "note" in fits else pd.Series("", index=fits.index)
+    fallbacks = (notes.fillna("") != "").groupby(fits["model"]).sum()
     out = []
     for mname, g in d.groupby("model", sort=False):
         row = {"model": mname, **_model_scores(g, pcol, q, lo, hi, width)}
         row["fit_time_s"] = float(fit_times.get(mname, np.nan))
+        row["fallbacks"] = int(fallbacks.get(mname, 0))
         out.append(row)
     return pd.DataFrame(out).sort_values("mean_mase").reset_index(drop=True)
 
@@ -360,9 +390,11 @@ def _path(fc: Forecast, stat: str | float) -> np.ndarray:
 
 def _rolling_one(
     s: pd.Series, cal: pd.Series | None, model: ModelSpec, horizon: int, refit_every: int,
-    min_history: int, stat: str | float,
+    min_history: int, stat: str | float, guard: float | None = DEFAULT_MULTIPLE,
+    notes: list[str] | None = None,
 ) -> np.ndarray:
-    """Rolling forecasts ``(len(s), horizon)`` of one series (see :func:`rolling_forecasts`)."""
+    """Rolling forecasts ``(len(s), horizon)`` of one series (see :func:`rolling_forecasts`);
+    the notes of forecasts the guard replaced are appended to ``notes``."""
     T, H, R = len(s), horizon, refit_every
     levels = DEFAULT_QUANTILES if isinstance(stat, str) else tuple(sorted({0.5, float(stat)}))
     out = np.zeros((T, H))
@@ -372,7 +404,13 @@ def _rolling_one(
         out[t, :] = past.mean() if past.size else 0.0
     for o in range(min_history, T, R):
         m = copy.deepcopy(model) if isinstance(model, Forecaster) else model()
-        path = _path(m.fit(s.iloc[:o], cal).predict(H + R - 1, levels), stat)
+        if guard is None:
+            f = m.fit(s.iloc[:o], cal).predict(H + R - 1, levels)
+        else:
+            f = guarded_forecast(m, s.iloc[:o], cal, H + R - 1, levels, multiple=guard)
+            if f.note and notes is not None:
+                notes.append(f"{s.index[o].date()}: {f.note}")
+        path = _path(f, stat)
         for t in range(o, min(o + R, T)):
             out[t, :] = path[t - o : t - o + H]
     return out
@@ -386,6 +424,7 @@ def rolling_forecasts(
     min_history: int = 28,
     refit_every: int = 7,
     stat: str | float = "mean",
+    guard: float | None = DEFAULT_MULTIPLE,
 ) -> np.ndarray:
     """Forecasts for :class:`mas_lib.sim.demand.RecordedDemand`: array ``(len(frame), horizon, N)``.
 
@@ -399,6 +438,9 @@ def rolling_forecasts(
     forecast is the mean of the days seen so far (0 on day 0). ``stat`` is ``"mean"`` or
     ``"median"``, or a quantile level like ``0.9`` for a cautious forecast. A
     :class:`CountRegression` must be built with ``max_horizon >= horizon + refit_every - 1``.
+    Every refit passes the plausibility guard (see :func:`backtest`; ``guard=None`` switches
+    it off); replaced forecasts are announced with a ``UserWarning`` naming the day, the
+    series and the reason.
     """
     if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
         raise TypeError("frame must be a DataFrame indexed by day, one column per warehouse")
@@ -406,10 +448,18 @@ def rolling_forecasts(
     refit_every = check_whole(refit_every, "refit_every", low=1, unit="days")
     min_history = check_whole(min_history, "min_history", low=2, unit="days")
     stat = _check_stat(stat)
+    if guard is not None:
+        guard = check_number(guard, "guard", low=1.0)
     if getattr(model, "pooled", False):
         raise TypeError("rolling_forecasts needs a single-series model, not a pooled one")
     out = np.zeros((len(frame), horizon, frame.shape[1]))
+    notes: list[str] = []
     for i, col in enumerate(frame.columns):
+        these: list[str] = []
         out[:, :, i] = _rolling_one(frame[col].astype(float), _calendar_for(calendar, col), model,
-                                    horizon, refit_every, min_history, stat)
+                                    horizon, refit_every, min_history, stat, guard, these)
+        notes += [f"{col} {n}" for n in these]
+    if notes:
+        warnings.warn(f"rolling_forecasts: {len(notes)} implausible forecast(s) replaced; first: "
+                      f"{notes[0]}", UserWarning, stacklevel=2)
     return out

@@ -49,12 +49,15 @@ class Forecast:
 
     ``index`` holds the forecast days, ``mean`` the expected demand ``(horizon,)`` and
     ``quantiles`` maps each level (e.g. 0.9) to an array ``(horizon,)``; quantiles are
-    non-decreasing in the level and >= 0.
+    non-decreasing in the level and >= 0. ``note`` is ``""`` unless the forecast is not the
+    requested model's own: :func:`mas_lib.forecast.guarded_forecast` says there why it fell
+    back to a simple model.
     """
 
     index: pd.DatetimeIndex
     mean: np.ndarray
     quantiles: dict[float, np.ndarray] = field(default_factory=dict)
+    note: str = ""
 
     def quantile(self, q: float) -> np.ndarray:
         """The ``q``-quantile forecast (units/day); ``q`` must be one of the stored levels."""

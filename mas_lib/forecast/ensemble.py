@@ -1,5 +1,7 @@
 """Forecast combination: :class:`Ensemble` averages several models' means and quantiles
-(paper 3.2.3, model integration). Used by ``benchmarks/bench_forecast.py``; no notebook uses it.
+(paper 3.2.3, model integration). No notebook or benchmark uses it (the benchmark combines
+models already in a backtest with :func:`mas_lib.forecast.combine`, which also takes global
+models).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ __all__ = ["Ensemble"]
 class Ensemble(Forecaster):
     """Average of several models: means averaged, quantiles averaged level by level (units/day).
 
-    Paper 3.2.3 ("model development and integration"); benchmark ``bench_forecast.py`` (not
-    used by a notebook). Averaging quantiles ("Vincentisation") keeps them monotone and usually
+    Paper 3.2.3 ("model development and integration"); a building block for users (no notebook
+    or benchmark uses it). Averaging quantiles ("Vincentisation") keeps them monotone and usually
     calibrates better than any member alone. ``weights`` (one number >= 0 per model, not all
     0) default to equal and are normalised to sum to 1.
     """

@@ -5,7 +5,9 @@ Conventions
 Errors are ``actual - forecast`` in units/day (what safety stock has to cover); ``bias`` is
 the mean of ``forecast - actual`` (> 0 = over-forecasting). MASE divides the MAE by the
 in-sample MAE of the *weekly seasonal naive* forecast (``y[t] - y[t-7]`` over open days of the
-history before the origin), so every model of one series and origin shares the same scale.
+history before the origin, counted from the product's first sale: the zero days before a
+launch would otherwise shrink the scale and let late launches dominate a mean over series),
+so every model of one series and origin shares the same scale.
 Every metric ignores pairs where the actual or the forecast is missing (NaN).
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..validation import check_probability, check_whole
+from ..validation import check_bool, check_probability, check_whole
 
 __all__ = [
     "mae",
@@ -61,19 +63,27 @@ def bias(actual: ArrayLike, forecast: ArrayLike) -> float:
 
 
 def seasonal_naive_scale(
-    history: ArrayLike, period: int = 7, is_open: ArrayLike | None = None
+    history: ArrayLike, period: int = 7, is_open: ArrayLike | None = None,
+    from_first_sale: bool = False,
 ) -> float:
     """MASE's denominator: in-sample MAE of the seasonal naive forecast ``y[t-period]``.
 
     Paper 3.2.3 (validation); notebook 04.
 
     Averaged over days ``t`` of the history that are open (``is_open``, default all) and where
-    both values are observed; closed days count as 0 sold. ``period`` in days; result in
+    both values are observed; closed days count as 0 sold. With ``from_first_sale`` the
+    history starts at its first day with a sale (the backtest's choice: days before a launch
+    say nothing about how hard the product is to forecast). ``period`` in days; result in
     units/day (NaN if no day qualifies).
     """
     period = check_whole(period, "period", low=1, unit="days")
+    from_first_sale = check_bool(from_first_sale, "from_first_sale")
     y = np.asarray(history, dtype=float)
     op = np.ones(len(y), bool) if is_open is None else np.asarray(is_open, dtype=bool)
+    if from_first_sale:
+        sold = np.flatnonzero(np.nan_to_num(y) > 0)
+        start = int(sold[0]) if sold.size else len(y)
+        y, op = y[start:], op[start:]
     y = np.where(op, y, 0.0)
     d = np.abs(y[period:] - y[:-period])
     d = d[op[period:] & np.isfinite(d)]

@@ -1,6 +1,7 @@
 """Simple baselines and intermittent-demand models (paper 3.1.1(1), 3.2.3; notebook 04).
 
-:class:`Naive`, :class:`SeasonalNaive`, :class:`MovingAverage` (level baselines), :class:`Croston`
+:class:`Naive`, :class:`SeasonalNaive`, :class:`MovingAverage`, :class:`WeekdayMean` (the
+simple baselines every leaderboard shows), :class:`Croston`
 and :class:`SBA` (sparse demand), :class:`EmpiricalQuantile` (the recent demand distribution).
 All forecast units/day and follow the :class:`~mas_lib.forecast.base.Forecaster` contract.
 """
@@ -13,7 +14,9 @@ import pandas as pd
 from ..validation import check_bool, check_number, check_whole
 from .base import Forecaster
 
-__all__ = ["Naive", "SeasonalNaive", "MovingAverage", "Croston", "SBA", "EmpiricalQuantile"]
+__all__ = [
+    "Naive", "SeasonalNaive", "MovingAverage", "WeekdayMean", "Croston", "SBA", "EmpiricalQuantile",
+]
 
 
 class Naive(Forecaster):
@@ -98,6 +101,56 @@ class MovingAverage(Forecaster):
 
     def _point(self, k: int) -> np.ndarray:
         return np.full(k, self.level_)
+
+
+class WeekdayMean(Forecaster):
+    """Mean of the same weekday over the last ``weeks`` weeks, repeated week after week.
+
+    A strong simple baseline (paper 3.2.3, validation); notebook 04 compares it. Units/day.
+
+    Day ``d`` ahead is forecast by the mean of the observed open days among the ``weeks``
+    most recent history days with ``d``'s weekday (days ``d - 7k`` that lie in the history).
+    A weekday with no observed open day in that window gets the mean of all observed open
+    days of the window. Intervals: the point plus quantiles of the in-sample one-step errors
+    of the same rule.
+    """
+
+    def __init__(self, weeks: int = 8):
+        self.weeks = check_whole(weeks, "WeekdayMean.weeks", low=1, unit="weeks")
+        self.name = f"WeekdayMean({weeks}w)"
+
+    @staticmethod
+    def _rule(full: np.ndarray, weeks: int) -> np.ndarray:
+        """For each day t (and one week beyond), the mean of observed ``full[t - 7k]``,
+        ``k = 1..weeks`` (NaN if none): the rule's forecast of day t from days before it."""
+        n = len(full)
+        total = np.zeros(n + 7)
+        count = np.zeros(n + 7)
+        for k in range(1, weeks + 1):
+            src = np.full(n + 7, np.nan)
+            src[7 * k : n + 7] = full[: max(0, n + 7 - 7 * k)]
+            ok = ~np.isnan(src)
+            total[ok] += src[ok]
+            count += ok
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    def _fit(self) -> None:
+        rule = self._rule(self.full_, self.weeks)
+        fallback = self.full_[-7 * self.weeks :]
+        fallback = fallback[~np.isnan(fallback)]
+        self.level_ = float(fallback.mean()) if fallback.size else float(self.y_[-1])
+        self.next_ = np.where(np.isnan(rule[-7:]), self.level_, rule[-7:])  # the next 7 days
+        err = self.full_ - rule[: len(self.full_)]
+        self.resid_ = err[np.isfinite(err)]
+
+    def _predict_days(self, index, is_open, qs):
+        point = np.resize(self.next_, len(index))  # the next week's rule, repeated weekly
+        resid = self.resid_ if self.resid_.size else np.zeros(1)
+        qarr = point[:, None] + np.quantile(resid, qs)[None, :]
+        point = np.where(is_open, point, 0.0)
+        qarr[~is_open] = 0.0
+        return point, qarr
 
 
 class Croston(Forecaster):
