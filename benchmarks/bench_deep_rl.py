@@ -7,9 +7,10 @@ learned policy's exact gap with the planner -- at the end of training and at che
 the way, so the sample-efficiency chart (gap vs transitions) also carries tabular Q-learning
 (``best_preset`` at growing budgets).
 
-Run:  PYTHONPATH=. python benchmarks/bench_deep_rl.py [--quick] [--skip-large] [--seeds 0 1 2]
-Writes benchmarks/results/deep_rl.csv (one row per run), deep_rl_curve.csv (gap vs transitions),
-deep_rl_solve.csv (exact solves) and deep_rl.png (the chart). Times are wall-clock and CPU
+Run:  PYTHONPATH=. python benchmarks/bench_deep_rl.py [--quick] [--instances paper ...] [--seeds 0 1 2]
+(one process per instance can run side by side; each writes deep_rl_{runs,curve,solve}_<instance>.csv,
+then ``--merge-only`` combines them). Writes benchmarks/results/deep_rl.csv (one row per run),
+deep_rl_curve.csv (gap vs transitions), deep_rl_solve.csv (exact solves) and deep_rl.png (the chart). Times are wall-clock and CPU
 seconds on the machine it ran on (2 shared cores for the committed numbers).
 """
 
@@ -41,8 +42,9 @@ from mas_lib.decide.tabular import best_preset, train  # noqa: E402
 OUT = Path(__file__).resolve().parent / "results"
 
 #: Full budgets (transitions = days x copies). Quick budgets are ~1/20 of these.
-PPO = PGConfig(days=8000, copies=64, entropy=0.01, log_every=500)
-DQN = DQNConfig(days=4000, copies=32, updates_per_day=2, log_every=250)
+PPO = PGConfig(days=4000, copies=128, horizon=50, entropy=0.005, minibatch=1024, log_every=500)
+DQN = DQNConfig(days=2000, copies=32, updates_per_day=2, log_every=250)
+LARGE_CHECKPOINTS = 4  # exact evaluations along training on long_lead (each costs seconds there)
 TABULAR_STEPS = (100, 400, 1600, 6400)  # x 1024 copies
 
 
@@ -61,16 +63,22 @@ def _solve(inst, memory):
     return model, opt, row
 
 
-def _run(learner, inst, model, opt, seed, quick, curve):
+def _run(learner, inst, model, opt, seed, quick, curve, ppo_days=None):
     def checkpoint(transitions, policy):
         curve.append({"instance": inst.name, "learner": learner, "seed": seed, "transitions": transitions,
                       "gap_pct": gap(evaluate_policy(model, policy), opt)})
 
+    sparse = {"log_every": (PPO if learner == "PPO" else DQN).days // LARGE_CHECKPOINTS} if model.n_states > 10_000 else {}
     if learner == "PPO":
-        cfg = PPO.replace(seed=seed, **({"days": 400, "log_every": 100} if quick else {}))
+        base = PPO if ppo_days is None else PPO.replace(days=ppo_days, log_every=max(1, ppo_days // 8))
+        cfg = base.replace(seed=seed, **({"days": 400, "log_every": 100} if quick else sparse))
         res = train_pg(inst.config, cfg, checkpoint=checkpoint)
+        learner = f"PPO ({res.transitions / 1e6:.2g} M)" if ppo_days is not None else learner
+        for row in curve:
+            if row["learner"] == "PPO" and row["seed"] == seed and row["instance"] == inst.name:
+                row["learner"] = learner
     else:
-        cfg = DQN.replace(seed=seed, **({"days": 200, "log_every": 50} if quick else {}))
+        cfg = DQN.replace(seed=seed, **({"days": 200, "log_every": 50} if quick else sparse))
         res = train_dqn(inst.config, cfg, checkpoint=checkpoint)
     v = evaluate_policy(model, res.policy)
     row = {"instance": inst.name, "learner": learner, "seed": seed, "gap_pct": gap(v, opt),
@@ -117,35 +125,55 @@ def chart(curve: pd.DataFrame, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+INSTANCES = {"paper": lambda: (get_instance("paper"), 4.0),
+             "cross_border": lambda: (get_instance("cross_border"), 4.0),
+             "long_lead": lambda: (long_lead_instance(), LARGE_MEMORY_GIB)}
+
+
+def merge(out: Path) -> pd.DataFrame:
+    """Combine the per-instance result files into deep_rl.csv / deep_rl_curve.csv /
+    deep_rl_solve.csv and draw deep_rl.png; returns the runs table."""
+    parts = {kind: [pd.read_csv(f) for f in sorted(out.glob(f"deep_rl_{kind}_*.csv"))] for kind in ("runs", "curve", "solve")}
+    frames = {kind: pd.concat(v, ignore_index=True) for kind, v in parts.items() if v}
+    for kind, name in (("runs", "deep_rl.csv"), ("curve", "deep_rl_curve.csv"), ("solve", "deep_rl_solve.csv")):
+        if kind in frames:
+            frames[kind].to_csv(out / name, index=False, float_format="%.4f")
+    if "curve" in frames:
+        chart(frames["curve"], out / "deep_rl.png")
+    return frames.get("runs", pd.DataFrame())
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small budgets (a smoke test)")
-    ap.add_argument("--skip-large", action="store_true", help="leave out the 66,066-state instance")
+    ap.add_argument("--instances", nargs="+", default=list(INSTANCES), choices=list(INSTANCES))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--learners", nargs="+", default=["PPO", "DQN"])
+    ap.add_argument("--learners", nargs="+", default=["PPO", "DQN"], choices=["PPO", "DQN"])
+    ap.add_argument("--merge-only", action="store_true", help="only combine per-instance files and draw the chart")
+    ap.add_argument("--ppo-days", type=int, default=None, help="a longer PPO budget [days per copy]")
+    ap.add_argument("--tag", default="", help="suffix of the per-instance files (several runs side by side)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    instances = [(get_instance("paper"), 4.0), (get_instance("cross_border"), 4.0)]
-    if not args.skip_large:
-        instances.append((long_lead_instance(), LARGE_MEMORY_GIB))
-    rows, curve, solves = [], [], []
-    for inst, memory in instances:
+    for name in [] if args.merge_only else args.instances:
+        inst, memory = INSTANCES[name]()
+        rows, curve = [], []
         model, opt, srow = _solve(inst, memory)
-        solves.append(srow)
+        if not args.tag:
+            pd.DataFrame([srow]).to_csv(args.out / f"deep_rl_solve_{name}.csv", index=False, float_format="%.4f")
         for learner in args.learners:
             for seed in args.seeds:
-                rows.append(_run(learner, inst, model, opt, seed, args.quick, curve))
-                pd.DataFrame(rows).to_csv(args.out / "deep_rl.csv", index=False, float_format="%.4f")
-        if inst.name == "paper":
+                rows.append(_run(learner, inst, model, opt, seed, args.quick, curve, args.ppo_days))
+                pd.DataFrame(rows).to_csv(args.out / f"deep_rl_runs_{name}{args.tag}.csv", index=False, float_format="%.4f")
+                pd.DataFrame(curve).to_csv(args.out / f"deep_rl_curve_{name}{args.tag}.csv", index=False, float_format="%.4f")
+        if name == "paper" and not args.tag:
             _tabular(inst, model, opt, args.quick, curve, rows)
+        pd.DataFrame(rows).to_csv(args.out / f"deep_rl_runs_{name}{args.tag}.csv", index=False, float_format="%.4f")
+        pd.DataFrame(curve).to_csv(args.out / f"deep_rl_curve_{name}{args.tag}.csv", index=False, float_format="%.4f")
         del model
-        pd.DataFrame(rows).to_csv(args.out / "deep_rl.csv", index=False, float_format="%.4f")
-        pd.DataFrame(curve).to_csv(args.out / "deep_rl_curve.csv", index=False, float_format="%.4f")
-        pd.DataFrame(solves).to_csv(args.out / "deep_rl_solve.csv", index=False, float_format="%.4f")
-    chart(pd.DataFrame(curve), args.out / "deep_rl.png")
-    table = pd.DataFrame(rows)
-    print(table.groupby(["instance", "learner"])[["gap_pct", "seconds", "cpu_seconds"]].agg(["min", "mean", "max"]))
+    table = merge(args.out)
+    if len(table):
+        print(table.groupby(["instance", "learner"])[["gap_pct", "seconds", "cpu_seconds"]].agg(["min", "mean", "max"]))
 
 
 if __name__ == "__main__":
