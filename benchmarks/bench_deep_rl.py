@@ -109,17 +109,18 @@ def chart(curve: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(dict.fromkeys(curve["instance"]))
+    names = sorted(dict.fromkeys(curve["instance"]), key=lambda n: list(INSTANCES).index(n) if n in INSTANCES else 99)
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.8), squeeze=False)
     colours = {"PPO": "tab:blue", "DQN": "tab:orange", "tabular Q (central)": "tab:green"}
     for ax, name in zip(axes[0], names, strict=True):
         sub = curve[curve["instance"] == name]
         for (learner, seed), g in sub.groupby(["learner", "seed"]):
-            ax.plot(g["transitions"], g["gap_pct"].clip(upper=100), marker="o", ms=3, color=colours.get(learner),
+            ax.plot(g["transitions"], g["gap_pct"].clip(upper=100), marker="o", ms=3, color=colours.get(learner, "tab:purple"),
                     label=learner if seed == sub[sub["learner"] == learner]["seed"].min() else None)
         ax.axhline(5, ls="--", c="grey", lw=1)
         ax.axhline(2, ls=":", c="grey", lw=1)
         ax.set(xscale="log", yscale="log", title=name, xlabel="transitions", ylabel="gap to optimum [%] (capped 100)")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
