@@ -40,7 +40,7 @@ book: $(STAMP)  ## execute every notebook in a fresh kernel and render HTML to b
 
 bench: $(STAMP)  ## print the benchmark figures shown in the README
 	$(BIN)/python benchmarks/bench_env.py
-	@for f in benchmarks/bench_forecast.py benchmarks/bench_policies.py benchmarks/bench_sweep.py; do \
+	@for f in benchmarks/bench_forecast.py benchmarks/bench_policies.py benchmarks/bench_coordination.py benchmarks/bench_system.py benchmarks/bench_sweep.py benchmarks/bench_deep_rl.py; do \
 	  if [ -f $$f ]; then $(BIN)/python $$f; fi; done
 
 clean:

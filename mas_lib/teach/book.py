@@ -46,6 +46,7 @@ SUMMARIES = {
     "06_optimal_benchmark": "The exact optimum by dynamic programming, and every policy's gap to it.",
     "07_agents_that_talk": "Warehouses that message each other: protocols, allocation of scarce supply, decentralised learners near the optimum, the value of information.",
     "08_the_system_in_operation": "A year of the retailer's digital twin on real demand: forecasts, decisions, KPIs, alerts, drift and retraining.",
+    "09_deep_rl": "Where tables run out: a numpy network, DQN with replay and a target network, the policy gradient and PPO, measured against the exact optimum.",
 }
 #: Where each page loads MathJax from: the local copy inside the book folder.
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"

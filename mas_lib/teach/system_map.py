@@ -44,7 +44,7 @@ SYSTEM_PARTS: tuple[SystemPart, ...] = (
     SystemPart("messages between agents", "3.1.1(2)-(4), 3.2.1", "07", "mas_lib.messaging"),
     SystemPart("decisions: replenish and transfer rules", "3.1.1(2)-(3)", "01, 02", "mas_lib.decide.policies"),
     SystemPart("decisions: Q-learning", "3.1.2(4)-(5), 4.4-4.5", "05", "mas_lib.decide.tabular"),
-    SystemPart("decisions: deep RL (DQN, policy gradient)", "3.2.3", "", "", planned="issue 10"),
+    SystemPart("decisions: deep RL (DQN, policy gradient)", "3.1.2(4)", "09", "mas_lib.decide.deep"),
     SystemPart("yardstick: the exact optimum", "beyond the paper", "05, 06", "mas_lib.decide.planning"),
     SystemPart("monitoring: KPIs, alerts, drift", "3.2.5", "01, 02, 05, 06, 08", "mas_lib.decide.rollout, mas_lib.ops"),
     SystemPart("the system in operation on real data", "3.2.4-3.2.6", "08", "mas_lib.ops"),
