@@ -234,7 +234,12 @@ def _drive_panel(page, lab, tmp_path: Path) -> None:
     src2, kpi2 = image.get_attribute("src"), kpis.inner_text()
     assert "fill rate" in kpi2, kpi2
     assert kpi2 != kpi1, f"KPI table unchanged after epsilon {eps1} -> {eps2}:\n{kpi2}"
+    for name, src in (("notebook05_curve_before.png", src1), ("notebook05_curve_after.png", src2)):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / name).write_bytes(base64.b64decode(src.split(",", 1)[1]))
     c1, c2 = _curve_pixels(src1), _curve_pixels(src2)
+    for c in (c1, c2):  # a blank (all-white) figure is a failure, not a change
+        assert (c < 200).sum() > 500, "the learning-curve axes are blank"
     assert c1.shape != c2.shape or (c1 != c2).any(), "the learning-curve axes are pixel-identical"
     shot = _save(page, out, tmp_path, "notebook05_panel.png")
     assert shot.stat().st_size > 10_000

@@ -339,7 +339,7 @@ def plot_experiment(result: ExperimentResult):
 
     from .plotting import plot_policy_heatmap
 
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     ax = axes[0, 0]
     c = result.curve
     first, last = float(c["mean_daily_cost"].iloc[0]), float(c["mean_daily_cost"].iloc[-1])
@@ -359,7 +359,23 @@ def plot_experiment(result: ExperimentResult):
     s = result.settings
     fig.suptitle(f"{s['instance']}: epsilon={s['epsilon']:g}, c=({s['c1']:g}, {s['c2']:g}, {s['c3']:g}), "
                  f"alpha={s['alpha']:g}, gamma={s['gamma']:g}, {s['steps']} days x {BATCH} copies, {s['schedule']}")
+    fig.tight_layout()
     return fig
+
+
+def _png(fig):
+    """The figure rendered to PNG here (an ``IPython.display.Image``), then closed. Showing the
+    figure object itself left the choice of renderer to the kernel's backend, and in a real browser
+    the panel showed a blank figure (caught by ``tests/test_browser.py``)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return Image(data=buf.getvalue(), format="png")
 
 
 def _widgets():
@@ -458,11 +474,7 @@ class QLearningPanel:
 
             display(k.round(3).to_frame())
             if self.show_plots:
-                import matplotlib.pyplot as plt
-
-                fig = plot_experiment(res)
-                display(fig)
-                plt.close(fig)
+                display(_png(plot_experiment(res)))
 
     def click(self) -> None:
         """Press Run (what the button does; for scripts and tests)."""
