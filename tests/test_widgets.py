@@ -159,7 +159,8 @@ def test_plot_experiment_labels():
     net = axes[3].images[0]
     lo, hi = net.get_clim()
     assert net.get_cmap().name == "coolwarm" and lo == -hi
-    matplotlib.pyplot.close(fig)
+    # drawn outside pyplot, so the inline backend cannot show or blank it behind the panel's back
+    assert fig.canvas.manager is None
 
 
 def test_panel_headless_run_and_refusal():

@@ -335,11 +335,14 @@ def plot_experiment(result: ExperimentResult):
     how the cost while learning moved (first to last logged point), the dashed line is the learned
     greedy policy's simulated daily cost, and net transfers use a diverging colour map centred on 0.
     Drawn by the notebook-05 panel (paper 4.4-4.5)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .plotting import plot_policy_heatmap
 
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    # a Figure outside pyplot: the inline backend's end-of-cell hooks never touch it, so a figure
+    # drawn from a widget callback cannot come out blank (the real-browser test caught that)
+    fig = Figure(figsize=(11, 8))
+    axes = fig.subplots(2, 2)
     ax = axes[0, 0]
     c = result.curve
     first, last = float(c["mean_daily_cost"].iloc[0]), float(c["mean_daily_cost"].iloc[-1])
@@ -364,17 +367,15 @@ def plot_experiment(result: ExperimentResult):
 
 
 def _png(fig):
-    """The figure rendered to PNG here (an ``IPython.display.Image``), then closed. Showing the
-    figure object itself left the choice of renderer to the kernel's backend, and in a real browser
-    the panel showed a blank figure (caught by ``tests/test_browser.py``)."""
+    """The figure rendered to PNG here (an ``IPython.display.Image``): the panel shows exactly these
+    bytes, whatever the kernel's matplotlib backend (``tests/test_browser.py`` checks they are not
+    blank)."""
     import io
 
-    import matplotlib.pyplot as plt
     from IPython.display import Image
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     return Image(data=buf.getvalue(), format="png")
 
 
