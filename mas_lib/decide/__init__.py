@@ -12,7 +12,6 @@ from .instances import (
     Instance,
     cross_border_instance,
     get_instance,
-    instance_names,
     paper_instance,
     with_costs,
 )
@@ -25,5 +24,5 @@ from .tabular import *
 from .tabular import __all__ as _tabular_all
 
 __all__ = sorted(set(_policies_all) | set(_rollout_all) | set(_tabular_all) | {
-    "COSTS", "Instance", "SearchResult", "cross_border_instance", "get_instance", "grid_search", "instance_names",
+    "COSTS", "Instance", "SearchResult", "cross_border_instance", "get_instance", "grid_search",
     "paper_instance", "with_costs"})

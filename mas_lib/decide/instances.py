@@ -50,7 +50,6 @@ from ..validation import check_number
 
 __all__ = [
     "Instance", "paper_instance", "cross_border_instance", "with_costs", "INSTANCES", "COSTS", "get_instance",
-    "instance_names",
 ]
 
 #: The cost parameters shared by both instances (money; see the module docstring). Read-only.
@@ -136,37 +135,33 @@ def _config(replenish_lead: int, transfer_lead: int, transfers: bool, episode_le
     )
 
 
+def _instance(key: str, replenish_lead: int, transfers: bool, episode_length: int, description: str) -> Instance:
+    cfg = _config(replenish_lead, 0, transfers, episode_length)
+    return Instance(
+        name=key if transfers else f"{key} (no transfers)", config=cfg, unit=UNIT, gamma=0.95, round_to=20,
+        start_state=tuple(w.initial_inventory for w in cfg.warehouses), description=description,
+    )
+
+
 def paper_instance(transfers: bool = True, episode_length: int = 100) -> Instance:
     """The paper's section 4 warehouses, replenishment and transfers both arriving the same day.
 
     ``transfers=False`` drops the A <-> B link (to measure the value of transfers).
     """
-    cfg = _config(0, 0, transfers, episode_length)
-    return Instance(
-        name="paper" if transfers else "paper (no transfers)",
-        config=cfg, unit=UNIT, gamma=0.95, round_to=20,
-        start_state=tuple(w.initial_inventory for w in cfg.warehouses),
-        description=(
-            "Paper section 4: A (capacity 200, starts with 100) and B (capacity 250, starts with 150), "
-            "Poisson demand with means 85 and 110 units/day in 10-unit steps, replenishment and "
-            "transfers arrive the same day, lost sales."
-        ),
-    )
+    return _instance("paper", 0, transfers, episode_length, (
+        "Paper section 4: A (capacity 200, starts with 100) and B (capacity 250, starts with 150), "
+        "Poisson demand with means 85 and 110 units/day in 10-unit steps, replenishment and "
+        "transfers arrive the same day, lost sales."
+    ))
 
 
 def cross_border_instance(transfers: bool = True, episode_length: int = 100) -> Instance:
     """Like :func:`paper_instance` but overseas replenishment takes 1 day, a transfer 0 days."""
-    cfg = _config(1, 0, transfers, episode_length)
-    return Instance(
-        name="cross_border" if transfers else "cross_border (no transfers)",
-        config=cfg, unit=UNIT, gamma=0.95, round_to=20,
-        start_state=tuple(w.initial_inventory for w in cfg.warehouses),
-        description=(
-            "Cross-border: as 'paper', but a replenishment order arrives the next morning (lead time "
-            "1 day) while a transfer A <-> B arrives the same day, so only rebalancing can react "
-            "to today's stock-outs."
-        ),
-    )
+    return _instance("cross_border", 1, transfers, episode_length, (
+        "Cross-border: as 'paper', but a replenishment order arrives the next morning (lead time "
+        "1 day) while a transfer A <-> B arrives the same day, so only rebalancing can react "
+        "to today's stock-outs."
+    ))
 
 
 class _LazyInstances(Mapping):
@@ -192,11 +187,6 @@ class _LazyInstances(Mapping):
 
 #: The benchmark instances by name, built lazily (``INSTANCES["paper"]``, ``INSTANCES["cross_border"]``).
 INSTANCES: Mapping[str, Instance] = _LazyInstances({"paper": paper_instance, "cross_border": cross_border_instance})
-
-
-def instance_names() -> list[str]:
-    """Names of the benchmark instances, in a fixed order (paper section 4.1 scenario)."""
-    return list(INSTANCES)
 
 
 def get_instance(name: str) -> Instance:

@@ -21,7 +21,6 @@ instead of silently changing the network for everyone else. Paper sections 3.2.1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -198,14 +197,3 @@ class Network:
         """Names of the warehouses ``i`` can ship to, in action order."""
         i = self.index(i) if isinstance(i, str) else int(i)
         return [self.names[j] for j in self.neighbours[i]]
-
-    def describe(self) -> dict[str, Sequence]:
-        """A plain summary (for tables and saved-policy fingerprints)."""
-        return {
-            "names": list(self.names),
-            "capacity": self.capacity.tolist(),
-            "lead_time": self.lead_time.tolist(),
-            "order_grid": [] if self.order_grid is None else self.order_grid.tolist(),
-            "transfer_grid": [] if self.transfer_grid is None else self.transfer_grid.tolist(),
-            "arcs": [[self.names[i], self.names[j], int(self.arc_lead_time[i, j])] for i, j in np.argwhere(self.arc)],
-        }

@@ -125,7 +125,3 @@ class ObservationSpec:
         # one rounding of each number to float32, as in features() (exact for stocks below 2**53 units)
         gathered = np.array(self._pick(flat), dtype=np.float32)
         return [gathered[sl] for sl in self._slices]
-
-    def observe_dict(self, state: SystemState) -> dict[str, np.ndarray]:
-        """:meth:`observe` keyed by agent name."""
-        return dict(zip(self.agents, self.observe(state), strict=True))
