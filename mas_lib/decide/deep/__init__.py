@@ -30,12 +30,12 @@ from .nn import (
     single_thread,
     softmax,
 )
-from .pg import PGConfig, gae, policy_gradient_logits, train_pg
+from .pg import PGConfig, gae, linear_schedule, policy_gradient_logits, train_pg
 from .policy import DeepResult, NetworkPolicy
 
 __all__ = [
     "MLP", "Adam", "softmax", "log_softmax", "clip_by_norm", "check_finite", "single_thread", "NonFiniteError",
     "WeightsMismatchError", "ObservationEncoder", "ActionMasks", "NetworkPolicy", "DeepResult", "DQNConfig",
-    "ReplayBuffer", "dqn_targets", "train_dqn", "PGConfig", "train_pg", "gae", "policy_gradient_logits",
+    "ReplayBuffer", "dqn_targets", "train_dqn", "PGConfig", "train_pg", "gae", "policy_gradient_logits", "linear_schedule",
     "long_lead_instance", "LARGE_MEMORY_GIB",
 ]
