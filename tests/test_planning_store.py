@@ -86,3 +86,31 @@ def test_save_checks_its_input(cross, tmp_path):
     with pytest.raises(ValueError, match="meta|allowed: a number"):
         save_policy_table(tmp_path / "x.npz", full, sol.policy, note=[1, 2])
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_fingerprint_is_the_same_in_another_process(cross):
+    import subprocess
+    import sys
+
+    code = ("from mas_lib.decide.instances import INSTANCES; from mas_lib.decide.planning import model_for, "
+            "model_fingerprint; print(model_fingerprint(model_for(INSTANCES['cross_border'], with_pairs=False)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == model_fingerprint(cross[2]) == model_fingerprint(cross[1])
+
+
+def test_ss_tuned_one_warehouse_at_a_time_is_exact(cross):
+    from mas_lib.decide.planning import SnapToGrid
+    from mas_lib.decide.planning.tuning import single_warehouse_instances, tune_ss_separately
+    from mas_lib.decide.policies import SsPolicy
+
+    inst, full, light, sol = cross
+    params, pol, n, _ = tune_ss_separately(inst, light)
+    joint = evaluate_policy(light, pol)
+    parts = []
+    for name, single in zip("AB", single_warehouse_instances(inst), strict=True):
+        m1 = model_for(single)
+        assert m1.n_states in (11, 21, 26)
+        parts.append(evaluate_policy(m1, SnapToGrid(SsPolicy(single.config, *params[name], round_to=inst.round_to), m1)))
+    assert joint.start_value == pytest.approx(sum(p.start_value for p in parts), rel=1e-12)
+    assert n > 200  # every (s, S) pair of the grid, both warehouses
+    assert joint.daily_cost > sol.daily_cost

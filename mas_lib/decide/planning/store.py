@@ -29,12 +29,16 @@ FORMAT = "mas_lib.planning.policy_table/1"
 
 
 def model_fingerprint(model: MDPModel) -> str:
-    """A short hash of everything that defines the model's states and actions: the configuration
-    (its ``repr``: costs, capacities, lead times, demand, grids), the unit and the discount. Two
-    models with the same fingerprint index states and actions identically."""
-    text = json.dumps([repr(model.config), int(model.unit), float(model.gamma), list(model.state_shape),
-                       list(model.action_sizes)])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """A short hash of everything that defines the model's states, actions and costs: the
+    warehouses and links (costs, capacities, lead times), the demand's support and probabilities,
+    the action grids, the unit and the discount -- the same in every process (no object
+    addresses). Two models with the same fingerprint index states and actions identically."""
+    cfg = model.config
+    parts = [repr(cfg.warehouses), repr(cfg.links), bool(cfg.backorders), int(model.unit), float(model.gamma),
+             [int(v) for v in model.state_shape], [int(v) for v in model.action_sizes],
+             model.order_grid.tolist(), model.transfer_grid.tolist(),
+             [s.tolist() for s in model.demand_support], [p.round(15).tolist() for p in model.demand_pmf]]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
 def save_policy_table(path: str | os.PathLike[str], model: MDPModel, actions: np.ndarray,
