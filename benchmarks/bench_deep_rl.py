@@ -8,7 +8,8 @@ For ``paper``, ``cross_border`` and the 66,066-state ``long_lead`` instance:
    evaluation-only model and re-evaluate exactly (``--resolve`` solves again);
 2. the best tuned (s, S) rule, found exactly one warehouse at a time
    (:func:`mas_lib.decide.planning.tuning.tune_ss_separately`);
-3. PPO and DQN with three seeds each, REINFORCE (three seeds on ``paper``) and the tabular central
+3. PPO and DQN with three seeds each, REINFORCE (three seeds on ``paper``), the earlier PPO setting
+   with a constant entropy bonus (three seeds on ``cross_border``, the ablation) and the tabular central
    Q-learner at growing budgets (``paper``) -- the jobs run through the sweep runner
    :func:`mas_lib.scale.run_sweep` (``--workers 2`` local Dask workers by default, ``serial``
    in this process), each learner from its recipe (:data:`mas_lib.decide.deep.RECIPES`); every
@@ -43,7 +44,6 @@ from mas_lib.scale import run_sweep  # noqa: E402
 from mas_lib.scale.deep_jobs import (  # noqa: E402
     DEEP_INSTANCES,
     deep_instance,
-    exact_reference,
     optimum_path,
     train_deep,
     train_tabular_curve,
@@ -59,9 +59,9 @@ def machine_info() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {load:.1f}, Python {platform.python_version()}"
 
 
-def optimum(name: str, resolve: bool, out: Path) -> dict:
+def optimum(name: str, resolve: bool, out: Path) -> tuple[dict, pl.MDPModel, pl.PolicyValue]:
     """Solve (small instances; long_lead when asked or when no saved table fits) or load the
-    optimum; returns the row of deep_rl_solve.csv."""
+    optimum; returns the row of deep_rl_solve.csv, the model and the optimum's value."""
     inst = deep_instance(name)
     path = optimum_path(out, name)
     row = {"instance": name, "states": inst.n_states, "actions": inst.n_actions}
@@ -76,7 +76,7 @@ def optimum(name: str, resolve: bool, out: Path) -> dict:
         print(f"[{name}] optimum loaded from {path.name} and re-evaluated exactly in {time.perf_counter() - t0:.1f} s: "
               f"{value.daily_cost:.2f}/day (solved once: build {meta['build_seconds']:.0f} s, policy iteration "
               f"{meta['solve_seconds']:.0f} s, {meta['iterations']} iterations)", flush=True)
-        return {**row, "optimum_daily_cost": value.daily_cost, **meta, "source": "loaded"}
+        return {**row, "optimum_daily_cost": value.daily_cost, **meta, "source": "loaded"}, model, value
     t0, c0 = time.perf_counter(), time.process_time()
     model = pl.model_for(inst, max_memory_gib=LARGE_MEMORY_GIB)
     t1, c1 = time.perf_counter(), time.process_time()
@@ -89,12 +89,11 @@ def optimum(name: str, resolve: bool, out: Path) -> dict:
     print(f"[{name}] exact: {model.n_states:,} states, build {t1 - t0:.0f} s, policy iteration {t2 - t1:.0f} s "
           f"({sol.iterations} it.), optimum {sol.daily_cost:.2f}/day" + (f"; saved to {path.name}" if name == "long_lead" else ""),
           flush=True)
-    return {**row, "optimum_daily_cost": sol.daily_cost, **meta, "source": "solved"}
+    return {**row, "optimum_daily_cost": sol.daily_cost, **meta, "source": "solved"}, model, sol
 
 
-def ss_baseline(name: str, out: Path) -> dict:
+def ss_baseline(name: str, model: pl.MDPModel, opt: pl.PolicyValue) -> dict:
     """The best (s, S) rule, tuned exactly one warehouse at a time, and its exact gap."""
-    model, opt = exact_reference(name, str(out))
     params, policy, n, secs = tune_ss_separately(deep_instance(name), model)
     value = pl.evaluate_policy(model, policy)
     g = pl.gap(value, opt)
@@ -121,6 +120,9 @@ def learners(args) -> pd.DataFrame:
         main = run_sweep(train_deep, {"instance": order, "learner": args.learners}, seeds=args.seeds, fixed=fixed,
                          progress=True, **kw)
         frames = [main]
+        if "cross_border" in args.instances:  # the ablation: the earlier PPO setting
+            frames.append(run_sweep(train_deep, {"instance": ["cross_border"], "learner": ["PPO, constant bonus"]},
+                                    seeds=args.seeds, fixed=fixed, progress=True, **kw))
         if "paper" in args.instances:
             frames.append(run_sweep(train_deep, {"instance": ["paper"], "learner": ["REINFORCE"]}, seeds=args.seeds,
                                     fixed=fixed, progress=True, **kw))
@@ -150,38 +152,24 @@ def curve_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def chart(curve: pd.DataFrame, ss: pd.DataFrame, path: Path) -> None:
-    """Gap vs transitions, one panel per instance, one line per learner and seed (log axes), the
-    tuned (s, S) as a horizontal line."""
+    """The sample-efficiency chart (:func:`mas_lib.teach.plotting.plot_gap_curves`) to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n in DEEP_INSTANCES if n in set(curve["instance"])]
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.9), squeeze=False)
-    colours = {"PPO": "tab:blue", "DQN": "tab:orange", "REINFORCE": "tab:purple", "tabular Q (central)": "tab:green"}
-    for ax, name in zip(axes[0], names, strict=True):
-        sub = curve[curve["instance"] == name]
-        for (learner, seed), g in sub.groupby(["learner", "seed"]):
-            first = seed == sub[sub["learner"] == learner]["seed"].min()
-            ax.plot(g["transitions"], g["gap_pct"].clip(upper=100), marker="o", ms=3,
-                    color=colours.get(learner, "tab:grey"), label=learner if first else None)
-        s = ss[ss["instance"] == name]
-        if len(s):
-            ax.axhline(s["gap_pct"].iloc[0], color="tab:red", lw=1.2, label=f"best (s, S): {s['gap_pct'].iloc[0]:.1f}%")
-        ax.axhline(FLOOR, ls="--", c="grey", lw=1, label="5% floor")
-        ax.axhline(GOAL, ls=":", c="grey", lw=1, label="2% goal")
-        ax.set(xscale="log", yscale="log", title=f"{name}: gap falls with experience", xlabel="transitions (days x copies)",
-               ylabel="gap to the optimum [%] (capped at 100)")
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.legend(fontsize=7)
+    from mas_lib.teach.plotting import plot_gap_curves
+
+    axes = plot_gap_curves(curve, ss, FLOOR, GOAL)
+    fig = axes[0].figure
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def summary(runs: pd.DataFrame) -> pd.DataFrame:
     """Per instance and learner: gap per seed, min/mean/max, whether every seed is within the floor."""
-    deep = runs[runs["learner"].isin(["PPO", "DQN", "REINFORCE"])]
+    deep = runs[runs["learner"].isin(["PPO", "PPO, constant bonus", "DQN", "REINFORCE"])]
     out = deep.groupby(["instance", "learner"]).agg(
         seeds=("seed", "count"), gap_min=("gap_pct", "min"), gap_mean=("gap_pct", "mean"), gap_max=("gap_pct", "max"),
         cpu_s_max=("cpu_seconds", "max"), transitions=("transitions", "max"))
@@ -203,12 +191,14 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     print(machine_info(), flush=True)
-    solve = pd.DataFrame([optimum(n, args.resolve, args.out) for n in args.instances])
-    ss = pd.DataFrame([ss_baseline(n, args.out) for n in args.instances])
+    solved = {n: optimum(n, args.resolve, args.out) for n in args.instances}
+    solve = pd.DataFrame([row for row, _, _ in solved.values()])
+    ss = pd.DataFrame([ss_baseline(n, model, opt) for n, (_, model, opt) in solved.items()])
+    del solved  # the full long_lead model (4 GiB) when it was solved here
     frame = learners(args)
     ok = frame[frame["status"] == "ok"]
-    cols = ["instance", "learner", "seed", "gap_pct", "daily_cost", "optimum_daily_cost", "transitions", "seconds",
-            "cpu_seconds", "transitions_per_cpu_s"]
+    cols = ["instance", "learner", "seed", "gap_pct", "daily_cost", "optimum_daily_cost", "fill_rate", "transport_cost",
+            "transitions", "seconds", "cpu_seconds", "transitions_per_cpu_s"]
     runs = pd.concat([ok[[c for c in cols if c in ok]], ss], ignore_index=True)
     curve = curve_table(frame)
     if not args.quick:

@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from ..decide import get_instance
+from ..decide import get_instance, simulate
 from ..decide import planning as pl
 from ..decide.deep import RECIPES, long_lead_instance, recipe, train_dqn, train_pg
 from ..decide.instances import Instance
@@ -27,6 +27,8 @@ __all__ = ["DEEP_INSTANCES", "deep_instance", "optimum_path", "exact_reference",
 
 #: The instances of the deep-RL benchmark.
 DEEP_INSTANCES = ("paper", "cross_border", "long_lead")
+#: Exact evaluations along a run on an instance of over 10,000 states (each takes seconds there).
+LARGE_CHECKPOINTS = 4
 
 
 def deep_instance(name: str) -> Instance:
@@ -61,15 +63,19 @@ def train_deep(instance: str, learner: str, seed: int = 0, scale: float = 1.0,
     """Sweep job: train ``learner`` (``"PPO"``, ``"REINFORCE"`` or ``"DQN"``; its
     :data:`~mas_lib.decide.deep.RECIPES` entry, days times ``scale``) on ``instance`` with
     ``seed`` and evaluate the greedy policy exactly (the optimum: :func:`exact_reference` with
-    ``optimum_dir``). ``checkpoints`` limits the exact evaluations
-    along the way (default: one per logging interval). Returns ``gap_pct``, ``daily_cost`` and
-    ``optimum_daily_cost`` [money/day], ``transitions``, ``seconds`` and ``cpu_seconds`` of
+    ``optimum_dir``). ``checkpoints`` sets the number of exact evaluations along the way (default:
+    one per logging interval of the recipe on the small instances, :data:`LARGE_CHECKPOINTS` on
+    instances over 10,000 states, where each evaluation takes seconds). Returns ``gap_pct``, ``daily_cost`` and
+    ``optimum_daily_cost`` [money/day], ``fill_rate`` and ``transport_cost`` [money/day] of the
+    learned policy simulated on 100 episodes (how much it ships), ``transitions``, ``seconds`` and ``cpu_seconds`` of
     training [s], ``transitions_per_cpu_s`` and ``curve``: a JSON list of ``[transitions,
     gap_pct]`` pairs (the sample-efficiency chart)."""
     check_choice(learner, "learner", tuple(RECIPES))
     scale = check_number(scale, "scale", low=0, high=1, low_inclusive=False)
     model, opt = exact_reference(instance, optimum_dir)
     cfg = recipe(learner, seed=seed, scale=scale)
+    if checkpoints is None and model.n_states > 10_000:
+        checkpoints = LARGE_CHECKPOINTS
     if checkpoints is not None:
         cfg = cfg.replace(log_every=max(1, cfg.days // max(1, int(checkpoints))))
     curve = []
@@ -80,7 +86,9 @@ def train_deep(instance: str, learner: str, seed: int = 0, scale: float = 1.0,
     inst = deep_instance(instance)
     res = (train_dqn if learner == "DQN" else train_pg)(inst.config, cfg, checkpoint=checkpoint)
     value = pl.evaluate_policy(model, res.policy)
+    kpis = simulate(inst.config, res.policy, episodes=100, seed=seed)
     return {"gap_pct": pl.gap(value, opt), "daily_cost": value.daily_cost, "optimum_daily_cost": opt.daily_cost,
+            "fill_rate": kpis.fill_rate, "transport_cost": kpis.transport_cost,
             "transitions": res.transitions, "seconds": res.seconds, "cpu_seconds": res.cpu_seconds,
             "transitions_per_cpu_s": res.transitions / res.cpu_seconds if res.cpu_seconds > 0 else float("nan"),
             "curve": json.dumps([[t, round(g, 4)] for t, g in curve])}

@@ -144,25 +144,6 @@ class ActionMasks:
         self.sizes = list(self.table.sizes)
         self.n_joint = int(np.prod(self.sizes, dtype=np.int64))
 
-    @property
-    def senders(self) -> list[list[int]]:
-        """``senders[i]``: the warehouses ``j < i`` with a link ``j -> i`` -- those whose shipments
-        warehouse ``i`` hears announced when actors decide in warehouse order (``PGConfig.announce``)."""
-        arc = self.net.arc
-        return [[j for j in range(i) if arc[j, i]] for i in range(len(self.sizes))]
-
-    def announced(self, i: int, decided: np.ndarray) -> np.ndarray:
-        """``(B, len(senders[i]))``: what each earlier sender ships to warehouse ``i`` today, scaled
-        by ``i``'s capacity (0-1), read from the Discrete actions ``decided (B, N)`` already chosen
-        by warehouses ``0..i-1`` (later columns are ignored). The message of a sequential actor
-        (``PGConfig.announce``; notebook 07 has the same idea as explicit messages)."""
-        senders = self.senders[i]
-        if not senders:
-            return np.zeros((len(decided), 0))
-        a = np.where(np.arange(decided.shape[1]) < i, decided, 0)
-        _, x = self.net.decode_discrete(a)
-        return x[:, senders, i] / float(self.net.capacity[i])
-
     def per_warehouse(self, on_hand: np.ndarray) -> list[np.ndarray]:
         """``[(B, sizes[i]) bool]``: feasible actions of each warehouse with ``on_hand (B, N)`` [units]."""
         on_hand = np.asarray(on_hand)

@@ -35,7 +35,7 @@ from ...validation import check_bool, check_choice, check_number, check_whole
 from ..rollout import rollout
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP, Adam, check_finite, clip_by_norm, log_softmax, single_thread
-from .policy import Checkpoint, DeepResult, NetworkPolicy, actor_input_sizes
+from .policy import Checkpoint, DeepResult, NetworkPolicy
 
 __all__ = ["PGConfig", "train_pg", "policy_gradient_logits", "gae", "linear_schedule"]
 
@@ -60,10 +60,6 @@ class PGConfig:
             what lets the two actors find the coordinated policy (one warehouse orders, a transfer
             feeds the other) instead of both ordering (``benchmarks/bench_deep_rl.py``).
         anneal_lr: step sizes fall linearly to 0 over the run (as in CleanRL's PPO).
-        announce: the actors decide in warehouse order and each also sees the shipments the
-            earlier warehouses announce to it (one more input per sender). The message lets B
-            skip an order when A is about to ship -- a coordination that independent actors
-            rarely find (see :meth:`ActionMasks.announced`).
         reward_scale: reward = ``-cost * reward_scale`` [1/money].
         episode_length: days per training episode (``None``: the config's).
         seed, log_every: seed; days between learning-curve rows.
@@ -91,7 +87,6 @@ class PGConfig:
     log_every: int = 100
     anneal_lr: bool = False
     entropy_end: float | None = None
-    announce: bool = False
 
     def __post_init__(self):
         f = "PGConfig."
@@ -109,7 +104,6 @@ class PGConfig:
         if self.entropy_end is not None:
             put(self, "entropy_end", check_number(self.entropy_end, f + "entropy_end", low=0))
         put(self, "anneal_lr", check_bool(self.anneal_lr, f + "anneal_lr"))
-        put(self, "announce", check_bool(self.announce, f + "announce"))
         for name in ("days", "copies", "horizon", "epochs", "minibatch", "log_every"):
             put(self, name, check_whole(getattr(self, name), f + name, low=1))
         put(self, "seed", check_whole(self.seed, f + "seed", low=0))
@@ -207,8 +201,7 @@ def _train_pg(config: EnvConfig, cfg: PGConfig, checkpoint: Checkpoint | None) -
     enc, masks = ObservationEncoder(config), ActionMasks(config)
     N, B = enc.N, cfg.copies
     rng = np.random.default_rng(cfg.seed)
-    sizes_in = actor_input_sizes(enc, masks, cfg.announce)
-    actors = [MLP([sizes_in[i], *cfg.actor_hidden, masks.sizes[i]], cfg.activation, seed=cfg.seed * 101 + i,
+    actors = [MLP([enc.agent_sizes[i], *cfg.actor_hidden, masks.sizes[i]], cfg.activation, seed=cfg.seed * 101 + i,
                   out_scale=0.01, dtype="float32") for i in range(N)]
     critic = MLP([enc.central_size, *cfg.critic_hidden, 1], cfg.activation, seed=cfg.seed * 101 + N, dtype="float32")
     opt_a = [Adam(a.params, lr=cfg.lr_actor) for a in actors]
@@ -222,13 +215,12 @@ def _train_pg(config: EnvConfig, cfg: PGConfig, checkpoint: Checkpoint | None) -
     def behave(state: SystemState) -> tuple[np.ndarray, np.ndarray]:
         obs = enc.observe(state)
         xs, ms = enc.agent_inputs(obs), masks.per_warehouse(enc.on_hand(obs))
-        a = np.zeros((B, N), dtype=np.int64)
-        for i, (actor, m) in enumerate(zip(actors, ms, strict=True)):
-            if cfg.announce:  # i hears what the warehouses before it ship to it
-                xs[i] = np.concatenate([xs[i], masks.announced(i, a)], axis=1)
-            p = np.exp(log_softmax(actor(xs[i]), m))
+        acts = []
+        for actor, x, m in zip(actors, xs, ms, strict=True):
+            p = np.exp(log_softmax(actor(x), m))
             u = rng.random((B, 1))
-            a[:, i] = np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)
+            acts.append(np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1))
+        a = np.stack(acts, axis=1)
         seg.inputs.append(xs)
         seg.masks.append(ms)
         seg.actions.append(a)
@@ -315,9 +307,8 @@ def _train_pg(config: EnvConfig, cfg: PGConfig, checkpoint: Checkpoint | None) -
                          "critic_loss": float(np.mean(acc["vloss"])) if acc["vloss"] else np.nan})
             acc.update(cost=0.0, n=0, H=[], vloss=[])
             if checkpoint is not None:
-                checkpoint(now["day"] * B, NetworkPolicy(config, [a.copy() for a in actors], "actors", name=name,
-                                                         announce=cfg.announce))
-    policy = NetworkPolicy(config, actors, "actors", name=name, announce=cfg.announce)
+                checkpoint(now["day"] * B, NetworkPolicy(config, [a.copy() for a in actors], "actors", name=name))
+    policy = NetworkPolicy(config, actors, "actors", name=name)
     nets = {f"actor_{enc.spec.agents[i]}": a for i, a in enumerate(actors)} | {"critic": critic}
     return DeepResult(policy, pd.DataFrame(rows), cfg.transitions, time.perf_counter() - t0,
                       time.process_time() - c0, cfg, nets)

@@ -18,12 +18,12 @@ import pandas as pd
 
 from ...sim.config import EnvConfig
 from ...sim.state import SystemState
-from ...validation import check_bool, check_choice
+from ...validation import check_choice
 from ..policies import Policy
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP
 
-__all__ = ["NetworkPolicy", "DeepResult", "Checkpoint", "actor_input_sizes"]
+__all__ = ["NetworkPolicy", "DeepResult", "Checkpoint"]
 
 KINDS = ("q", "actors")
 
@@ -39,7 +39,7 @@ class NetworkPolicy(Policy):
         name: label in tables.
     """
 
-    def __init__(self, config: EnvConfig, nets: list[MLP], kind: str, name: str = "network", announce: bool = False):
+    def __init__(self, config: EnvConfig, nets: list[MLP], kind: str, name: str = "network"):
         unit = int(np.gcd.reduce([int(v) for v in (*config.order_grid, *config.transfer_grid) if v]))
         super().__init__(config, round_to=max(unit, 1))
         self.kind = check_choice(kind, "NetworkPolicy.kind", KINDS)
@@ -47,10 +47,7 @@ class NetworkPolicy(Policy):
         self.masks = ActionMasks(config)
         self.nets = list(nets)
         self.name = name
-        self.announce = check_bool(announce, "NetworkPolicy.announce")
-        if self.announce and kind != "actors":
-            raise ValueError(f"NetworkPolicy.announce = True is not allowed for kind {kind!r}; allowed: kind 'actors'")
-        want = [self.encoder.central_size] if kind == "q" else actor_input_sizes(self.encoder, self.masks, self.announce)
+        want = [self.encoder.central_size] if kind == "q" else self.encoder.agent_sizes
         outs = [self.masks.n_joint] if kind == "q" else self.masks.sizes
         got = [(n.sizes[0], n.sizes[-1]) for n in self.nets]
         if got != list(zip(want, outs, strict=True)):
@@ -66,12 +63,8 @@ class NetworkPolicy(Policy):
             return self.net.joint_to_agents(joint)
         inputs = self.encoder.agent_inputs(observations)
         masks = self.masks.per_warehouse(on_hand)
-        decided = np.zeros((len(on_hand), len(self.nets)), dtype=np.int64)
-        for i, (net, x, m) in enumerate(zip(self.nets, inputs, masks, strict=True)):
-            if self.announce:  # warehouses decide in order; i hears what earlier ones ship to it
-                x = np.concatenate([x, self.masks.announced(i, decided)], axis=1)
-            decided[:, i] = np.argmax(np.where(m, net(x), -np.inf), axis=1)
-        return decided
+        return np.stack([np.argmax(np.where(m, net(x), -np.inf), axis=1)
+                         for net, x, m in zip(self.nets, inputs, masks, strict=True)], axis=1)
 
     def act(self, state: SystemState) -> tuple[np.ndarray, np.ndarray]:
         """Batch form: ``(replenish (B,N), transfer (B,N,N))`` [units] for every copy."""
@@ -83,15 +76,7 @@ class NetworkPolicy(Policy):
         return {name: int(a[i]) for i, name in enumerate(self.encoder.spec.agents)}
 
     def describe(self) -> str:
-        nets = " | ".join("-".join(map(str, n.sizes)) for n in self.nets)
-        return f"{self.kind}{' (announced shipments)' if self.announce else ''}: {nets}"
-
-
-def actor_input_sizes(encoder: ObservationEncoder, masks: ActionMasks, announce: bool) -> list[int]:
-    """Input length of each warehouse's actor: its observation block and its neighbours'
-    (:meth:`ObservationEncoder.agent_inputs`), plus, with ``announce``, one entry per earlier
-    warehouse that can ship to it (:meth:`ActionMasks.announced`)."""
-    return [n + (len(masks.senders[i]) if announce else 0) for i, n in enumerate(encoder.agent_sizes)]
+        return f"{self.kind}: {' | '.join('-'.join(map(str, n.sizes)) for n in self.nets)}"
 
 
 #: ``checkpoint(transitions, policy)``: called by the trainers at every learning-curve row.

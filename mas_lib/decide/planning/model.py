@@ -413,7 +413,7 @@ def build_model(
             :func:`~.evaluate.evaluate_policy` and :func:`~.evaluate.evaluate_actions` work on it
             (they only need one action per state); the solvers refuse it. On the 66,066-state
             ``long_lead`` instance it builds in about a second instead of minutes and needs
-            megabytes instead of 4 GiB (notebook 09's learners are evaluated this way).
+            megabytes instead of 4 GiB (``benchmarks/bench_deep_rl.py`` evaluates its learners this way).
 
     Returns:
         an :class:`MDPModel` with ``n_states``, ``n_actions`` and the expected one-day cost and
