@@ -285,17 +285,20 @@ def solution_04_4(seed: int = 3, service_level: float = 0.95, lead_time_days: fl
 
 
 # ----------------------------------------------------------------------------- notebook 05
-def solution_05_1(model=None, optimum=None, steps: int = 3000, batch: int = 1024, seed: int = 0) -> pd.Series:
+def solution_05_1(model=None, optimum=None, steps: int = 3000, batch: int = 1024, seed: int = 0,
+                  single=None) -> pd.Series:
     """Notebook 05, exercise 1: the central learner of ``best_preset`` trained with and without
     double Q-learning on the ``paper`` instance (``steps`` days x ``batch`` copies). Returns both
     gaps to the optimum [%] and the share of each double table's entries visited (``model`` and
-    ``optimum`` default to the instance's exact model and optimum; paper sections 3.1.2, 4.4)."""
+    ``optimum`` default to the instance's exact model and optimum; ``single`` may pass the
+    notebook's already trained single-table result; paper sections 3.1.2, 4.4)."""
     inst = paper_instance()
     model = model if model is not None else pl.model_for(inst)
     optimum = optimum if optimum is not None else pl.policy_iteration(model)
     out = {}
     for label, double in (("single", False), ("double", True)):
-        res = train(inst.config, best_preset(gamma=inst.gamma, steps=steps, batch=batch, seed=seed, double=double))
+        res = single if (single is not None and not double) else train(
+            inst.config, best_preset(gamma=inst.gamma, steps=steps, batch=batch, seed=seed, double=double))
         out[f"gap_{label}"] = pl.gap(pl.evaluate_policy(model, res.policy), optimum)
         if double:
             out["visited_share_per_table"] = float(np.mean([(v > 0).mean() for v in res.policy.visits]))
