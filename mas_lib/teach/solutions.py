@@ -50,25 +50,29 @@ __all__ = [
 
 
 def _tidy(value):
-    """A number rounded for reading: 4 significant digits below 1,000, one decimal above."""
+    """A number as text for reading: whole numbers with thousands separators, others with 4
+    significant digits (one decimal from 1,000 on); anything else unchanged."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         return value
     v = float(value)
-    return round(v, 1) if abs(v) >= 1000 else float(f"{v:.4g}")
+    if v.is_integer():
+        return f"{int(v):,}"
+    return f"{v:,.1f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
 def solutions_table(results: dict[str, pd.Series | pd.DataFrame]) -> pd.DataFrame:
-    """One tidy table of several solutions: a row per (exercise, quantity) with its value rounded
-    for reading (4 significant digits, one decimal from 1,000 on). ``results`` maps an exercise
+    """One tidy table of several solutions, for reading: a row per (exercise, quantity) with its
+    value as text (4 significant digits, whole numbers in full). ``results`` maps an exercise
     label to what its ``solution_NN_k`` returned; a frame contributes one row per cell, named
-    "row: column". Notebooks 00-07 and 09 show it under their exercises."""
+    "row: column". The asserts use the returned numbers, not this table. Notebooks 00-07 and 09
+    show it under their exercises."""
     rows = []
     for ex, s in results.items():
         items = s.stack().items() if isinstance(s, pd.DataFrame) else s.items()
         for k, v in items:
             name = f"{k[0]}: {k[1]}" if isinstance(k, tuple) else str(k)
             rows.append({"exercise": ex, "quantity": name, "value": _tidy(v)})
-    return pd.DataFrame(rows).set_index(["exercise", "quantity"])
+    return pd.DataFrame(rows, dtype=object).set_index(["exercise", "quantity"])
 
 
 # ----------------------------------------------------------------------------- notebook 00
