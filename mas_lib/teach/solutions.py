@@ -349,15 +349,18 @@ def solution_06_1(shortage_cost: float = 40.0) -> pd.Series:
 
 def solution_06_2(model=None, optimum=None) -> pd.Series:
     """Notebook 06, exercise 2: ``DoNothing`` on the ``paper`` instance, evaluated exactly. Returns
-    the mean daily demand [units/day], its long-run average cost and the optimum's [money/day], its
-    gap [%], and its largest value next to the bound ``max c / (1 - gamma)`` [money]."""
+    the mean daily demand [units/day], the most days the starting stock of a warehouse covers its
+    mean demand [days], the long-run average cost and the optimum's [money/day], the gap [%], and
+    the largest value next to the bound ``max c / (1 - gamma)`` [money]."""
     inst = INSTANCES["paper"]
     model = model if model is not None else pl.model_for(inst)
     optimum = optimum if optimum is not None else pl.policy_iteration(model)
     idle = pl.evaluate_policy(model, DoNothing(inst.config))
     demand = inst.config.demand
     finite = model.cost_sa[np.isfinite(model.cost_sa)]
-    return pd.Series({"mean_demand": float(sum(s @ p for s, p in zip(demand.support, demand.pmf, strict=True))),
+    means = np.array([s @ p for s, p in zip(demand.support, demand.pmf, strict=True)])
+    return pd.Series({"mean_demand": float(means.sum()),
+                      "days_of_cover_at_start": float(max(np.array(inst.start_state) / means)),
                       "average_cost": idle.average_cost, "optimal_average_cost": optimum.average_cost,
                       "gap": pl.gap(idle, optimum), "max_value": float(idle.values.max()),
                       "bound": float(finite.max() / (1 - model.gamma))})
