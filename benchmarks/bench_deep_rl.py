@@ -198,7 +198,7 @@ def main(argv=None) -> None:
     frame = learners(args)
     ok = frame[frame["status"] == "ok"]
     cols = ["instance", "learner", "seed", "gap_pct", "daily_cost", "optimum_daily_cost", "fill_rate", "transport_cost",
-            "transitions", "seconds", "cpu_seconds", "transitions_per_cpu_s"]
+            "transitions", "train_seconds", "cpu_seconds", "transitions_per_cpu_s", "seconds"]
     runs = pd.concat([ok[[c for c in cols if c in ok]], ss], ignore_index=True)
     curve = curve_table(frame)
     if not args.quick:

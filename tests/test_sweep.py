@@ -94,6 +94,10 @@ def returns_a_clash(x: float, seed: int) -> dict:
     return {"x": 1.0}
 
 
+def returns_a_reserved_name(x: float, seed: int) -> dict:
+    return {"seconds": 2.0}
+
+
 def test_results_may_be_a_series_but_must_be_scalars_with_new_names():
     df = scale.run_sweep(returns_a_series, {"x": [1.5]}, seeds=[3], progress=False)
     assert df.loc[0, ["double", "seed_plus", "label"]].tolist() == [3.0, 4, "ok"]
@@ -102,6 +106,9 @@ def test_results_may_be_a_series_but_must_be_scalars_with_new_names():
     assert "result 'value'" in arr.loc[0, "error"] and "allowed: a number" in arr.loc[0, "error"]
     clash = scale.run_sweep(returns_a_clash, {"x": [1.0]}, progress=False)
     assert clash.loc[0, "status"] == "error" and "key 'x'" in clash.loc[0, "error"]
+    reserved = scale.run_sweep(returns_a_reserved_name, {"x": [1.0]}, progress=False)  # the runner's own column
+    assert reserved.loc[0, "status"] == "error" and "key 'seconds'" in reserved.loc[0, "error"]
+    assert list(reserved.columns).count("seconds") == 1
 
 
 def test_progress_callback_sees_every_job():

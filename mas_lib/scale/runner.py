@@ -197,7 +197,7 @@ def run_job(fn: Callable, params: Mapping[str, Any], seed: int, fixed: Mapping[s
     np.random.seed(seed)  # noqa: NPY002 -- jobs that use the legacy global generator reproduce too
     try:
         raw = fn(**params, **(fixed or {}), seed=seed)
-        results = _results(raw, list(params) + list(fixed or {}))
+        results = _results(raw, list(params) + list(fixed or {}) + list(RESERVED_COLUMNS))
         status, error, tb = "ok", None, None
     except Exception as exc:  # a failed job is reported, never lost
         results, status = {}, "error"
