@@ -40,7 +40,7 @@ import pandas as pd  # noqa: E402
 from mas_lib.decide import planning as pl  # noqa: E402
 from mas_lib.decide.deep import LARGE_MEMORY_GIB  # noqa: E402
 from mas_lib.decide.planning.tuning import tune_ss_separately  # noqa: E402
-from mas_lib.scale import run_sweep  # noqa: E402
+from mas_lib.scale import local_client, run_sweep  # noqa: E402
 from mas_lib.scale.deep_jobs import (  # noqa: E402
     DEEP_INSTANCES,
     deep_instance,
@@ -109,12 +109,8 @@ def learners(args) -> pd.DataFrame:
     scale = 0.05 if args.quick else 1.0
     with ExitStack() as stack:
         kw = {"workers": "serial"}
-        if args.workers != "serial":
-            import distributed
-
-            cluster = stack.enter_context(distributed.LocalCluster(n_workers=int(args.workers), threads_per_worker=1,
-                                                                   processes=True, dashboard_address=None))
-            kw = {"client": stack.enter_context(distributed.Client(cluster))}
+        if args.workers != "serial":  # one local cluster for every sweep below
+            kw = {"client": stack.enter_context(local_client(int(args.workers)))}
         order = [n for n in ("long_lead", "cross_border", "paper") if n in args.instances]
         fixed = {"scale": scale, "optimum_dir": str(args.out)}
         main = run_sweep(train_deep, {"instance": order, "learner": args.learners}, seeds=args.seeds, fixed=fixed,
