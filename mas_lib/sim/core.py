@@ -182,7 +182,7 @@ class BatchCore(LazyState):
         over = out > available
         if self.config.invalid_action == "clip":
             q2, x2 = net.clip_actions(q, x, self.on_hand)
-            return q2, x2, (q2 != q) | _sum_axis(x2 != x, 2)
+            return q2, x2, (q2 != q) | (_sum_axis(x2 != x, 2) > 0)  # bool, as StepResult documents
         if bad_q.any():
             self._fail(bad_q, "replenish", q, f"allowed: 0 to max_order ({net.max_order.tolist()} per warehouse)")
         if bad_x.any():

@@ -5,14 +5,15 @@ or three warehouses -- so each of the ~60 numpy calls of a batch step costs far 
 arithmetic it does. :func:`step_one` runs the same day, event by event and in the same order of
 floating-point operations, on Python ints and floats, then writes the state back into the core's
 arrays. The results are bit-for-bit those of ``BatchCore.step`` with ``B = 1`` (checked in
-``tests/test_env.py``); anything unusual (an action that needs the error message or the clip trim,
-more than :data:`MAX_N` warehouses) goes through ``BatchCore.step`` itself. Every
+``tests/test_onecopy.py``), the ``invalid_action="clip"`` trim included; anything unusual (an action
+that needs the error message, a number of 2**53 units or more, more than :data:`MAX_N` warehouses)
+goes through ``BatchCore.step`` itself. Every
 :meth:`mas_lib.sim.env.MultiWarehouseEnv.step` runs it (``benchmarks/bench_env.py`` times it).
 """
 
 from __future__ import annotations
 
-from operator import add
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -130,6 +131,12 @@ class OneCopy:
         self.senders = [(i, self.capacity[i], self.lead[i], self.fixed[i], self.unit[i], self.arc_unit[i],
                          self.arc_fixed[i]) for i in range(N)]
         self.stores = [(i, self.capacity[i], self.holding[i], self.short[i]) for i in range(N)]
+        #: per warehouse, what the feasibility check reads: (i, max_order, capacity, same-day receipt,
+        #: the targets it cannot ship to -- itself and every warehouse without a link)
+        self.checks = [(i, self.max_order[i], self.capacity[i], self.lead[i] == 0,
+                        [j for j in range(N) if not self.arc[i][j]]) for i in range(N)]
+        self.clipping = cfg.invalid_action == "clip"
+        self.unclipped = [False] * N
         self.backorders = bool(cfg.backorders)
         rc = cfg.reward
         self.paper = rc.kind == "paper"
@@ -137,24 +144,50 @@ class OneCopy:
         self.shared = bool(rc.shared)
         self.L, self.Tm = net.Lmax, net.Tmax
 
-    def valid(self, q: list[int], x: list[list[int]], on_hand: list[int]) -> bool:
-        """True when the action passes every check of ``BatchCore._validate`` as it is."""
-        cap, mo, arc = self.capacity, self.max_order, self.arc
-        for i in range(self.N):
-            qi = q[i]
-            if qi < 0 or qi > mo[i]:
-                return False
-            out = 0
-            row, arow = x[i], arc[i]
-            for j in range(self.N):
-                v = row[j]
-                if v < 0 or (v and not arow[j]):
-                    return False
-                out += v
-            avail = on_hand[i] + (qi if self.lead[i] == 0 else 0)
-            if out > (avail if avail < cap[i] else cap[i]):
-                return False
-        return True
+    def feasible(self, q: list[int], x: list, on_hand: list[int]) -> tuple | None:
+        """The action as ``BatchCore._validate`` lets it through: ``(q, x, None)`` when it passes every
+        check as it is; else, with ``invalid_action="clip"``, the trimmed ``(q, x, clipped)`` (see
+        :meth:`clip`); else ``None`` (``BatchCore.step`` raises the error)."""
+        for i, mo, cap, lead0, off in self.checks:
+            qi, row = q[i], x[i]
+            if qi < 0 or qi > mo or min(row) < 0:
+                return self.clip(q, x, on_hand)
+            for j in off:  # (transfers off the links and to itself must be 0)
+                if row[j]:
+                    return self.clip(q, x, on_hand)
+            avail = on_hand[i] + qi if lead0 else on_hand[i]
+            if sum(row) > (avail if avail < cap else cap):
+                return self.clip(q, x, on_hand)
+        return q, x, None
+
+    def clip(self, q: list[int], x: list, on_hand: list[int]) -> tuple | None:
+        """:meth:`mas_lib.sim.network.Network.clip_actions` in Python numbers, with the same floating-point
+        operations (so the same units): ``(q, x, clipped)`` with ``clipped[i]`` True where warehouse
+        ``i``'s action changed; ``None`` when the config raises instead, or for a number of 2**53 units
+        or more (numpy's int64 sums and float conversions are left to ``BatchCore.step``)."""
+        if not self.clipping:
+            return None
+        q2, x2, clipped = [], [], []
+        big = 2**53
+        for i, mo, cap, lead0, _ in self.checks:
+            qi, row, arow = q[i], x[i], self.arc[i]
+            if not -big < qi < big or not -big < min(row) <= max(row) < big:
+                return None
+            qc = mo if qi > mo else (0 if qi < 0 else qi)  # np.clip(q, 0, max_order)
+            new = [v if v > 0 and arow[j] else 0 for j, v in enumerate(row)]
+            avail = on_hand[i] + qc if lead0 else on_hand[i]
+            if avail > cap:
+                avail = cap
+            out = sum(new)
+            if out >= big:
+                return None
+            if out > avail:  # scale every transfer down, rounding down (float64 as numpy: both < 2**53)
+                scale = float(avail) / float(out if out > 1 else 1)
+                new = [math.floor(v * scale) for v in new]
+            q2.append(qc)
+            x2.append(new)
+            clipped.append(qc != qi or new != list(row))
+        return q2, x2, clipped
 
 
 def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | None:
@@ -163,12 +196,13 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
     Args:
         core: a :class:`BatchCore` with one copy, reset and not done.
         q: units ordered by each warehouse (Python ints).
-        x: ``x[i][j]`` units shipped from ``i`` to ``j`` (Python ints).
+        x: ``x[i][j]`` units shipped from ``i`` to ``j`` (Python ints; rows may be lists or tuples).
 
     Returns:
         One row per warehouse: the day's :class:`StepResult` fields as Python numbers, in field
         order (``StepResult.field_names()``); or ``None`` when this action must go through
-        ``BatchCore.step`` (not feasible as given, or the network is too big for the lean path).
+        ``BatchCore.step`` (not feasible and not to be clipped, a number of 2**53 units or more, or
+        a network too big for the lean path).
         The core's state advances exactly as ``BatchCore.step`` would advance it.
     """
     k: OneCopy = core._one
@@ -179,8 +213,12 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         p_backlog = p_requests = totals = None
     else:
         on_hand, p_backlog, p_requests, prev, totals = pending
-    if not k.usable or not k.valid(q, x, on_hand):
+    action = k.feasible(q, x, on_hand) if k.usable else None
+    if action is None:
         return None
+    q, x, clipped = action
+    if clipped is None:
+        clipped = k.unclipped
     if pending is None:
         prev = cd["_prev_end"][0].tolist()
     backlog = cd["_backlog"][0].tolist() if p_backlog is None else p_backlog
@@ -278,7 +316,7 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         sold[i] = sales
         ends[i] = end
         rows.append([di, sales, served, lost, bi, sat, end, q[i], shipped[i], received[i], overflow[i], holding,
-                     shortage, ordering[i], transport[i], total, sat, reduction, reward, False])
+                     shortage, ordering[i], transport[i], total, sat, reduction, reward, clipped[i]])
     if k.shared:
         team = rows[0][_REWARD]
         for i in cols:
@@ -293,10 +331,10 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         core.transit[0] = transit
     if totals is None:
         totals = [list(q), sold, overflow]
-    else:
-        tq, ts, to = totals
-        # (plain zip: its strict= keyword costs more than the loop; all lists have N entries)
-        totals = [list(map(add, tq, q)), list(map(add, ts, sold)), list(map(add, to, overflow))]
+    else:  # (the pending totals are lists of this path's own: added to in place)
+        for tot, day in zip(totals, (q, sold, overflow)):  # noqa: B905 (3 and 3)
+            for i in range(N):
+                tot[i] += day[i]
     core._pending = (on_hand, backlog if backorders else p_backlog, p_requests, ends, totals)
     if core.t >= core.T:
         core._ready = False
