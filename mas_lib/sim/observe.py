@@ -118,10 +118,9 @@ class ObservationSpec:
         flat = on_hand + backlog
         for row in pipeline:
             flat += row
-        flat += [sum(row) for row in transit]
-        flat += [sum(row) for row in requests]
+        flat += map(sum, transit)
+        flat += map(sum, requests)
         flat += forecast.ravel().tolist()
         flat.append(min(t, self.episode_length) / self.episode_length)
         # one rounding of each number to float32, as in features() (exact for stocks below 2**53 units)
-        gathered = np.array(self._pick(flat), dtype=np.float32)
-        return [gathered[sl] for sl in self._slices]
+        return list(map(np.array(self._pick(flat), dtype=np.float32).__getitem__, self._slices))
