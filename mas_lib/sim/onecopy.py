@@ -100,8 +100,7 @@ class LazyState:
         d["_on_hand"] = np.array([on_hand], dtype=np.int64)
         if backlog is not None:
             d["_backlog"] = np.array([backlog], dtype=np.int64)
-        if requests is not None:
-            d["_requests"] = np.array([requests], dtype=np.int64)
+        d["_requests"] = np.array([requests], dtype=np.int64)  # (a new array each day, as BatchCore.step)
         d["_prev_end"] = np.array([prev_end], dtype=np.float64)
         self._totals[:, 0] += totals
 
@@ -127,9 +126,11 @@ class OneCopy:
         #: (sender, receiver, lead) of every link
         self.arcs = [(int(i), int(j), int(net.arc_lead_time[i, j])) for i, j in np.argwhere(net.arc)]
         self.lead0_arcs = any(lv == 0 for _, _, lv in self.arcs)
-        #: per warehouse, what pass 1 (orders and shipments) and pass 2 (receipts, demand, costs) read
-        self.senders = [(i, self.capacity[i], self.lead[i], self.fixed[i], self.unit[i], self.arc_unit[i],
-                         self.arc_fixed[i]) for i in range(N)]
+        #: per warehouse, what pass 1 (orders and shipments) and pass 2 (receipts, demand, costs) read;
+        #: a sender's links as (receiver, lead, unit cost, fixed cost), receivers in increasing order
+        self.senders = [(i, self.capacity[i], self.lead[i], self.fixed[i], self.unit[i],
+                         [(j, lv, self.arc_unit[i][j], self.arc_fixed[i][j]) for s, j, lv in self.arcs if s == i])
+                        for i in range(N)]
         self.stores = [(i, self.capacity[i], self.holding[i], self.short[i]) for i in range(N)]
         #: per warehouse, what the feasibility check reads: (i, max_order, capacity, same-day receipt,
         #: the targets it cannot ship to -- itself and every warehouse without a link)
@@ -210,9 +211,9 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
     cd = core.__dict__
     if pending is None:
         on_hand = cd["_on_hand"][0].tolist()
-        p_backlog = p_requests = totals = None
+        p_backlog = totals = None
     else:
-        on_hand, p_backlog, p_requests, prev, totals = pending
+        on_hand, p_backlog, requests, prev, totals = pending
     action = k.feasible(q, x, on_hand) if k.usable else None
     if action is None:
         return None
@@ -221,10 +222,9 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         clipped = k.unclipped
     if pending is None:
         prev = cd["_prev_end"][0].tolist()
+        requests = cd["_requests"][0].tolist()
     backlog = cd["_backlog"][0].tolist() if p_backlog is None else p_backlog
-    requests = cd["_requests"][0].tolist() if p_requests is None else p_requests
     N, t = k.N, core.t
-    cols = range(1, N)
     pipeline = core.pipeline[0].tolist()
     transit = core.transit[0].tolist()
     d = core.demand[0, t].tolist()
@@ -232,9 +232,12 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
     shipped = [0] * N
     ordering = [0.0] * N
     transport = [0.0] * N
+    received = [0] * N
     # pass 1, per sender. 2. decisions: pay for orders; same-day orders are received at once.
-    # 3. transfers leave (the transport cost summed left to right, as numpy does for < 8 terms)
-    for i, cap, lead, fixed, unit, au, af in k.senders:
+    # 3. transfers leave along the links (every other entry of the row is 0). The transport cost is
+    # numpy's left-to-right sum over the row; its terms off the links and for 0 units are 0.0 and
+    # every cost is >= 0, so adding only the others gives the same float.
+    for i, cap, lead, fixed, unit, links in k.senders:
         qi, row = q[i], x[i]
         ordering[i] = fixed * (qi > 0) + unit * qi
         oh = on_hand[i]
@@ -248,26 +251,20 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         out = sum(row)
         on_hand[i] = oh - out
         shipped[i] = out
-        if out:  # (shipping nothing costs 0.0 + 0.0 + ... = 0.0: every cost is >= 0)
-            cost = row[0] * au[0] + af[0] * (row[0] > 0)
-            for j in cols:
-                v = row[j]
-                cost += v * au[j] + af[j] * (v > 0)
-            transport[i] = cost
+        if out:
+            cost = 0.0
             ri = requests[i]
-            for j in range(N):
-                v = ri[j] - row[j]
-                if v < 0:
-                    v = 0
-                if v != ri[j]:
-                    ri[j] = v
-                    p_requests = requests
-    received = [0] * N
-    for i, j, lv in k.arcs:
-        if lv == 0:
-            received[j] += x[i][j]
-        else:
-            transit[j][lv - 1] += x[i][j]
+            for j, lv, au, af in links:
+                v = row[j]
+                if v:
+                    cost += v * au + af
+                    if lv:
+                        transit[j][lv - 1] += v
+                    else:
+                        received[j] += v
+                    if ri[j]:  # requests = max(requests - x, 0)
+                        ri[j] = ri[j] - v if ri[j] > v else 0
+            transport[i] = cost
     moving = any(map(any, transit))  # else transit is all zeros before and after the shift
     # pass 2, per warehouse: lead-0 transfers arrive, 4. demand is served, 5. costs on closing
     # stock, 1'. tomorrow's arrivals
@@ -275,10 +272,10 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
     sold = [0] * N
     ends = [0] * N
     c1, c2, c3 = k.c
-    paper, backorders = k.paper, k.backorders
+    paper, backorders, lead0_arcs = k.paper, k.backorders, k.lead0_arcs
     for i, cap, h, short in k.stores:
         oh = on_hand[i]
-        if k.lead0_arcs:
+        if lead0_arcs:
             oh += received[i]
             if oh > cap:
                 overflow[i] += oh - cap
@@ -319,7 +316,7 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
                      shortage, ordering[i], transport[i], total, sat, reduction, reward, clipped[i]])
     if k.shared:
         team = rows[0][_REWARD]
-        for i in cols:
+        for i in range(1, N):
             team += rows[i][_REWARD]
         for row in rows:
             row[_REWARD] = team
@@ -335,7 +332,7 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         for tot, day in zip(totals, (q, sold, overflow)):  # noqa: B905 (3 and 3)
             for i in range(N):
                 tot[i] += day[i]
-    core._pending = (on_hand, backlog if backorders else p_backlog, p_requests, ends, totals)
+    core._pending = (on_hand, backlog if backorders else p_backlog, requests, ends, totals)
     if core.t >= core.T:
         core._ready = False
     core._after_one = (on_hand, backlog, pipeline, transit, requests)
