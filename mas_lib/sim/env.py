@@ -211,16 +211,18 @@ class MultiWarehouseEnv(ParallelEnv):
         if not self.agents:
             raise RuntimeError("the episode is over (or reset() was not called): call reset()")
         q, x, arrays = self._to_lists(actions)
-        rows = step_one(self.core, q, x)
-        if rows is None:  # an action to clip or reject, or a big network: the batch step
+        names = self.possible_agents  # (every live agent: all of them until the episode ends)
+        day = step_one(self.core, q, x)
+        # plain zips below (one row and one info per agent, one value per field): strict= costs ~2 us a call
+        if day is None:  # an action to reject, a number too big for the lean path, or a big network
             res = self.core.step(*(arrays or self._to_arrays(actions)))
             self._last, self._last_rows = res, None
             rows = list(zip(*[getattr(res, name)[0].tolist() for name in _FIELDS], strict=True))
+            infos = dict(zip(names, map(dict, map(zip, repeat(_FIELDS), rows))))  # noqa: B905
         else:
+            rows, info_list = day
             self._last, self._last_rows = None, rows
-        names = self.possible_agents  # (every live agent: all of them until the episode ends)
-        # plain zips (every row has one value per field, one row per agent): strict= costs ~2 us a call
-        infos = dict(zip(names, map(dict, map(zip, repeat(_FIELDS), rows))))  # noqa: B905
+            infos = dict(zip(names, info_list))  # noqa: B905
         rewards = dict(zip(names, map(_reward_of, rows)))  # noqa: B905
         obs = self._observe()
         terminations = self._none_done.copy()

@@ -191,7 +191,7 @@ class OneCopy:
         return q2, x2, clipped
 
 
-def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | None:
+def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[dict]] | None:
     """One day of copy 0 of ``core`` (``B = 1``) for a whole-number action given as lists.
 
     Args:
@@ -200,8 +200,10 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         x: ``x[i][j]`` units shipped from ``i`` to ``j`` (Python ints; rows may be lists or tuples).
 
     Returns:
-        One row per warehouse: the day's :class:`StepResult` fields as Python numbers, in field
-        order (``StepResult.field_names()``); or ``None`` when this action must go through
+        ``(rows, infos)``: one row per warehouse, the day's :class:`StepResult` fields as Python
+        numbers in field order (``StepResult.field_names()``), and the same numbers as one dict per
+        warehouse (field name -> number; the per-step API's ``infos``, the caller's to keep);
+        or ``None`` when this action must go through
         ``BatchCore.step`` (not feasible and not to be clipped, a number of 2**53 units or more, or
         a network too big for the lean path).
         The core's state advances exactly as ``BatchCore.step`` would advance it.
@@ -269,6 +271,7 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
     # pass 2, per warehouse: lead-0 transfers arrive, 4. demand is served, 5. costs on closing
     # stock, 1'. tomorrow's arrivals
     rows = []
+    infos = []
     sold = [0] * N
     ends = [0] * N
     c1, c2, c3 = k.c
@@ -312,14 +315,21 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
         on_hand[i] = new
         sold[i] = sales
         ends[i] = end
-        rows.append([di, sales, served, lost, bi, sat, end, q[i], shipped[i], received[i], overflow[i], holding,
-                     shortage, ordering[i], transport[i], total, sat, reduction, reward, clipped[i]])
+        qi, sh, rc, ov, o, tr, cl = q[i], shipped[i], received[i], overflow[i], ordering[i], transport[i], clipped[i]
+        rows.append([di, sales, served, lost, bi, sat, end, qi, sh, rc, ov, holding, shortage, o, tr, total, sat,
+                     reduction, reward, cl])
+        # the same numbers under their names (a dict display is quicker than dict(zip(names, row)))
+        infos.append({"demand": di, "sales": sales, "served": served, "lost": lost, "backlog": bi, "fill_rate": sat,
+                      "on_hand": end, "ordered": qi, "shipped_out": sh, "received_transfers": rc, "overflow": ov,
+                      "holding_cost": holding, "shortage_cost": shortage, "ordering_cost": o, "transport_cost": tr,
+                      "total_cost": total, "satisfaction": sat, "inventory_cost_reduction": reduction,
+                      "reward": reward, "clipped": cl})
     if k.shared:
         team = rows[0][_REWARD]
         for i in range(1, N):
             team += rows[i][_REWARD]
-        for row in rows:
-            row[_REWARD] = team
+        for row, info in zip(rows, infos):  # noqa: B905 (one info per row)
+            row[_REWARD] = info["reward"] = team
     # write the state back: pipeline and transit in place (as BatchCore.step does), the rest as
     # lists that LazyState turns into new arrays when read
     core.t = t + 1
@@ -336,7 +346,7 @@ def step_one(core: BatchCore, q: list[int], x: list[list[int]]) -> list[list] | 
     if core.t >= core.T:
         core._ready = False
     core._after_one = (on_hand, backlog, pipeline, transit, requests)
-    return rows
+    return rows, infos
 
 
 def result_from_rows(rows: list[list]) -> StepResult:
