@@ -78,8 +78,8 @@ def _total(k: int) -> property:
 
 class LazyState:
     """Mixin of :class:`BatchCore`: after a lean one-copy step, ``on_hand``, ``backlog``,
-    ``requests``, ``prev_end`` and the running totals are held as Python lists and become arrays
-    only when something reads them (a per-step loop that never looks at them pays nothing for
+    ``requests``, ``prev_end`` and the days' additions to the running totals are held as Python
+    lists and become arrays only when something reads them (a per-step loop that never looks at them pays nothing for
     them). Reading or assigning any of them gives exactly the arrays ``BatchCore.step`` would have
     made; ``pipeline`` and ``transit`` are always arrays (the core updates them in place)."""
 
@@ -94,7 +94,7 @@ class LazyState:
     total_overflow = _total(2)
 
     def _flush(self) -> None:
-        on_hand, backlog, requests, prev_end, totals = self._pending
+        on_hand, backlog, requests, prev_end, days = self._pending
         self._pending = None
         d = self.__dict__
         d["_on_hand"] = np.array([on_hand], dtype=np.int64)
@@ -102,7 +102,7 @@ class LazyState:
             d["_backlog"] = np.array([backlog], dtype=np.int64)
         d["_requests"] = np.array([requests], dtype=np.int64)  # (a new array each day, as BatchCore.step)
         d["_prev_end"] = np.array([prev_end], dtype=np.float64)
-        self._totals[:, 0] += totals
+        self._totals[:, 0] += np.array(days, dtype=np.int64).sum(axis=0)  # each day's (ordered, sold, overflow)
 
 
 class OneCopy:
@@ -144,6 +144,8 @@ class OneCopy:
         self.c = (rc.c1, rc.c2, rc.c3)
         self.shared = bool(rc.shared)
         self.L, self.Tm = net.Lmax, net.Tmax
+        #: (pipeline, transit, demand) arrays of the core and their copy-0 views (see step_one)
+        self.views: tuple = (None,) * 6
 
     def feasible(self, q: list[int], x: list, on_hand: list[int]) -> tuple | None:
         """The action as ``BatchCore._validate`` lets it through: ``(q, x, None)`` when it passes every
@@ -213,9 +215,9 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
     cd = core.__dict__
     if pending is None:
         on_hand = cd["_on_hand"][0].tolist()
-        p_backlog = totals = None
+        p_backlog = days = None
     else:
-        on_hand, p_backlog, requests, prev, totals = pending
+        on_hand, p_backlog, requests, prev, days = pending
     action = k.feasible(q, x, on_hand) if k.usable else None
     if action is None:
         return None
@@ -227,9 +229,14 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
         requests = cd["_requests"][0].tolist()
     backlog = cd["_backlog"][0].tolist() if p_backlog is None else p_backlog
     N, t = k.N, core.t
-    pipeline = core.pipeline[0].tolist()
-    transit = core.transit[0].tolist()
-    d = core.demand[0, t].tolist()
+    # copy 0's rows of the state arrays (views kept while the core holds the same arrays)
+    views = k.views
+    if views[0] is not core.pipeline or views[1] is not core.transit or views[2] is not core.demand:
+        views = k.views = (core.pipeline, core.transit, core.demand, core.pipeline[0], core.transit[0], core.demand[0])
+    pipe0, transit0, demand0 = views[3:]
+    pipeline = pipe0.tolist()
+    transit = transit0.tolist()
+    d = demand0[t].tolist()
     overflow = [0] * N
     shipped = [0] * N
     ordering = [0.0] * N
@@ -333,16 +340,15 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
     # write the state back: pipeline and transit in place (as BatchCore.step does), the rest as
     # lists that LazyState turns into new arrays when read
     core.t = t + 1
-    core.pipeline[0] = pipeline
+    pipe0[...] = pipeline
     if moving:
-        core.transit[0] = transit
-    if totals is None:
-        totals = [list(q), sold, overflow]
-    else:  # (the pending totals are lists of this path's own: added to in place)
-        for tot, day in zip(totals, (q, sold, overflow)):  # noqa: B905 (3 and 3)
-            for i in range(N):
-                tot[i] += day[i]
-    core._pending = (on_hand, backlog if backorders else p_backlog, requests, ends, totals)
+        transit0[...] = transit
+    # the running totals: each day's (ordered, sold, overflow), added up when they are read
+    if days is None:
+        days = [(q, sold, overflow)]
+    else:
+        days.append((q, sold, overflow))
+    core._pending = (on_hand, backlog if backorders else p_backlog, requests, ends, days)
     if core.t >= core.T:
         core._ready = False
     core._after_one = (on_hand, backlog, pipeline, transit, requests)
