@@ -83,6 +83,7 @@ class MultiWarehouseEnv(ParallelEnv):
                 slots[j] = 1 + k
             self._parse.append((a, size, itemgetter(*slots) if net.N > 1 else itemgetter(slice(size, None))))
         self._none_done = dict.fromkeys(self.possible_agents, False)  # copied for each day's flags
+        self._forecast: tuple = (None, None)  # (core.forecast, its copy-0 view) for _observe
 
     @property
     def last_result(self) -> StepResult | None:
@@ -114,7 +115,10 @@ class MultiWarehouseEnv(ParallelEnv):
     def _observe(self) -> dict[str, np.ndarray]:
         c = self.core
         if c._after_one is not None:  # right after a lean one-copy step: build from its lists
-            obs = self.spec.observe_one(*c._after_one, c.forecast[0, min(c.t, c.T - 1)], c.t)
+            if c.forecast is not self._forecast[0]:  # copy 0's forecasts, a view kept per array
+                self._forecast = (c.forecast, c.forecast[0])
+            day = self._forecast[1][min(c.t, c.T - 1)].ravel().tolist()
+            obs = self.spec.observe_one(*c._after_one, day, c.t)
             return dict(zip(self.possible_agents, obs))  # noqa: B905 (same length; strict= is slow here)
         return {a: o[0] for a, o in zip(self.possible_agents, self.spec.observe(c.state()), strict=True)}
 
