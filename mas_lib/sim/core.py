@@ -114,11 +114,9 @@ class BatchCore(LazyState):
         words = tuple(check_whole(w, "seed", error=ValueError) for w in words)
         first_copy = check_whole(first_copy, "first_copy", error=ValueError)
         self.seed = words[0] if len(words) == 1 else words
-        self.demand = np.empty((B, self.T, N), dtype=np.int64)
-        self.forecast = np.empty((B, self.T, self.H, N))
-        for b in range(B):
-            rng = np.random.default_rng(np.random.SeedSequence(words[0], spawn_key=(*words[1:], first_copy + b)))
-            self.demand[b], self.forecast[b] = cfg.demand.sample_episode(rng, self.T, self.H)
+        rngs = [np.random.default_rng(np.random.SeedSequence(words[0], spawn_key=(*words[1:], first_copy + b)))
+                for b in range(B)]
+        self.demand, self.forecast = cfg.demand.sample_batch(rngs, self.T, self.H)
         self.on_hand = np.tile(net.initial_inventory, (B, 1))
         self.backlog = np.zeros((B, N), dtype=np.int64)
         self.pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
