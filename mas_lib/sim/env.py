@@ -145,10 +145,11 @@ class MultiWarehouseEnv(ParallelEnv):
         return self._observe(), {a: {} for a in self.agents}
 
     def _to_lists(self, actions: Mapping[str, object]) -> tuple[list[int], list, tuple | None]:
-        """The actions as ``(q, x)`` lists (rows of ``x`` lists or tuples) of Python ints, plus the ``(q, x)`` arrays of
-        :meth:`_to_arrays` when that general parser was needed. Integer arrays of the right size
-        (the ``MultiDiscrete`` form) take a short path; if such an action is then not feasible as
-        given, :meth:`step` parses it again with :meth:`_to_arrays`, so every number and every error
+        """The actions as ``(q, x)`` of Python ints (``x`` a list of rows, lists or tuples), plus the
+        ``(q, x)`` arrays of :meth:`_to_arrays` when that general parser was needed. Integer arrays
+        of the right size (the ``MultiDiscrete`` form) take a short path; if such an action must then
+        go through the batch step (to be rejected, or with a number of 2**53 units or more),
+        :meth:`step` parses it again with :meth:`_to_arrays`, so every number and every error
         message is the general parser's."""
         if self._array_actions and len(actions) == len(self.possible_agents):
             q = []
