@@ -9,8 +9,9 @@ For the two planner instances (:mod:`mas_lib.decide.instances`) and the five-war
   five-warehouse network: cost, fill rate, transport and messages per day (also with latency 1
   and 20% dropped messages);
 * **decentralised learners** over three seeds: the coordination-graph pair (team table learned
-  by Q-learning, executed by variable elimination over messages) and -- seed 0 -- value
-  decomposition (VDN) and independent learners, each evaluated exactly;
+  by Q-learning, executed by variable elimination over messages; the seeds of both instances run
+  through the sweep runner ``mas_lib.scale.run_sweep``, on a local Dask cluster of ``--workers``)
+  and -- seed 0 -- value decomposition (VDN) and independent learners, each evaluated exactly;
 * **value of information** on the planner instances: local information only, shared
   information, full optimum, each evaluated exactly (restricted policy classes, see the table);
 * the **Cachon & Fisher (2000)** comparison on the five-warehouse network: sharing information
@@ -19,7 +20,7 @@ For the two planner instances (:mod:`mas_lib.decide.instances`) and the five-war
   one-day instance, and in a 120-day simulation of the cross-border hub network.
 
 Writes ``benchmarks/results/coordination.json``. Usage:
-``python benchmarks/bench_coordination.py [--steps 20000 --batch 1024] [--quick]``
+``python benchmarks/bench_coordination.py [--steps 20000 --batch 1024] [--seeds 0 1 2] [--workers 2] [--quick]``
 """
 
 from __future__ import annotations
@@ -40,16 +41,16 @@ from mas_lib.decide.instances import get_instance  # noqa: E402
 from mas_lib.decide.planning import SnapToGrid, evaluate_policy, gap, model_for, policy_iteration  # noqa: E402
 from mas_lib.decide.policies import Combined, SsPolicy, TransferRule  # noqa: E402
 from mas_lib.decide.rollout import simulate  # noqa: E402
-from mas_lib.decide.tabular import best_preset, train  # noqa: E402
 from mas_lib.messaging import (  # noqa: E402
     PROTOCOLS,
     RULES,
-    CoordinatedPair,
     HubAllocation,
     allocation_study,
     hub_network,
+    train_coordinated_pair,
 )
 from mas_lib.messaging.networks import regional_network, regional_replenishment  # noqa: E402
+from mas_lib.scale import run_sweep  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "coordination.json"
 
@@ -98,14 +99,24 @@ def regional_protocols(episodes: int) -> list[dict]:
     return rows
 
 
-def learners(inst, model, opt, steps, batch, seeds, baselines: bool) -> list[dict]:
-    rows = []
-    for seed in seeds:
-        t0 = time.perf_counter()
-        team = train(inst.config, best_preset(gamma=inst.gamma, steps=steps, batch=batch, seed=seed)).policy
-        pv = evaluate_policy(model, CoordinatedPair(team))
-        rows.append({"instance": inst.name, "learner": "coordination graph (messages)", "seed": seed,
-                     "gap_pct": gap(pv, opt), "transitions": steps * batch, "seconds": time.perf_counter() - t0})
+def pair_seeds(names, steps, batch, seeds, workers) -> dict[str, list[dict]]:
+    """The coordination-graph pair on every instance and seed, through the sweep runner (serially or
+    on a local Dask cluster of ``workers``; the same numbers either way): rows per instance."""
+    frame = run_sweep(train_coordinated_pair, {"instance": list(names)}, seeds=list(seeds), workers=workers,
+                      fixed={"steps": steps, "batch": batch})
+    bad = frame[frame["status"] != "ok"]
+    if len(bad):
+        raise RuntimeError("coordination-graph jobs failed:\n" + "\n".join(bad["traceback"]))
+    out: dict[str, list[dict]] = {name: [] for name in names}
+    for r in frame.itertuples():
+        out[r.instance].append({"instance": r.instance, "learner": "coordination graph (messages)", "seed": r.seed,
+                                "gap_pct": r.gap_pct, "transitions": r.transitions, "seconds": r.seconds})
+    print(f"coordination-graph pair: {len(frame)} runs ({frame['ran_on'].iloc[0]})", flush=True)
+    return out
+
+
+def learners(inst, model, opt, steps, batch, pair_rows: list[dict], baselines: bool) -> list[dict]:
+    rows = list(pair_rows)
     if baselines:
         for method in ("vdn", "independent"):
             t0 = time.perf_counter()
@@ -171,19 +182,25 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1024)
     ap.add_argument("--quick", action="store_true", help="small budgets, one seed (a smoke run)")
     ap.add_argument("--no-baselines", action="store_true", help="skip the VDN / independent learners")
+    ap.add_argument("--seeds", type=int, nargs="+", help="seeds of the coordination-graph pair (default 0 1 2; "
+                    "0 with --quick), run through mas_lib.scale.run_sweep")
+    ap.add_argument("--workers", default="2", help="'serial' or the number of local Dask workers for the seeds")
     args = ap.parse_args()
     steps, batch = (400, 256) if args.quick else (args.steps, args.batch)
-    seeds = (0,) if args.quick else (0, 1, 2)
+    seeds = args.seeds or ((0,) if args.quick else (0, 1, 2))
+    workers = args.workers if args.workers == "serial" else int(args.workers)
     episodes = 8 if args.quick else 32
     t_all = time.perf_counter()
     out: dict = {"steps": steps, "batch": batch}
     out["protocols_exact"], out["learners"], out["value_of_information"] = [], [], []
-    for name in ("paper", "cross_border"):
+    names = ("paper", "cross_border")
+    pairs = pair_seeds(names, steps, batch, seeds, workers)
+    for name in names:
         inst = get_instance(name)
         model = model_for(inst)
         opt = policy_iteration(model)
         out["protocols_exact"] += exact_protocols(inst, model, opt)
-        rows = learners(inst, model, opt, steps, batch, seeds, not args.no_baselines)
+        rows = learners(inst, model, opt, steps, batch, pairs[name], not args.no_baselines)
         out["learners"] += rows
         print(pd.DataFrame(rows).to_string(), flush=True)
         out["value_of_information"] += value_of_information(inst, model, opt, rows[0]["gap_pct"])

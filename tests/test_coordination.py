@@ -59,3 +59,22 @@ def test_coordinated_pair_rejects_what_it_cannot_run(paper_model):
     own = train_decentralised(inst.config, steps=5, batch=4, episode_length=5).policy
     with pytest.raises(ValueError, match="CoordinatedPair.team = 'QPolicy' is not allowed; allowed: a central-form"):
         CoordinatedPair(own)
+
+
+def test_coordinated_pair_sweep_job_gives_the_direct_numbers(paper_model):
+    """The sweep job behind bench_coordination's seeds: the same gap as training and scoring directly,
+    for each seed, through the serial sweep runner."""
+    from mas_lib.decide.planning import gap, policy_iteration
+    from mas_lib.messaging import train_coordinated_pair
+    from mas_lib.scale import run_sweep
+
+    inst, model = paper_model
+    opt = policy_iteration(model)
+    frame = run_sweep(train_coordinated_pair, {"instance": ["paper"]}, seeds=[0, 3], workers="serial",
+                      fixed={"steps": 40, "batch": 32}, progress=False)
+    assert frame["status"].tolist() == ["ok", "ok"] and frame["transitions"].tolist() == [40 * 32] * 2
+    for row in frame.itertuples():
+        team = train(inst.config, best_preset(gamma=inst.gamma, steps=40, batch=32, seed=row.seed)).policy
+        value = evaluate_policy(model, CoordinatedPair(team))
+        assert row.gap_pct == gap(value, opt) and row.daily_cost == value.daily_cost
+    assert frame["gap_pct"].iloc[0] != frame["gap_pct"].iloc[1]

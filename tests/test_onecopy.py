@@ -155,3 +155,84 @@ def test_infeasible_and_unusual_actions_take_the_general_path_with_its_messages(
 
 def test_field_dtypes_follow_the_step_result():
     assert tuple(onecopy._DTYPES) == StepResult.field_names()
+
+
+STATE = ("on_hand", "backlog", "pipeline", "transit", "requests", "prev_end", "total_ordered", "total_sold",
+         "total_overflow")
+
+
+def _as_actions(env: MultiWarehouseEnv, q: np.ndarray, x: np.ndarray, as_dict: bool) -> dict:
+    """The per-step actions of ``(q, x)``: MultiDiscrete int arrays, or dicts (which can also ship
+    along no link, to be trimmed)."""
+    net = env.net
+    if as_dict:
+        return {a: {"replenish": int(q[0, i]),
+                    "transfer": {net.names[j]: int(x[0, i, j]) for j in range(net.N) if x[0, i, j]}}
+                for i, a in enumerate(env.possible_agents)}
+    return {a: np.array([q[0, i]] + [x[0, i, j] for j in net.neighbours[i]], dtype=np.int64)
+            for i, a in enumerate(env.possible_agents)}
+
+
+@pytest.mark.parametrize("name", ["lead0", "lead3_link1", "backorders", "paper_shared", "ring7_bo_cost"])
+def test_clip_trim_on_the_lean_path_matches_the_batch_step(name):
+    """invalid_action="clip": orders below 0 or above max_order, negative transfers, transfers along no
+    link or to itself and more than the stock are trimmed on the lean path to exactly the batch
+    step's numbers; a number of 2**53 units or more goes through the batch step."""
+    cfg = CONFIGS[name]
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1)
+    net = ref.net
+    rng = np.random.default_rng(5)
+    lean_clipped = big = 0
+    for ep in range(3):
+        env.reset(seed=ep)
+        ref.reset(seed=ep)
+        while env.agents:
+            q = rng.integers(-30, 2 * net.max_order.max() + 2, (1, ref.N))
+            x = rng.integers(-40, 400, (1, ref.N, ref.N)) * (rng.random((1, ref.N, ref.N)) < 0.6)
+            as_dict = rng.random() < 0.3
+            if not as_dict:
+                x = x * net.arc  # (an array action has entries for the links only)
+            if rng.random() < 0.1:
+                q[0, rng.integers(ref.N)] = 2**60
+            acts = _as_actions(env, q, x, as_dict)
+            _, rewards, _, _, infos = env.step(acts)
+            res = ref.step(q, x)
+            assert res.clipped.dtype == np.bool_
+            if (q >= 2**53).any():
+                assert env._last is not None  # the batch step
+                big += 1
+            elif env._last is None and res.clipped.any():
+                lean_clipped += 1
+            for f in StepResult.field_names():
+                _same(getattr(env.last_result, f), getattr(res, f))
+            for i, a in enumerate(env.possible_agents):
+                assert rewards[a] == res.reward[0, i]
+                assert infos[a] == {f: getattr(res, f)[0, i].item() for f in StepResult.field_names()}
+                assert type(infos[a]["clipped"]) is bool
+            for attr in STATE:
+                _same(getattr(env.core, attr), getattr(ref, attr))
+    assert lean_clipped > 20 and big > 0
+
+
+@pytest.mark.parametrize("name", ["lead0", "lead3_link1", "backorders", "ring7", "ring7_bo_cost"])
+def test_state_read_after_many_lean_steps_matches_the_batch_core(name):
+    """Nothing reads the core's state for many days (the lists and the days' totals pile up on the lean
+    path), then everything is read: the same arrays as the batch core's, mid-episode and at the end."""
+    cfg = CONFIGS[name]
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1)
+    rng = np.random.default_rng(9)
+    for ep in range(2):
+        env.reset(seed=ep)
+        ref.reset(seed=ep)
+        day = 0
+        while env.agents:
+            q = rng.integers(0, 60, (1, ref.N))
+            x = rng.integers(0, 30, (1, ref.N, ref.N)) * ref.net.arc
+            env.step(_as_actions(env, q, x, False))
+            ref.step(q, x)
+            day += 1
+            if day in (11, cfg.episode_length):
+                for attr in STATE:
+                    _same(getattr(env.core, attr), getattr(ref, attr))
+                assert env.core.conservation_gap().tolist() == [0]
+        assert day == cfg.episode_length

@@ -74,3 +74,28 @@ def test_sample_episode_checks_its_arguments():
         d.sample_episode(np.random.default_rng(0), 0, 2)
     with pytest.raises(ValueError, match=r"forecast horizon = 1.5 is not allowed"):
         d.sample_episode(np.random.default_rng(0), 3, 1.5)
+
+
+@pytest.mark.parametrize(
+    "process",
+    [
+        PoissonDemand([[5.0, 9.5], [7.0, 0.0], [12.0, 3.0]]),  # a repeating pattern
+        ForecastPlusNoise([[80, 120], [90, 100]], noise_sd=[7.0, 0.0]),
+        DiscreteIIDDemand([[0, 3, 8], [1, 2]], [[0.2, 0.5, 0.3], [0.6, 0.4]]),
+        RecordedDemand(pd.DataFrame({"A": np.arange(40.0), "B": np.arange(40.0) % 7}), random_start=True),
+    ],
+)
+def test_sample_batch_is_sample_episode_per_copy(process):
+    """Every copy of a batch draw is, number for number, the episode its own generator gives alone."""
+    seeds = [np.random.SeedSequence(3, spawn_key=(b,)) for b in range(5)]
+    demand, forecast = process.sample_batch([np.random.default_rng(s) for s in seeds], 11, 3)
+    assert demand.shape == (5, 11, 2) and demand.dtype == np.int64
+    assert forecast.shape == (5, 11, 3, 2) and forecast.dtype == np.float64
+    assert demand.flags.writeable and forecast.flags.writeable and forecast.flags.c_contiguous
+    for b, s in enumerate(seeds):
+        d1, f1 = process.sample_episode(np.random.default_rng(s), 11, 3)
+        assert demand[b].tobytes() == np.asarray(d1, dtype=np.int64).tobytes()
+        assert forecast[b].tobytes() == np.asarray(f1, dtype=np.float64).tobytes()
+    assert not np.array_equal(demand[0], demand[1]) or isinstance(process, RecordedDemand)
+    with pytest.raises(ValueError, match=r"n_days = 0 is not allowed"):
+        process.sample_batch([np.random.default_rng(0)], 0, 2)

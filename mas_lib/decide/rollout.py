@@ -147,7 +147,7 @@ class SimulationSummary:
     ``daily_cost`` is the mean total cost per day [money/day] with ``daily_cost_ci`` the
     half-width of its 95% confidence interval across episodes; ``fill_rate`` is units served /
     units demanded over all days and warehouses; the ``*_cost`` entries are per day [money/day];
-    ``mean_on_hand`` is the mean closing stock per warehouse-day [units].
+    ``mean_on_hand`` is the mean closing stock summed over the warehouses, per day [units].
     """
 
     policy: str

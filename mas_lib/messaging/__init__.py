@@ -9,6 +9,7 @@
 * :mod:`.replay` -- the paper's section 4 open order of 50 units as a real transfer request;
 * :mod:`.teams` -- :class:`CoordinatedPair`: a learned team table executed by two warehouses that
   each choose their own action after exchanging messages (coordination graph, variable elimination);
+  :func:`train_coordinated_pair`, the sweep job that learns and scores one (``mas_lib.scale.run_sweep``);
 * :mod:`.talking_env` -- :class:`TalkingEnv`: the PettingZoo env with messages in actions and observations.
 
 Paper sections 3.1.1(2)-(4), 3.2.1 and 4.
@@ -49,7 +50,7 @@ from .protocols import (
 )
 from .replay import fulfil_requests, requests_as_messages
 from .talking_env import TalkingEnv
-from .teams import CoordinatedPair
+from .teams import CoordinatedPair, train_coordinated_pair
 
 __all__ = [
     "MessageBus", "LOG_COLUMNS", "messages_per_day", "message_counts", "plot_sequence", "Message", "MessageError",
@@ -57,5 +58,5 @@ __all__ = [
     "ValueMessage", "PlanAnnouncement", "MESSAGE_TYPES", "Protocol", "Isolated", "SharedInformation",
     "Negotiated", "CentralCoordinator", "PROTOCOLS", "RULES", "allocate", "expected_cost", "exact_allocation",
     "allocation_study", "hub_network", "HubAllocation", "requests_as_messages", "fulfil_requests", "TalkingEnv",
-    "CoordinatedPair",
+    "CoordinatedPair", "train_coordinated_pair",
 ]

@@ -21,15 +21,18 @@ joint action), which is what value decomposition (:mod:`mas_lib.decide.coordinat
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from ..decide.instances import get_instance
 from ..decide.policies import Policy
 from ..decide.tabular.policy import QPolicy
 from ..validation import not_allowed
 from .bus import MessageBus
 from .messages import PlanAnnouncement, StockReport, ValueMessage
 
-__all__ = ["CoordinatedPair"]
+__all__ = ["CoordinatedPair", "train_coordinated_pair"]
 
 
 class CoordinatedPair(Policy):
@@ -77,3 +80,33 @@ class CoordinatedPair(Policy):
 
     def describe(self) -> str:
         return "2 stock reports + value message + plan announcement per day"
+
+
+@functools.lru_cache(maxsize=2)
+def _model_and_optimum(name: str):
+    """The exact model and optimum of a named instance, built once per process."""
+    from ..decide import planning
+
+    model = planning.model_for(get_instance(name))
+    return model, planning.policy_iteration(model)
+
+
+def train_coordinated_pair(instance: str, seed: int = 0, steps: int = 20000, batch: int = 1024) -> dict[str, float]:
+    """Sweep job (for :func:`mas_lib.scale.run_sweep`): learn the team table of a named two-warehouse
+    planner instance (``"paper"``, ``"cross_border"``) by tabular Q-learning (the best preset,
+    ``steps`` days on ``batch`` copies, ``seed``), execute it as a :class:`CoordinatedPair` and
+    evaluate that exactly.
+
+    Returns ``gap_pct`` (percent above the optimal discounted cost from the start state),
+    ``daily_cost`` [money/day] and ``transitions`` (days x copies simulated). The exact model and
+    optimum are built once per process. ``benchmarks/bench_coordination.py`` runs it over seeds;
+    paper sections 4.4-4.5 (beyond the paper: decentralised execution by messages).
+    """
+    from ..decide import planning
+    from ..decide.tabular import best_preset, train
+
+    inst = get_instance(instance)
+    model, optimum = _model_and_optimum(inst.name)
+    team = train(inst.config, best_preset(gamma=inst.gamma, steps=steps, batch=batch, seed=seed)).policy
+    value = planning.evaluate_policy(model, CoordinatedPair(team))
+    return {"gap_pct": planning.gap(value, optimum), "daily_cost": value.daily_cost, "transitions": steps * batch}

@@ -114,11 +114,9 @@ class BatchCore(LazyState):
         words = tuple(check_whole(w, "seed", error=ValueError) for w in words)
         first_copy = check_whole(first_copy, "first_copy", error=ValueError)
         self.seed = words[0] if len(words) == 1 else words
-        self.demand = np.empty((B, self.T, N), dtype=np.int64)
-        self.forecast = np.empty((B, self.T, self.H, N))
-        for b in range(B):
-            rng = np.random.default_rng(np.random.SeedSequence(words[0], spawn_key=(*words[1:], first_copy + b)))
-            self.demand[b], self.forecast[b] = cfg.demand.sample_episode(rng, self.T, self.H)
+        rngs = [np.random.default_rng(np.random.SeedSequence(words[0], spawn_key=(*words[1:], first_copy + b)))
+                for b in range(B)]
+        self.demand, self.forecast = cfg.demand.sample_batch(rngs, self.T, self.H)
         self.on_hand = np.tile(net.initial_inventory, (B, 1))
         self.backlog = np.zeros((B, N), dtype=np.int64)
         self.pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
@@ -182,7 +180,7 @@ class BatchCore(LazyState):
         over = out > available
         if self.config.invalid_action == "clip":
             q2, x2 = net.clip_actions(q, x, self.on_hand)
-            return q2, x2, (q2 != q) | _sum_axis(x2 != x, 2)
+            return q2, x2, (q2 != q) | (_sum_axis(x2 != x, 2) > 0)  # bool, as StepResult documents
         if bad_q.any():
             self._fail(bad_q, "replenish", q, f"allowed: 0 to max_order ({net.max_order.tolist()} per warehouse)")
         if bad_x.any():

@@ -11,7 +11,9 @@ Every process implements :meth:`DemandProcess.sample_episode`, which returns
 
 Sampling a whole episode up front with one :class:`numpy.random.Generator` per environment copy
 is what lets the batch core (B copies at once) and the per-step PettingZoo API produce identical
-trajectories for the same seed.
+trajectories for the same seed. :meth:`DemandProcess.sample_batch` draws the episodes of all B
+copies at once (each from its own generator, the same numbers as one :meth:`~DemandProcess.sample_episode`
+per copy).
 
 Notebook 04 feeds a fitted forecaster into :class:`RecordedDemand`; notebook 06 uses
 :class:`DiscreteIIDDemand` for the exact optimum.
@@ -78,6 +80,23 @@ class DemandProcess(ABC):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw one episode: ``(demand (n_days, N) int64, forecast (n_days, horizon, N) float64)``."""
 
+    def sample_batch(
+        self, rngs: Sequence[np.random.Generator], n_days: int, horizon: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One episode per generator: ``(demand (B, n_days, N) int64, forecast (B, n_days, horizon, N)
+        float64)`` with ``B = len(rngs)``; copy ``b`` is exactly ``sample_episode(rngs[b], ...)``.
+
+        :meth:`mas_lib.sim.core.BatchCore.reset` draws every copy's episode with it. This default
+        calls :meth:`sample_episode` per copy; a process whose forecast does not depend on the draws
+        overrides it to build the forecast once for all copies (the draws stay per copy, from each
+        copy's own generator, so every number is the same)."""
+        B, N = len(rngs), self.n_warehouses
+        demand = np.empty((B, n_days, N), dtype=np.int64)
+        forecast = np.empty((B, n_days, horizon, N))
+        for b, rng in enumerate(rngs):
+            demand[b], forecast[b] = self.sample_episode(rng, n_days, horizon)
+        return demand, forecast
+
     def expected(self, n_days: int) -> np.ndarray:
         """Expected demand (n_days, N) in units/day (used by baselines and plots)."""
         raise NotImplementedError(f"{type(self).__name__} does not define an expected demand")
@@ -107,6 +126,18 @@ class PoissonDemand(DemandProcess):
         demand = rng.poisson(lam[:n_days]).astype(np.int64)
         return demand, _forecast_windows(lam, n_days, horizon)
 
+    def sample_batch(self, rngs, n_days, horizon):
+        # the forecast (the rates) is the same for every copy: built once; each copy draws from its own generator
+        self._check(n_days, horizon)
+        lam = _cyclic_rows(self.mean, 0, n_days + horizon)
+        days = lam[:n_days]
+        demand = np.empty((len(rngs), n_days, self.n_warehouses), dtype=np.int64)
+        for b, rng in enumerate(rngs):
+            demand[b] = rng.poisson(days)
+        forecast = np.empty((len(rngs), n_days, horizon, self.n_warehouses))
+        forecast[...] = _forecast_windows(lam, n_days, horizon)
+        return demand, forecast
+
 
 class ForecastPlusNoise(DemandProcess):
     """The paper's reading of demand: a published forecast plus a random error.
@@ -131,6 +162,18 @@ class ForecastPlusNoise(DemandProcess):
         noise = rng.standard_normal((n_days, self.n_warehouses)) * self.noise_sd
         demand = np.maximum(0, np.rint(f[:n_days] + noise)).astype(np.int64)
         return demand, _forecast_windows(f, n_days, horizon)
+
+    def sample_batch(self, rngs, n_days, horizon):
+        # each copy's normals from its own generator; the same element-wise arithmetic for all copies at once
+        self._check(n_days, horizon)
+        f = _cyclic_rows(self.forecast, 0, n_days + horizon)
+        z = np.empty((len(rngs), n_days, self.n_warehouses))
+        for b, rng in enumerate(rngs):
+            z[b] = rng.standard_normal((n_days, self.n_warehouses))
+        demand = np.maximum(0, np.rint(f[:n_days] + z * self.noise_sd)).astype(np.int64)
+        forecast = np.empty((len(rngs), n_days, horizon, self.n_warehouses))
+        forecast[...] = _forecast_windows(f, n_days, horizon)
+        return demand, forecast
 
 
 class DiscreteIIDDemand(DemandProcess):

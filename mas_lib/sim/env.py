@@ -18,6 +18,8 @@ Notebooks 00 and 02 use it; ``tests/test_env.py`` runs PettingZoo's ``parallel_a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 from gymnasium import spaces
@@ -69,13 +71,19 @@ class MultiWarehouseEnv(ParallelEnv):
                 self._act_spaces[a] = spaces.MultiDiscrete(np.array(highs, dtype=np.int64))
         self._last: StepResult | None = None
         self._last_rows: list[list] | None = None
-        # per agent: name, action length, and for each target j the action entry shipped to j (0: none)
-        self._slots = []
+        # the short path of MultiDiscrete actions: per agent its name, its action length ``size`` and a
+        # getter of its transfer row (x[i][j] for every j) from the action's values with a 0 appended
+        # (entry ``size``, read for every warehouse it has no link to)
+        self._array_actions = not net.has_discrete_actions
+        self._parse = []
         for i, a in enumerate(self.possible_agents):
-            slots = [0] * net.N
+            size = 1 + len(net.neighbours[i])
+            slots = [size] * net.N
             for k, j in enumerate(net.neighbours[i]):
                 slots[j] = 1 + k
-            self._slots.append((a, 1 + len(net.neighbours[i]), slots))
+            self._parse.append((a, size, itemgetter(*slots) if net.N > 1 else itemgetter(slice(size, None))))
+        self._none_done = dict.fromkeys(self.possible_agents, False)  # copied for each day's flags
+        self._forecast: tuple = (None, None)  # (core.forecast, its copy-0 view) for _observe
 
     @property
     def last_result(self) -> StepResult | None:
@@ -107,7 +115,10 @@ class MultiWarehouseEnv(ParallelEnv):
     def _observe(self) -> dict[str, np.ndarray]:
         c = self.core
         if c._after_one is not None:  # right after a lean one-copy step: build from its lists
-            obs = self.spec.observe_one(*c._after_one, c.forecast[0, min(c.t, c.T - 1)], c.t)
+            if c.forecast is not self._forecast[0]:  # copy 0's forecasts, a view kept per array
+                self._forecast = (c.forecast, c.forecast[0])
+            day = self._forecast[1][min(c.t, c.T - 1)].ravel().tolist()
+            obs = self.spec.observe_one(*c._after_one, day, c.t)
             return dict(zip(self.possible_agents, obs))  # noqa: B905 (same length; strict= is slow here)
         return {a: o[0] for a, o in zip(self.possible_agents, self.spec.observe(c.state()), strict=True)}
 
@@ -133,24 +144,25 @@ class MultiWarehouseEnv(ParallelEnv):
         self.last_result = None
         return self._observe(), {a: {} for a in self.agents}
 
-    def _to_lists(self, actions: Mapping[str, object]) -> tuple[list[int], list[list[int]], tuple | None]:
-        """The actions as ``(q, x)`` lists of Python ints, plus the ``(q, x)`` arrays of
-        :meth:`_to_arrays` when that general parser was needed. Integer arrays of the right size
-        (the ``MultiDiscrete`` form) take a short path; if such an action is then not feasible as
-        given, :meth:`step` parses it again with :meth:`_to_arrays`, so every number and every error
+    def _to_lists(self, actions: Mapping[str, object]) -> tuple[list[int], list, tuple | None]:
+        """The actions as ``(q, x)`` of Python ints (``x`` a list of rows, lists or tuples), plus the
+        ``(q, x)`` arrays of :meth:`_to_arrays` when that general parser was needed. Integer arrays
+        of the right size (the ``MultiDiscrete`` form) take a short path; if such an action must then
+        go through the batch step (to be rejected, or with a number of 2**53 units or more),
+        :meth:`step` parses it again with :meth:`_to_arrays`, so every number and every error
         message is the general parser's."""
-        names = self.possible_agents
-        if len(actions) == len(names) and not self.net.has_discrete_actions:
+        if self._array_actions and len(actions) == len(self.possible_agents):
             q = []
             x = []
             try:
-                for a, size, slots in self._slots:
+                for a, size, row_of in self._parse:
                     act = actions[a]
-                    if type(act) is not np.ndarray or act.dtype.kind not in "iu" or act.size != size:
+                    if type(act) is not np.ndarray or act.size != size or act.dtype.kind not in "iu":
                         break
                     vals = act.tolist() if act.ndim == 1 else act.ravel().tolist()
+                    vals.append(0)
                     q.append(vals[0])
-                    x.append([vals[s] if s else 0 for s in slots])
+                    x.append(row_of(vals))
                 else:
                     return q, x, None
             except KeyError:
@@ -204,23 +216,26 @@ class MultiWarehouseEnv(ParallelEnv):
         if not self.agents:
             raise RuntimeError("the episode is over (or reset() was not called): call reset()")
         q, x, arrays = self._to_lists(actions)
-        rows = step_one(self.core, q, x)
-        if rows is None:  # an action to clip or reject, or a big network: the batch step
+        names = self.possible_agents  # (every live agent: all of them until the episode ends)
+        day = step_one(self.core, q, x)
+        # plain zips below (one row and one info per agent, one value per field): strict= costs ~2 us a call
+        if day is None:  # an action to reject, a number too big for the lean path, or a big network
             res = self.core.step(*(arrays or self._to_arrays(actions)))
             self._last, self._last_rows = res, None
             rows = list(zip(*[getattr(res, name)[0].tolist() for name in _FIELDS], strict=True))
+            infos = dict(zip(names, map(dict, map(zip, repeat(_FIELDS), rows))))  # noqa: B905
         else:
+            rows, info_list = day
             self._last, self._last_rows = None, rows
-        names = self.possible_agents
-        # plain zips (every row has one value per field, one row per agent): strict= costs ~2 us a call
-        infos = {a: dict(zip(_FIELDS, row)) for a, row in zip(names, rows)}  # noqa: B905
-        rewards = {a: row[_REWARD] for a, row in zip(names, rows)}  # noqa: B905
-        done = self.core.done
+            infos = dict(zip(names, info_list))  # noqa: B905
+        rewards = dict(zip(names, map(_reward_of, rows)))  # noqa: B905
         obs = self._observe()
-        terminations = dict.fromkeys(self.agents, False)
-        truncations = dict.fromkeys(self.agents, done)
-        if done:
+        terminations = self._none_done.copy()
+        if self.core.t >= self.core.T:  # the episode's last day (BatchCore.done)
+            truncations = dict.fromkeys(names, True)
             self.agents = []
+        else:
+            truncations = self._none_done.copy()
         return obs, rewards, terminations, truncations, infos
 
     def render(self) -> str | None:
@@ -247,6 +262,7 @@ class MultiWarehouseEnv(ParallelEnv):
 
 _FIELDS = StepResult.field_names()
 _REWARD = _FIELDS.index("reward")
+_reward_of = itemgetter(_REWARD)
 
 
 def _whole(agent: str, field: str, value) -> int:

@@ -19,6 +19,7 @@ shows the layout).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import itemgetter
 
 import numpy as np
@@ -84,6 +85,8 @@ class ObservationSpec:
         self._pick = itemgetter(*self._gather.tolist())  # every agent sees at least 5 numbers
         ends = np.cumsum(self.sizes)
         self._slices = [slice(int(e - n), int(e)) for e, n in zip(ends, self.sizes, strict=True)]
+        #: with as many numbers for every agent, observe_one's vectors are the rows of one (N, size) array
+        self._rows = (N, self.sizes[0]) if len(set(self.sizes)) == 1 else None
 
     def features(self, state: SystemState) -> np.ndarray:
         """The flat feature vector ``(B, K)`` float32 of every copy (all warehouses' numbers once)."""
@@ -107,21 +110,25 @@ class ObservationSpec:
         return [flat[:, sl] for sl in self._slices]
 
     def observe_one(self, on_hand: list, backlog: list, pipeline: list, transit: list, requests: list,
-                    forecast: np.ndarray, t: int) -> list[np.ndarray]:
+                    forecast: list, t: int) -> Sequence[np.ndarray]:
         """:meth:`observe` for one copy from plain lists (the lean per-step path of
         :class:`mas_lib.sim.env.MultiWarehouseEnv`): every agent's ``(sizes[i],)`` float32 vector,
-        the same numbers as ``observe(state)[i][0]``.
+        the same numbers as ``observe(state)[i][0]`` (the rows of one ``(N, size)`` array when every
+        agent sees as many numbers, else views of one vector).
 
         ``on_hand``, ``backlog`` (N), ``pipeline`` (N x Lmax), ``transit`` (N x Tmax) and ``requests``
-        (N x N) are lists of ints of copy 0, ``forecast`` its ``(H, N)`` array; ``t`` the day.
+        (N x N) are lists of ints of copy 0, ``forecast`` its ``(H, N)`` forecast as a flat list
+        (``forecast[k * N + i]``); ``t`` the day.
         """
         flat = on_hand + backlog
         for row in pipeline:
             flat += row
-        flat += [sum(row) for row in transit]
-        flat += [sum(row) for row in requests]
-        flat += forecast.ravel().tolist()
+        flat += map(sum, transit)
+        flat += map(sum, requests)
+        flat += forecast
         flat.append(min(t, self.episode_length) / self.episode_length)
         # one rounding of each number to float32, as in features() (exact for stocks below 2**53 units)
         gathered = np.array(self._pick(flat), dtype=np.float32)
-        return [gathered[sl] for sl in self._slices]
+        if self._rows is not None:
+            return gathered.reshape(self._rows)
+        return list(map(gathered.__getitem__, self._slices))

@@ -71,7 +71,7 @@ def plot_tradeoff(df: pd.DataFrame, title: str = "More stock buys fewer stock-ou
     for r in df.itertuples():
         ax.annotate(f"{r.safety_stock:.0f}", (r.mean_on_hand, 100 * r.fill_rate), fontsize=7,
                     textcoords="offset points", xytext=(3, -10))
-    ax.set_xlabel("mean stock on hand per warehouse-day [units]")
+    ax.set_xlabel("mean stock on hand, all warehouses together [units]")
     ax.set_ylabel("fill rate [%]", color="tab:blue")
     ax2 = ax.twinx()
     ax2.plot(df["mean_on_hand"], df["daily_cost"], "s--", color="tab:red")
