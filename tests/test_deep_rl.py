@@ -14,6 +14,7 @@ from mas_lib.decide.deep import (
     ObservationEncoder,
     PGConfig,
     WeightsMismatchError,
+    linear_schedule,
     long_lead_instance,
     train_dqn,
     train_pg,
@@ -157,3 +158,28 @@ def test_bad_settings_are_clear_errors():
         PGConfig(method="a3c")
     with pytest.raises(ValueError, match=r"NetworkPolicy.nets .*allowed: \[\(4, 1936\)\]"):
         NetworkPolicy(get_instance("paper").config, [MLP([3, 4, 5])], "q")
+
+
+def test_linear_schedule_runs_from_start_to_end():
+    assert linear_schedule(0.03, 0.0, 0, 100) == 0.03
+    assert linear_schedule(0.03, 0.0, 50, 100) == pytest.approx(0.015)
+    assert linear_schedule(0.03, 0.0, 100, 100) == 0.0
+    assert linear_schedule(1e-3, 0.0, 150, 100) == 0.0  # never past the end
+    assert linear_schedule(0.01, 0.05, 25, 100) == pytest.approx(0.02)  # may also rise
+
+
+def test_schedules_change_training_only_when_they_change_a_setting(paper):
+    inst = paper[0]
+    base = train_pg(inst.config, TINY_PG)
+    same = train_pg(inst.config, TINY_PG.replace(entropy_end=TINY_PG.entropy))  # a flat schedule
+    annealed = train_pg(inst.config, TINY_PG.replace(anneal_lr=True))
+    decayed = train_pg(inst.config, TINY_PG.replace(entropy=0.5, entropy_end=0.0))
+    flat = train_pg(inst.config, TINY_PG.replace(entropy=0.5))
+    w = lambda r: np.concatenate([p.ravel() for net in r.networks.values() for p in net.params])  # noqa: E731
+    np.testing.assert_array_equal(w(base), w(same))
+    assert not np.array_equal(w(base), w(annealed))
+    assert not np.array_equal(w(flat), w(decayed))
+    with pytest.raises(ValueError, match="PGConfig.entropy_end"):
+        PGConfig(entropy_end=-0.1)
+    with pytest.raises(ValueError, match="PGConfig.anneal_lr"):
+        PGConfig(anneal_lr="yes")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["plot_trajectory", "plot_by_policy", "plot_tradeoff", "plot_daily_costs", "plot_policy_heatmap"]
+__all__ = ["plot_trajectory", "plot_by_policy", "plot_tradeoff", "plot_daily_costs", "plot_policy_heatmap", "plot_gap_curves",
+           "LEARNER_COLOURS"]
 
 
 def plot_trajectory(traj: pd.DataFrame, title: str = "Stock and demand, day by day", axes=None):
@@ -119,3 +120,41 @@ def plot_policy_heatmap(ax, table: pd.DataFrame, column: str, label: str, title:
     ax.set_ylabel("stock at A [units]")
     ax.set_title(title or label)
     return im
+
+
+#: Line colours of the sample-efficiency chart, by learner.
+LEARNER_COLOURS = {"PPO": "tab:blue", "DQN": "tab:orange", "REINFORCE": "tab:purple", "tabular Q (central)": "tab:green"}
+
+
+def plot_gap_curves(curve: pd.DataFrame, baselines: pd.DataFrame | None = None, floor: float = 5.0, goal: float = 2.0,
+                    axes=None):
+    """The sample-efficiency chart of notebook 09 and ``benchmarks/bench_deep_rl.py`` (paper
+    3.1.2(4)): one panel per instance, the exact gap to the optimum [%] against transitions
+    (days x copies), one line per learner and seed, log axes (gaps capped at 100%).
+    ``curve`` has columns ``instance, learner, seed, transitions, gap_pct``; ``baselines``
+    (optional) ``instance, gap_pct`` drawn as a red line (the best tuned (s, S)); ``floor`` and
+    ``goal`` [%] as grey dashed and dotted lines. Returns the axes."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    order = ("paper", "cross_border", "long_lead")
+    names = sorted(set(curve["instance"]), key=lambda n: (order.index(n) if n in order else len(order), n))
+    if axes is None:
+        _, axes = plt.subplots(1, len(names), figsize=(4.8 * len(names), 3.8), squeeze=False)
+        axes = axes[0]
+    for ax, name in zip(axes, names, strict=True):
+        sub = curve[curve["instance"] == name]
+        for (learner, seed), g in sub.groupby(["learner", "seed"]):
+            first = seed == sub[sub["learner"] == learner]["seed"].min()
+            ax.plot(g["transitions"], g["gap_pct"].clip(upper=100), "o-", ms=3,
+                    color=LEARNER_COLOURS.get(learner, "tab:grey"), label=learner if first else None)
+        if baselines is not None and (baselines["instance"] == name).any():
+            g = float(baselines.loc[baselines["instance"] == name, "gap_pct"].iloc[0])
+            ax.axhline(g, color="tab:red", lw=1.2, label=f"best (s, S): {g:.1f}%")
+        ax.axhline(floor, ls="--", c="grey", lw=1, label=f"{floor:g}% floor")
+        ax.axhline(goal, ls=":", c="grey", lw=1, label=f"{goal:g}% goal")
+        ax.set(xscale="log", yscale="log", title=f"{name}: the gap falls with experience",
+               xlabel="transitions (days x copies)", ylabel="gap to the optimum [%] (capped at 100)")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.legend(fontsize=7)
+    return axes

@@ -13,7 +13,8 @@ to the optimum. One idea per module:
 * :mod:`.dqn` -- :func:`train_dqn` (replay, target network, double DQN, epsilon, masking);
 * :mod:`.pg` -- :func:`train_pg` (REINFORCE with a baseline, PPO-clip; per-warehouse actors and a
   centralised critic);
-* :mod:`.instances` -- :func:`long_lead_instance`, 66,066 states.
+* :mod:`.instances` -- :func:`long_lead_instance`, 66,066 states;
+* :mod:`.recipes` -- the benchmark's full-budget settings of each learner (:data:`RECIPES`).
 """
 
 from .dqn import DQNConfig, ReplayBuffer, dqn_targets, train_dqn
@@ -30,12 +31,13 @@ from .nn import (
     single_thread,
     softmax,
 )
-from .pg import PGConfig, gae, policy_gradient_logits, train_pg
+from .pg import PGConfig, gae, linear_schedule, policy_gradient_logits, train_pg
 from .policy import DeepResult, NetworkPolicy
+from .recipes import RECIPES, recipe
 
 __all__ = [
     "MLP", "Adam", "softmax", "log_softmax", "clip_by_norm", "check_finite", "single_thread", "NonFiniteError",
     "WeightsMismatchError", "ObservationEncoder", "ActionMasks", "NetworkPolicy", "DeepResult", "DQNConfig",
-    "ReplayBuffer", "dqn_targets", "train_dqn", "PGConfig", "train_pg", "gae", "policy_gradient_logits",
-    "long_lead_instance", "LARGE_MEMORY_GIB",
+    "ReplayBuffer", "dqn_targets", "train_dqn", "PGConfig", "train_pg", "gae", "policy_gradient_logits", "linear_schedule",
+    "long_lead_instance", "LARGE_MEMORY_GIB", "RECIPES", "recipe",
 ]

@@ -31,13 +31,13 @@ import pandas as pd
 from ...sim.config import EnvConfig
 from ...sim.core import BatchCore
 from ...sim.state import SystemState
-from ...validation import check_choice, check_number, check_whole
+from ...validation import check_bool, check_choice, check_number, check_whole
 from ..rollout import rollout
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP, Adam, check_finite, clip_by_norm, log_softmax, single_thread
 from .policy import Checkpoint, DeepResult, NetworkPolicy
 
-__all__ = ["PGConfig", "train_pg", "policy_gradient_logits", "gae"]
+__all__ = ["PGConfig", "train_pg", "policy_gradient_logits", "gae", "linear_schedule"]
 
 METHODS = ("ppo", "reinforce")
 
@@ -54,7 +54,12 @@ class PGConfig:
         days: simulated days per copy; copies: copies ``B``; horizon: days per update segment
             (REINFORCE: one training episode, so returns run to its end).
         epochs, minibatch: PPO passes over a segment and minibatch size; clip_ratio: PPO epsilon.
-        entropy: weight of the entropy bonus.
+        entropy: weight of the entropy bonus (at the start of the run).
+        entropy_end: if set, the entropy weight falls linearly from ``entropy`` to this value over
+            the run: explore widely early, commit late. On ``cross_border`` a large early bonus is
+            what lets the two actors find the coordinated policy (one warehouse orders, a transfer
+            feeds the other) instead of both ordering (``benchmarks/bench_deep_rl.py``).
+        anneal_lr: step sizes fall linearly to 0 over the run (as in CleanRL's PPO).
         reward_scale: reward = ``-cost * reward_scale`` [1/money].
         episode_length: days per training episode (``None``: the config's).
         seed, log_every: seed; days between learning-curve rows.
@@ -80,6 +85,8 @@ class PGConfig:
     episode_length: int | None = 1000
     seed: int = 0
     log_every: int = 100
+    anneal_lr: bool = False
+    entropy_end: float | None = None
 
     def __post_init__(self):
         f = "PGConfig."
@@ -94,6 +101,9 @@ class PGConfig:
         put(self, "gamma", check_number(self.gamma, f + "gamma", low=0, high=1, high_inclusive=False))
         put(self, "lam", check_number(self.lam, f + "lam", low=0, high=1))
         put(self, "entropy", check_number(self.entropy, f + "entropy", low=0))
+        if self.entropy_end is not None:
+            put(self, "entropy_end", check_number(self.entropy_end, f + "entropy_end", low=0))
+        put(self, "anneal_lr", check_bool(self.anneal_lr, f + "anneal_lr"))
         for name in ("days", "copies", "horizon", "epochs", "minibatch", "log_every"):
             put(self, name, check_whole(getattr(self, name), f + name, low=1))
         put(self, "seed", check_whole(self.seed, f + "seed", low=0))
@@ -108,6 +118,13 @@ class PGConfig:
     def transitions(self) -> int:
         """Environment transitions of a run: ``days * copies``."""
         return self.days * self.copies
+
+
+def linear_schedule(start: float, end: float, day: int, days: int) -> float:
+    """A setting that moves linearly from ``start`` (day 0) to ``end`` (day ``days``): the
+    step sizes of ``PGConfig.anneal_lr`` (to 0, CleanRL's convention) and the entropy weight of
+    ``PGConfig.entropy_end`` (``benchmarks/bench_deep_rl.py``)."""
+    return start + (end - start) * min(max(day / days, 0.0), 1.0)
 
 
 def policy_gradient_logits(logits: np.ndarray, mask: np.ndarray, actions: np.ndarray,
@@ -193,6 +210,7 @@ def _train_pg(config: EnvConfig, cfg: PGConfig, checkpoint: Checkpoint | None) -
     name = "PPO" if cfg.method == "ppo" else "REINFORCE"
     rows, acc = [], {"cost": 0.0, "n": 0, "H": [], "vloss": []}
     now = {"day": 0}
+    ent = {"w": cfg.entropy}
 
     def behave(state: SystemState) -> tuple[np.ndarray, np.ndarray]:
         obs = enc.observe(state)
@@ -210,6 +228,13 @@ def _train_pg(config: EnvConfig, cfg: PGConfig, checkpoint: Checkpoint | None) -
         return masks.net.decode_discrete(a)
 
     def update(step_no: int) -> None:
+        start = step_no - len(seg)  # the day this segment began
+        if cfg.anneal_lr:
+            for o in opt_a:
+                o.lr = linear_schedule(cfg.lr_actor, 0.0, start, cfg.days)
+            opt_c.lr = linear_schedule(cfg.lr_critic, 0.0, start, cfg.days)
+        if cfg.entropy_end is not None:
+            ent["w"] = linear_schedule(cfg.entropy, cfg.entropy_end, start, cfg.days)
         T = len(seg)
         cen = np.concatenate(seg.central)
         values = critic(cen)[:, 0].reshape(T, B)
@@ -249,7 +274,7 @@ def _train_pg(config: EnvConfig, cfg: PGConfig, checkpoint: Checkpoint | None) -
                 for i, (o, cache) in enumerate(outs):
                     g = policy_gradient_logits(o, ms[i][idx], acts[idx, i], w)
                     H, dH = _entropy_grad(logps[i], ms[i][idx])
-                    g = g - cfg.entropy * dH / len(idx)
+                    g = g - ent["w"] * dH / len(idx)
                     grads, _ = clip_by_norm(actors[i].backward(g.astype(np.float32), cache), cfg.clip)
                     opt_a[i].step(grads)
                     acc["H"].append(float(H.mean()))

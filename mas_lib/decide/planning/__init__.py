@@ -5,7 +5,8 @@
 * :mod:`.dynamics` -- one day of the simulator's dynamics on state-action rows (private);
 * :mod:`.evaluate` -- exact value of any policy and its gap to the optimum;
 * :mod:`.solve` -- value iteration and policy iteration;
-* :mod:`.tuning` -- tuned classical baselines and policy tables.
+* :mod:`.tuning` -- tuned classical baselines and policy tables;
+* :mod:`.store` -- an optimum saved once (``.npz``) and loaded onto an evaluation-only model.
 """
 
 from .evaluate import (
@@ -26,6 +27,7 @@ from .model import (
     model_for,
 )
 from .solve import Solution, policy_iteration, value_iteration
+from .store import load_policy_table, model_fingerprint, save_policy_table
 from .tuning import (
     SnapToGrid,
     TuningResult,
@@ -58,4 +60,7 @@ __all__ = [
     "tune_baselines",
     "TuningResult",
     "policy_table",
+    "save_policy_table",
+    "load_policy_table",
+    "model_fingerprint",
 ]

@@ -45,7 +45,7 @@ from ...sim.config import EnvConfig
 from ...sim.demand import DiscreteIIDDemand
 from ...sim.network import Network
 from ...sim.state import SystemState
-from ...validation import ConfigError, check_number, check_whole
+from ...validation import ConfigError, check_bool, check_number, check_whole
 from .dynamics import day_before_demand, grid_index, post_index, stage_cost
 
 if TYPE_CHECKING:
@@ -87,7 +87,8 @@ class MDPModel:
     ``gamma`` [per day], ``n_states``, ``n_actions``, ``state_shape`` (on-hand level then live
     pipeline slots, warehouse by warehouse), ``order_grid``/``transfer_grid`` [units],
     ``start_state`` (index of the config's starting stock), ``cost_sa (S, A)`` expected one-day
-    cost [money] (``inf`` for infeasible actions), ``z_sa (S, A)`` post-decision index.
+    cost [money] (``inf`` for infeasible actions), ``z_sa (S, A)`` post-decision index (both
+    ``None`` in an evaluation-only model, ``build_model(..., with_pairs=False)``).
     """
 
     config: EnvConfig
@@ -106,8 +107,8 @@ class MDPModel:
     demand_support: list[np.ndarray]
     demand_pmf: list[np.ndarray]
     arrival_levels: np.ndarray
-    cost_sa: np.ndarray = field(repr=False)
-    z_sa: np.ndarray = field(repr=False)
+    cost_sa: np.ndarray | None = field(repr=False)
+    z_sa: np.ndarray | None = field(repr=False)
     next_matrices: list[sp.csr_matrix] = field(repr=False)
     build_seconds: float = 0.0
 
@@ -393,6 +394,7 @@ def build_model(
     transfer_grid: tuple[int, ...] | None = None,
     max_pairs: int = 2_000_000,
     max_memory_gib: float = 4.0,
+    with_pairs: bool = True,
 ) -> MDPModel:
     """Build the exact MDP of ``config`` with stock in multiples of ``unit`` units (notebook 06;
     paper sections 3.2.1 and 4.1 for the dynamics, 4.5 for what the optimum is compared with).
@@ -406,6 +408,12 @@ def build_model(
         max_pairs: state-action pairs processed per chunk (memory bound).
         max_memory_gib: refuse (before allocating) a model whose :func:`estimate_memory` exceeds
             this many GiB.
+        with_pairs: ``False`` builds an *evaluation-only* model: the states, the demand and the
+            dynamics, but not the ``S x A`` tables (``cost_sa``/``z_sa`` are ``None``).
+            :func:`~.evaluate.evaluate_policy` and :func:`~.evaluate.evaluate_actions` work on it
+            (they only need one action per state); the solvers refuse it. On the 66,066-state
+            ``long_lead`` instance it builds in about a second instead of minutes and needs
+            megabytes instead of 4 GiB (``benchmarks/bench_deep_rl.py`` evaluates its learners this way).
 
     Returns:
         an :class:`MDPModel` with ``n_states``, ``n_actions`` and the expected one-day cost and
@@ -419,13 +427,15 @@ def build_model(
     max_pairs = check_whole(max_pairs, "build_model.max_pairs", low=1)
     max_memory_gib = check_number(max_memory_gib, "build_model.max_memory_gib", low=0.0, low_inclusive=False,
                                   allow_inf=True, unit="GiB")
+    with_pairs = check_bool(with_pairs, "build_model.with_pairs")
     _check_supported(config)
     _check_unit(config, unit)
     config, ogrid, tgrid = _grids(config, unit, order_grid, transfer_grid)
     net = config.network
     levels, slots, state_shape = _state_space(net, unit, ogrid)
     size = _estimate(net, state_shape, max_pairs)
-    _check_memory(size, max_memory_gib)
+    if with_pairs:
+        _check_memory(size, max_memory_gib)
     in_one = (net.arc & (net.arc_lead_time == 1)).sum(axis=0)
     arrival = (np.where(net.lead_time >= 1, ogrid.max(), 0) + in_one * tgrid.max()) // unit + 1
     supports, pmfs = _demand_tables(config)
@@ -435,10 +445,12 @@ def build_model(
         levels=levels, slots=slots, state_shape=state_shape, action_sizes=tuple(int(n) for n in net.discrete_sizes),
         n_states=S, n_actions=A, start_state=_start_state(config, unit, ogrid, slots, state_shape),
         demand_support=supports, demand_pmf=pmfs, arrival_levels=arrival,
-        cost_sa=np.empty((S, A)), z_sa=np.empty((S, A), dtype=np.int64),
+        cost_sa=np.empty((S, A)) if with_pairs else None,
+        z_sa=np.empty((S, A), dtype=np.int64) if with_pairs else None,
         next_matrices=_next_matrices(net, unit, levels, arrival, supports, pmfs),
     )
-    _fill_pairs(model, max_pairs)
+    if with_pairs:
+        _fill_pairs(model, max_pairs)
     model.build_seconds = time.perf_counter() - t0
     return model
 

@@ -46,6 +46,13 @@ class Solution(PolicyValue):
         return TabularPolicy(self.model, self.actions, name=f"optimal ({self.method})")
 
 
+def _needs_pairs(model: MDPModel, solver: str) -> None:
+    """A clear error for a solver called on an evaluation-only model."""
+    if model.cost_sa is None:
+        raise ValueError(f"{solver}: this model was built with with_pairs=False (evaluation only); allowed: a model "
+                         "built with with_pairs=True (the default), which holds every state-action pair")
+
+
 def _greedy(model: MDPModel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The greedy action of every state for ``values`` and its Q-value [money]."""
     W = model.continuation(values)
@@ -67,6 +74,7 @@ def value_iteration(model: MDPModel, tol: float = 1e-6, max_iter: int = 100_000)
     and is evaluated exactly. Notebook 06 (compared with policy iteration); paper section 4.5."""
     tol = check_number(tol, "value_iteration.tol", low=0.0, low_inclusive=False, unit="money")
     max_iter = check_whole(max_iter, "value_iteration.max_iter", low=1)
+    _needs_pairs(model, "value_iteration")
     t0 = time.perf_counter()
     v = np.zeros(model.n_states)
     g = model.gamma
@@ -89,6 +97,7 @@ def policy_iteration(model: MDPModel, max_iter: int = 1000) -> Solution:
     few iterations. Values in money, ``daily_cost`` in money/day. Notebooks 05 and 06,
     ``benchmarks/bench_policies.py``; paper section 4.5."""
     max_iter = check_whole(max_iter, "policy_iteration.max_iter", low=1)
+    _needs_pairs(model, "policy_iteration")
     t0 = time.perf_counter()
     actions, _ = _greedy(model, np.zeros(model.n_states))
     it = 0

@@ -30,13 +30,14 @@ from ..policies import (
 )
 from ..search import grid_search
 from .evaluate import PolicyValue, evaluate_policy, gap
-from .model import MDPModel
+from .model import MDPModel, build_model
 
 if TYPE_CHECKING:
     from ...sim.config import EnvConfig
     from ..instances import Instance
 
-__all__ = ["SnapToGrid", "coordinate_search", "scorer", "TuningResult", "tune_baselines", "policy_table"]
+__all__ = ["SnapToGrid", "coordinate_search", "scorer", "TuningResult", "tune_baselines", "policy_table",
+           "single_warehouse_instances", "tune_ss_separately"]
 
 #: Transfer-rule parameters tried: cover and keep, in days of mean demand.
 TRANSFER_DAYS = (0.5, 1.0, 1.5, 2.0)
@@ -272,3 +273,53 @@ def policy_table(model: MDPModel, actions: np.ndarray) -> pd.DataFrame:
         for j in model.net.neighbours[i]:
             cols[f"ship_{n}_{names[j]}"] = x[:, i, j]
     return pd.DataFrame(cols)
+
+
+# --------------------------------------------------------------------------- separable tuning
+def single_warehouse_instances(instance: Instance) -> list[Instance]:
+    """One instance per warehouse of ``instance``: that warehouse alone, no links, its own demand
+    component, the same unit, discount and action grid. Without transfers the warehouses of an
+    instance do not interact (independent demand, additive costs), so a rule that never ships has
+    a discounted cost equal to the sum of its single-warehouse costs -- exactly (tested), and the
+    single-warehouse models are tiny (231 states each for ``long_lead`` instead of 66,066 jointly).
+    Used by :func:`tune_ss_separately` (``benchmarks/bench_deep_rl.py``; paper section 4.5)."""
+    from dataclasses import replace
+
+    from ...sim.demand import DiscreteIIDDemand
+
+    cfg = instance.config
+    if not isinstance(cfg.demand, DiscreteIIDDemand):
+        raise ValueError(f"single_warehouse_instances: demand {type(cfg.demand).__name__} is not allowed; "
+                         "allowed: DiscreteIIDDemand (independent per warehouse)")
+    out = []
+    for i, w in enumerate(cfg.warehouses):
+        demand = DiscreteIIDDemand([cfg.demand.support[i]], [cfg.demand.pmf[i]])
+        one = cfg.replace(warehouses=(w,), links=(), demand=demand)
+        out.append(replace(instance, name=f"{instance.name}[{w.name}]", config=one,
+                           description=f"warehouse {w.name} of {instance.name!r} alone (no links)",
+                           start_state=(instance.start_state[i],) if instance.start_state else ()))
+    return out
+
+
+def tune_ss_separately(instance: Instance, model: MDPModel) -> tuple[dict, Policy, int, float]:
+    """The best (s, S) rule of ``instance`` over the full grid of :func:`tune_baselines` (steps of
+    ``instance.round_to``), found *exactly* one warehouse at a time: every (s, S) pair of each
+    warehouse is scored on its single-warehouse model (:func:`single_warehouse_instances`; a few
+    milliseconds each), which is exact because (s, S) never ships. For instances too large to tune
+    on the joint model (``long_lead``: one joint evaluation takes seconds, the grid has hundreds
+    of pairs). ``model`` is the joint model (an evaluation-only one is enough) the returned policy
+    is snapped to. Returns ``(parameters, policy, evaluations, seconds)``; evaluate the policy on
+    ``model`` for its joint cost. ``benchmarks/bench_deep_rl.py``; paper sections 2 and 4.5."""
+    t0 = time.perf_counter()
+    cfg, u = instance.config, instance.round_to
+    grids = _candidate_grids(cfg, u)
+    best, n = {}, 0
+    for name, single in zip(cfg.names, single_warehouse_instances(instance), strict=True):
+        m1 = build_model(single.config, single.unit, single.gamma)
+        found = grid_search(lambda pair, c=single.config, m=m1: SnapToGrid(SsPolicy(c, pair[0], pair[1], round_to=u), m),
+                            {"pair": grids.pairs[name]}, scorer(m1))
+        best[name] = tuple(found.table["pair"].iloc[0])
+        n += len(found.table)
+    names = cfg.names
+    policy = SnapToGrid(SsPolicy(cfg, [best[k][0] for k in names], [best[k][1] for k in names], round_to=u), model)
+    return best, policy, n, time.perf_counter() - t0

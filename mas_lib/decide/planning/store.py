@@ -1,0 +1,87 @@
+"""Save an exact optimum once, load it later without solving again (paper section 4.5; notebook 09,
+``benchmarks/bench_deep_rl.py``).
+
+Solving the 66,066-state ``long_lead`` instance takes minutes and about 4 GiB (it stores every
+state-action pair); evaluating a policy on it needs only one action per state. So the optimum's
+table of joint actions is saved to an ``.npz`` file (no pickle) together with a fingerprint of
+the model it belongs to, and loaded onto an *evaluation-only* model
+(``build_model(..., with_pairs=False)``), where :func:`~.evaluate.evaluate_actions` re-computes
+its exact value in seconds -- the loaded optimum is always re-evaluated, never trusted as a
+number from a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ...files import atomic_write
+from .evaluate import PolicyValue, evaluate_actions
+from .model import MDPModel
+
+__all__ = ["model_fingerprint", "save_policy_table", "load_policy_table"]
+
+FORMAT = "mas_lib.planning.policy_table/1"
+
+
+def model_fingerprint(model: MDPModel) -> str:
+    """A short hash of everything that defines the model's states, actions and costs: the
+    warehouses and links (costs, capacities, lead times), the demand's support and probabilities,
+    the action grids, the unit and the discount -- the same in every process (no object
+    addresses). Two models with the same fingerprint index states and actions identically."""
+    cfg = model.config
+    parts = [repr(cfg.warehouses), repr(cfg.links), bool(cfg.backorders), int(model.unit), float(model.gamma),
+             [int(v) for v in model.state_shape], [int(v) for v in model.action_sizes],
+             model.order_grid.tolist(), model.transfer_grid.tolist(),
+             [s.tolist() for s in model.demand_support], [p.round(15).tolist() for p in model.demand_pmf]]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def save_policy_table(path: str | os.PathLike[str], model: MDPModel, actions: np.ndarray,
+                      **meta: float | int | str) -> Path:
+    """Save a table of joint action indices ``(S,)`` for ``model`` (e.g. ``Solution.policy``) to
+    ``path`` (``.npz``, written atomically). ``meta`` holds plain numbers or strings to keep with it
+    (e.g. ``solve_seconds=205.3``); they are returned by :func:`load_policy_table`. Returns the path."""
+    a = np.asarray(actions)
+    if a.shape != (model.n_states,) or not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"save_policy_table.actions shape/dtype = {a.shape}/{a.dtype} is not allowed; allowed: "
+                         f"({model.n_states},) whole numbers (one joint action per state)")
+    for k, v in meta.items():
+        if not isinstance(v, (int, float, str)) or isinstance(v, bool):
+            raise ValueError(f"save_policy_table.{k} = {v!r} is not allowed; allowed: a number or a string")
+    header = {"format": FORMAT, "fingerprint": model_fingerprint(model), "n_states": model.n_states,
+              "n_actions": model.n_actions, "meta": meta}
+    path = Path(path)
+    with atomic_write(path) as fh:
+        np.savez_compressed(fh, actions=a.astype(np.int32), header=np.array(json.dumps(header)))
+    return path
+
+
+def load_policy_table(path: str | os.PathLike[str], model: MDPModel,
+                      name: str = "optimal (loaded)") -> tuple[PolicyValue, dict]:
+    """Load a table saved by :func:`save_policy_table` for ``model`` (which may be evaluation-only)
+    and evaluate it exactly. Returns ``(PolicyValue, meta)``. A file for another model (another
+    fingerprint, state or action count), a file that is not a policy table, or an out-of-range
+    action raises a ``ValueError`` naming the file, what it holds and what is allowed."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            header = json.loads(str(z["header"]))
+            actions = np.asarray(z["actions"])
+    except (OSError, KeyError, ValueError) as e:
+        raise ValueError(f"{path}: not a policy table saved by save_policy_table ({e})") from e
+    if header.get("format") != FORMAT:
+        raise ValueError(f"{path}: format = {header.get('format')!r} is not allowed; allowed: {FORMAT!r}")
+    want = model_fingerprint(model)
+    if header.get("fingerprint") != want:
+        raise ValueError(
+            f"{path}: saved for model fingerprint {header.get('fingerprint')!r} ({header.get('n_states')} states, "
+            f"{header.get('n_actions')} actions); allowed: {want!r} ({model.n_states} states, {model.n_actions} "
+            "actions) -- the table belongs to another configuration, unit or discount"
+        )
+    value = evaluate_actions(model, actions.astype(np.int64), name=name)
+    return value, dict(header.get("meta", {}))
