@@ -346,8 +346,11 @@ def page_faults_of_a_numpy_job(n: int, seed: int = 0) -> dict:
 
 
 def test_local_workers_do_not_map_every_array_afresh():
-    pytest.importorskip("distributed", reason='Dask is the optional "scale" extra')
-    # Dask's default MALLOC_TRIM_THRESHOLD_ made each such array cost ~256 page faults (51,200 here)
+    distributed = pytest.importorskip("distributed", reason='Dask is the optional "scale" extra')
+    # Dask's default MALLOC_TRIM_THRESHOLD_ made each such array cost ~256 page faults (51,200 here).
+    # A default cluster first: its nanny leaves Dask's value in os.environ, which must not win later.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"):
+        pass
     frame = scale.run_sweep(page_faults_of_a_numpy_job, {"n": [200]}, seeds=[0], workers=1, progress=False)
     assert frame.loc[0, "status"] == "ok", frame.loc[0, "error"]
     assert frame.loc[0, "trim"] == scale.WORKER_MALLOC_ENV["MALLOC_TRIM_THRESHOLD_"]

@@ -314,11 +314,22 @@ def local_client(n_workers: int) -> Iterator:
     import dask
 
     n_workers = check_whole(n_workers, "workers", low=1)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV}), \
-            distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                     dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
+    # A nanny reads these from os.environ before its config (and writes them there), so an earlier
+    # cluster in this process would otherwise impose its values: set both, restore on exit.
+    saved = {k: os.environ.get(k) for k in WORKER_MALLOC_ENV}
+    os.environ.update(WORKER_MALLOC_ENV)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV}), \
+                distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                distributed.Client(cluster) as client:
+            yield client
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _run_local_cluster(n_workers: int, fn, jobs, fixed, progress) -> list[dict]:
