@@ -43,6 +43,16 @@ def test_build_executes_and_renders(tmp_path):
     assert not nbformat.read(src / "00_ok.ipynb", as_version=4).cells[1].get("outputs")
 
 
+def test_a_cell_over_the_timeout_is_reported_not_raised(tmp_path):
+    src = tmp_path / "nbs"
+    src.mkdir()
+    _nb(src / "00_slow.ipynb", "Slow", "import time\ntime.sleep(30)")
+    _nb(src / "01_ok.ipynb", "Works", "print(6 * 7)")
+    entries = build_book(src, tmp_path / "out", timeout=2)
+    assert entries[0].error is not None and "2 seconds" in entries[0].error
+    assert entries[1].error is None and "42" in (tmp_path / "out" / "01_ok.html").read_text()
+
+
 def test_index_has_summaries_citation_commit_and_date(tmp_path):
     from mas_lib.teach.book import PAPER_CITATION
 

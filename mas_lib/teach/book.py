@@ -18,12 +18,13 @@ import argparse
 import datetime as _dt
 import html
 import json
+import multiprocessing as mp
 import re
 import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,9 +204,11 @@ def _copy_mathjax(out: Path) -> None:
 
 
 def _execute(path: Path, timeout: int):
+    """Run one notebook in a fresh kernel; returns ``(notebook, seconds, error or None)``. A cell
+    error, a cell over ``timeout`` seconds or a dead kernel is recorded, not raised."""
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
@@ -213,15 +216,18 @@ def _execute(path: Path, timeout: int):
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
-    except CellExecutionError as exc:
-        error = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else "cell error"
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip("- ")]
+        # a cell error ends with the exception; a timeout or a dead kernel says so first
+        pick = lines[-1] if isinstance(exc, CellExecutionError) and lines else (lines[0] if lines else "")
+        error = pick.strip()[:200] or type(exc).__name__
     return nb, time.perf_counter() - t0, error
 
 
 def build_book(notebooks: Path, out: Path, timeout: int = 900, workers: int = 2) -> list[BookEntry]:
     """Execute and render every notebook of ``notebooks`` into ``out``; returns the entries.
     A failing notebook is still rendered (with its error) and reported in the index. ``timeout``
-    is per cell [s]; ``workers`` notebooks run at once, each in its own kernel. Pages get
+    is per cell [s]; ``workers`` notebooks run at once, each in its own process and kernel. Pages get
     previous / next links, widget outputs become a note (:func:`replace_widget_outputs`) and
     formulas use the local MathJax copied to ``out/mathjax``. This is ``make book`` (it serves
     every notebook, not one paper section)."""
@@ -231,8 +237,10 @@ def build_book(notebooks: Path, out: Path, timeout: int = 900, workers: int = 2)
     out.mkdir(parents=True, exist_ok=True)
     _copy_mathjax(out)
     paths = ordered_notebooks(Path(notebooks))
-    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
-        runs = list(pool.map(lambda p: _execute(p, timeout), paths))
+    # one process per running notebook: two kernel clients in threads of one process once hung
+    # for the whole cell timeout after notebook 08's widget cell (alone it runs in 12 s)
+    with ProcessPoolExecutor(max_workers=max(1, int(workers)), mp_context=mp.get_context("spawn")) as pool:
+        runs = list(pool.map(_execute, paths, [timeout] * len(paths)))
     entries = [BookEntry(p, notebook_title(p), p.with_suffix(".html").name, sec, err)
                for p, (_, sec, err) in zip(paths, runs, strict=True)]
     exporter = HTMLExporter(mathjax_url=MATHJAX_URL)
