@@ -237,9 +237,11 @@ def build_book(notebooks: Path, out: Path, timeout: int = 900, workers: int = 2)
     out.mkdir(parents=True, exist_ok=True)
     _copy_mathjax(out)
     paths = ordered_notebooks(Path(notebooks))
-    # one process per running notebook: two kernel clients in threads of one process once hung
-    # for the whole cell timeout after notebook 08's widget cell (alone it runs in 12 s)
-    with ProcessPoolExecutor(max_workers=max(1, int(workers)), mp_context=mp.get_context("spawn")) as pool:
+    # a fresh process per notebook: a kernel client that had already run other notebooks in the
+    # same thread or process hung for the whole cell timeout after notebook 08's widget cell
+    # (run first in a fresh process it takes 12 s)
+    with ProcessPoolExecutor(max_workers=max(1, int(workers)), mp_context=mp.get_context("spawn"),
+                             max_tasks_per_child=1) as pool:
         runs = list(pool.map(_execute, paths, [timeout] * len(paths)))
     entries = [BookEntry(p, notebook_title(p), p.with_suffix(".html").name, sec, err)
                for p, (_, sec, err) in zip(paths, runs, strict=True)]
