@@ -46,8 +46,8 @@ from mas_lib.scale.deep_jobs import (  # noqa: E402
     deep_instance,
     optimum_path,
     train_deep,
-    train_tabular_curve,
 )
+from mas_lib.scale.jobs import train_tabular  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 TABULAR_STEPS = (100, 400, 1600, 6400)  # x 1024 copies
@@ -123,7 +123,7 @@ def learners(args) -> pd.DataFrame:
             frames.append(run_sweep(train_deep, {"instance": ["paper"], "learner": ["REINFORCE"]}, seeds=args.seeds,
                                     fixed=fixed, progress=True, **kw))
             steps = [max(10, int(s * scale)) for s in TABULAR_STEPS]
-            tab = run_sweep(train_tabular_curve, {"instance": ["paper"], "steps": steps}, seeds=[0], progress=True, **kw)
+            tab = run_sweep(train_tabular, {"instance": ["paper"], "steps": steps}, seeds=[0], progress=True, **kw)
             tab["learner"] = "tabular Q (central)"
             frames.append(tab)
     frame = pd.concat(frames, ignore_index=True)

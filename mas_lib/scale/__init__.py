@@ -6,7 +6,7 @@ One module per idea; every public name is re-exported here (``from mas_lib impor
 
     runner     run_sweep, expand_grid, run_job, local_client, the text progress bar
     jobs       ready-made decision jobs: exact_baseline, simulate_baseline, train_tabular, demo_job
-    deep_jobs  deep-RL jobs: train_deep (a recipe trained and scored exactly), train_tabular_curve
+    deep_jobs  deep-RL jobs: train_deep (a recipe trained and scored exactly)
     catalogue  catalogue-wide forecasting: backtest_series, forecast_catalogue, catalogue_leaderboard
 
 Dask is optional (``pip install -e ".[scale]"``); the serial runner needs only the core library.

@@ -20,10 +20,9 @@ from ..decide import get_instance, simulate
 from ..decide import planning as pl
 from ..decide.deep import RECIPES, long_lead_instance, recipe, train_dqn, train_pg
 from ..decide.instances import Instance
-from ..decide.tabular import best_preset, train
 from ..validation import check_choice, check_number
 
-__all__ = ["DEEP_INSTANCES", "deep_instance", "optimum_path", "exact_reference", "train_deep", "train_tabular_curve"]
+__all__ = ["DEEP_INSTANCES", "deep_instance", "optimum_path", "exact_reference", "train_deep"]
 
 #: The instances of the deep-RL benchmark.
 DEEP_INSTANCES = ("paper", "cross_border", "long_lead")
@@ -55,7 +54,7 @@ def exact_reference(name: str, optimum_dir: str | None = None) -> tuple[pl.MDPMo
         value, _ = pl.load_policy_table(optimum_path(optimum_dir, name), model)
         return model, value
     model = pl.model_for(inst)
-    return model, pl.evaluate_policy(model, pl.policy_iteration(model).policy_object())
+    return model, pl.policy_iteration(model)  # a Solution is the optimum's exact PolicyValue
 
 
 def train_deep(instance: str, learner: str, seed: int = 0, scale: float = 1.0,
@@ -95,14 +94,3 @@ def train_deep(instance: str, learner: str, seed: int = 0, scale: float = 1.0,
             "transitions": res.transitions, "train_seconds": res.seconds, "cpu_seconds": res.cpu_seconds,
             "transitions_per_cpu_s": res.transitions / res.cpu_seconds if res.cpu_seconds > 0 else float("nan"),
             "curve": json.dumps([[t, round(g, 4)] for t, g in curve])}
-
-
-def train_tabular_curve(instance: str, steps: int, seed: int = 0, batch: int = 1024) -> dict:
-    """Sweep job: the tabular central Q-learner (:func:`mas_lib.decide.tabular.best_preset`)
-    trained ``steps`` days on ``batch`` copies, and its exact gap -- one point of the
-    sample-efficiency chart. Returns ``gap_pct``, ``transitions``, ``train_seconds`` [s]."""
-    model, opt = exact_reference(instance)
-    inst = deep_instance(instance)
-    res = train(inst.config, best_preset(gamma=inst.gamma, steps=steps, batch=batch, seed=seed))
-    return {"gap_pct": pl.gap(pl.evaluate_policy(model, res.policy), opt), "transitions": res.steps,
-            "train_seconds": res.seconds}

@@ -22,7 +22,6 @@ terminated, so every transition bootstraps (also on the last day, from the final
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -36,13 +35,13 @@ from ...validation import check_bool, check_number, check_probability, check_who
 from ..rollout import rollout
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP, Adam, check_finite, clip_by_norm, single_thread
-from .policy import Checkpoint, DeepResult, NetworkPolicy
+from .policy import Checkpoint, DeepResult, NetworkPolicy, RunSettings
 
 __all__ = ["DQNConfig", "ReplayBuffer", "train_dqn", "dqn_targets"]
 
 
 @dataclass(frozen=True)
-class DQNConfig:
+class DQNConfig(RunSettings):
     """Every setting of a DQN run, validated on construction (notebook 09).
 
     Attributes:
@@ -111,14 +110,6 @@ class DQNConfig:
         if self.episode_length is not None:
             put(self, "episode_length", check_whole(self.episode_length, f + "episode_length", low=2))
 
-    def replace(self, **changes) -> DQNConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def transitions(self) -> int:
-        """Environment transitions of a run: ``days * copies``."""
-        return self.days * self.copies
 
 
 class ReplayBuffer:

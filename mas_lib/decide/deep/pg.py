@@ -21,7 +21,6 @@ for a softmax head the gradient of :math:`\log\pi_i(a_i)` w.r.t. its logits is
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ from ...validation import check_bool, check_choice, check_number, check_whole
 from ..rollout import rollout
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP, Adam, check_finite, clip_by_norm, log_softmax, single_thread
-from .policy import Checkpoint, DeepResult, NetworkPolicy
+from .policy import Checkpoint, DeepResult, NetworkPolicy, RunSettings
 
 __all__ = ["PGConfig", "train_pg", "policy_gradient_logits", "gae", "linear_schedule"]
 
@@ -43,7 +42,7 @@ METHODS = ("ppo", "reinforce")
 
 
 @dataclass(frozen=True)
-class PGConfig:
+class PGConfig(RunSettings):
     """Every setting of a policy-gradient run, validated on construction (notebook 09).
 
     Attributes:
@@ -110,14 +109,6 @@ class PGConfig:
         if self.episode_length is not None:
             put(self, "episode_length", check_whole(self.episode_length, f + "episode_length", low=2))
 
-    def replace(self, **changes) -> PGConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def transitions(self) -> int:
-        """Environment transitions of a run: ``days * copies``."""
-        return self.days * self.copies
 
 
 def linear_schedule(start: float, end: float, day: int, days: int) -> float:

@@ -10,6 +10,7 @@ exact planner evaluates it with ``evaluate_policy``) and on the PettingZoo env
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from ..policies import Policy
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP
 
-__all__ = ["NetworkPolicy", "DeepResult", "Checkpoint"]
+__all__ = ["NetworkPolicy", "DeepResult", "Checkpoint", "RunSettings"]
 
 KINDS = ("q", "actors")
 
@@ -77,6 +78,20 @@ class NetworkPolicy(Policy):
 
     def describe(self) -> str:
         return f"{self.kind}: {' | '.join('-'.join(map(str, n.sizes)) for n in self.nets)}"
+
+
+class RunSettings:
+    """What the settings of every deep learner share (:class:`~.dqn.DQNConfig`,
+    :class:`~.pg.PGConfig`, both frozen dataclasses with ``days`` and ``copies``)."""
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def transitions(self) -> int:
+        """Environment transitions of a run: ``days * copies``."""
+        return self.days * self.copies
 
 
 #: ``checkpoint(transitions, policy)``: called by the trainers at every learning-curve row.
