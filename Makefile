@@ -20,8 +20,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+# JupyterLab's address and port: `make lab LAB_IP=0.0.0.0` listens on every interface (a container,
+# a remote box); the URL with its login token is printed when the server starts. Jupyter refuses to
+# run as root unless told, so root (Docker, Binder, Colab, a CI box) gets --allow-root.
+LAB_IP   ?= 127.0.0.1
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+ifeq ($(shell id -u),0)
+LAB_ROOT := --allow-root
+endif
+
 lab: $(STAMP)  ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ --ip=$(LAB_IP) --port=$(LAB_PORT) $(LAB_ROOT) $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mas_lib tests benchmarks notebooks
