@@ -185,6 +185,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", help="seeds of the coordination-graph pair (default 0 1 2; "
                     "0 with --quick), run through mas_lib.scale.run_sweep")
     ap.add_argument("--workers", default="2", help="'serial' or the number of local Dask workers for the seeds")
+    ap.add_argument("--publish", action="store_true",
+                    help="copy the results into the snapshot notebook 07 shows (mas_lib/teach/published_results)")
     args = ap.parse_args()
     steps, batch = (400, 256) if args.quick else (args.steps, args.batch)
     seeds = args.seeds or ((0,) if args.quick else (0, 1, 2))
@@ -215,6 +217,10 @@ def main() -> None:
     if not args.quick:
         RESULTS.write_text(json.dumps(out, indent=1, default=lambda v: v.item() if hasattr(v, "item") else str(v))
                            + "\n")
+        if args.publish:
+            from mas_lib.teach.published import publish
+
+            publish(RESULTS.parent, [RESULTS.name], command="python benchmarks/bench_coordination.py --publish")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,15 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def publish_snapshot(out: Path) -> None:
+    """Copy this run's results into the package snapshot that notebook 09 reads (mas_lib.teach.published)."""
+    from mas_lib.teach.published import publish
+
+    names = ["deep_rl.csv", "deep_rl_curve.csv", "deep_rl_solve.csv", "long_lead_optimum.npz"]
+    publish(out, names, command="python benchmarks/bench_deep_rl.py --publish")
+    print(f"published {', '.join(names)} to mas_lib/teach/published_results")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5%% of every budget (a smoke test)")
@@ -183,6 +192,9 @@ def main(argv=None) -> None:
     ap.add_argument("--workers", default="2", help="'serial' or the number of local Dask workers")
     ap.add_argument("--resolve", action="store_true", help="solve long_lead exactly again instead of loading its saved optimum")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--publish", action="store_true",
+                    help="copy this run's tables and the long_lead optimum into the snapshot notebook 09 shows "
+                         "(mas_lib/teach/published_results, with provenance)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -202,6 +214,8 @@ def main(argv=None) -> None:
         curve.to_csv(args.out / "deep_rl_curve.csv", index=False, float_format="%.4f")
         solve.to_csv(args.out / "deep_rl_solve.csv", index=False, float_format="%.4f")
         chart(curve, ss, args.out / "deep_rl.png")
+        if args.publish:
+            publish_snapshot(args.out)
     pd.set_option("display.width", 200)
     print("\nexact gaps per seed [%]:")
     deep = ok[ok["learner"] != "tabular Q (central)"]

@@ -18,7 +18,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from browser.lab import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,8 +53,8 @@ def test_make_lab_answers_on_its_port(tmp_path):
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.5)
-        assert status == 200, "no answer from `make lab` on port %d within %.0f s:\n%s" % (
-            port, STARTUP_S, log.read_text(errors="replace")[-3000:])
+        tail = log.read_text(errors="replace")[-3000:]
+        assert status == 200, f"no answer from `make lab` on port {port} within {STARTUP_S:.0f} s:\n{tail}"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
