@@ -443,3 +443,26 @@ def test_save_is_atomic(saved_policy, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["policy.npz"]  # no temporary file left behind
     back = QPolicy.load(target, cfg)
     assert np.array_equal(back.tables[0], pol.tables[0])
+
+
+def test_one_schedule_type_serves_every_learner():
+    """Q-learning's epsilon, DQN's epsilon and PPO's annealed settings are one Schedule."""
+    from mas_lib.decide import Schedule
+    from mas_lib.decide.deep import linear_schedule
+    from mas_lib.decide.tabular import exploration_schedule
+    from mas_lib.validation import ConfigError
+
+    lin = Schedule(1.0, 0.1, "linear", over=0.8)
+    assert [lin(p) for p in (-1.0, 0.0, 0.4, 0.8, 1.0)] == pytest.approx([1.0, 1.0, 0.55, 0.1, 0.1])
+    assert lin(0.8) == lin(1.0) == lin(5.0)          # held at the end after `over`
+    assert Schedule(0.3, 0.01, "constant")(0.9) == 0.3
+    assert Schedule(1.0, 0.01, "exponential")(0.5) == pytest.approx(0.1)
+    assert linear_schedule(0.03, 0.0, 50, 100) == Schedule(0.03, 0.0)(0.5)
+    q = QLearningConfig(epsilon="exponential", epsilon_start=1.0, epsilon_end=0.01, epsilon_decay=1.0)
+    assert exploration_schedule(q) == Schedule(1.0, 0.01, "exponential", 1.0)
+    with pytest.raises(ConfigError, match=r"Schedule.shape = 'cosine' is not allowed"):
+        Schedule(1.0, 0.0, "cosine")
+    with pytest.raises(ConfigError, match=r"Schedule\(exponential\).end = 0.0 is not allowed"):
+        Schedule(1.0, 0.0, "exponential")
+    with pytest.raises(ConfigError, match=r"Schedule.over = 0.0 is not allowed"):
+        Schedule(1.0, 0.0, over=0.0)

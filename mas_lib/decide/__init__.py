@@ -19,10 +19,11 @@ from .policies import *
 from .policies import __all__ as _policies_all
 from .rollout import *
 from .rollout import __all__ as _rollout_all
+from .schedule import Schedule
 from .search import SearchResult, grid_search
 from .tabular import *
 from .tabular import __all__ as _tabular_all
 
 __all__ = sorted(set(_policies_all) | set(_rollout_all) | set(_tabular_all) | {
-    "COSTS", "Instance", "SearchResult", "cross_border_instance", "get_instance", "grid_search",
+    "COSTS", "Instance", "Schedule", "SearchResult", "cross_border_instance", "get_instance", "grid_search",
     "paper_instance", "with_costs"})

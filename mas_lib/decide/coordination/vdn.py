@@ -38,7 +38,7 @@ from ...sim.config import EnvConfig, RewardConfig
 from ...sim.state import SystemState
 from ...validation import check_choice, check_number, check_whole
 from ..rollout import rollout
-from ..tabular.config import QLearningConfig, exploration_rate, learning_rate
+from ..tabular.config import QLearningConfig, exploration_schedule, learning_rate
 from ..tabular.encoding import ActionTable, StateEncoder
 from ..tabular.policy import QPolicy
 from ..tabular.updates import batch_q_update
@@ -142,6 +142,7 @@ def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = No
     B, n_days = dcfg.batch, dcfg.steps
     gamma = dcfg.gamma
     now = {"day": 0}
+    epsilon = exploration_schedule(qcfg)
     rows, block = [], []
     log_every = max(1, n_days // 50)
 
@@ -149,7 +150,7 @@ def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = No
         return learning_rate(qcfg, n)
 
     def behave(state: SystemState):
-        eps = exploration_rate(qcfg, now["day"] / n_days)
+        eps = epsilon(now["day"] / n_days)
         s = enc.encode(state)
         explore = rng.random((B, N)) < eps
         pick = rng.random((B, N))

@@ -33,6 +33,7 @@ from ...sim.core import BatchCore
 from ...sim.state import SystemState
 from ...validation import check_bool, check_number, check_probability, check_whole
 from ..rollout import rollout
+from ..schedule import Schedule
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP, Adam, check_finite, clip_by_norm, single_thread
 from .policy import Checkpoint, DeepResult, NetworkPolicy, RunSettings
@@ -149,11 +150,6 @@ def dqn_targets(online: MLP, target: MLP, r: np.ndarray, x2: np.ndarray, mask2: 
     return r + gamma * q_t[np.arange(len(r)), a_star]
 
 
-def _epsilon(cfg: DQNConfig, progress: float) -> float:
-    x = min(max(progress / cfg.epsilon_decay, 0.0), 1.0)
-    return float(cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * x)
-
-
 def train_dqn(config: EnvConfig, cfg: DQNConfig | None = None, checkpoint: Checkpoint | None = None,
              **changes) -> DeepResult:
     """Train a central DQN on ``cfg.copies`` copies of ``config`` (paper 3.1.2(4); notebook 09,
@@ -184,12 +180,13 @@ def _train_dqn(config: EnvConfig, cfg: DQNConfig, checkpoint: Checkpoint | None)
     buf = ReplayBuffer(cfg.buffer if cfg.replay else cfg.copies, enc.central_size, masks.n_joint)
     B = cfg.copies
     now = {"day": 0, "updates": 0}
+    epsilon = Schedule(cfg.epsilon_start, cfg.epsilon_end, "linear", cfg.epsilon_decay)
     rows, acc = [], {"cost": 0.0, "loss": 0.0, "n": 0, "nl": 0}
 
     def behave(state: SystemState) -> tuple[np.ndarray, np.ndarray]:
         obs = enc.observe(state)
         x, m = enc.central_input(obs), masks.joint(enc.on_hand(obs))
-        eps = _epsilon(cfg, now["day"] / cfg.days)
+        eps = epsilon(now["day"] / cfg.days)
         greedy = np.argmax(np.where(m, net(x), -np.inf), axis=1)
         # a uniformly random feasible action: argmax of random keys on the feasible set
         random = np.argmax(np.where(m, rng.random(m.shape), -1.0), axis=1)

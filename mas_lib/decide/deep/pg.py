@@ -32,6 +32,7 @@ from ...sim.core import BatchCore
 from ...sim.state import SystemState
 from ...validation import check_bool, check_choice, check_number, check_whole
 from ..rollout import rollout
+from ..schedule import Schedule
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP, Adam, check_finite, clip_by_norm, log_softmax, single_thread
 from .policy import Checkpoint, DeepResult, NetworkPolicy, RunSettings
@@ -114,8 +115,9 @@ class PGConfig(RunSettings):
 def linear_schedule(start: float, end: float, day: int, days: int) -> float:
     """A setting that moves linearly from ``start`` (day 0) to ``end`` (day ``days``): the
     step sizes of ``PGConfig.anneal_lr`` (to 0, CleanRL's convention) and the entropy weight of
-    ``PGConfig.entropy_end`` (``benchmarks/bench_deep_rl.py``)."""
-    return start + (end - start) * min(max(day / days, 0.0), 1.0)
+    ``PGConfig.entropy_end`` (``benchmarks/bench_deep_rl.py``): a linear
+    :class:`~mas_lib.decide.schedule.Schedule` at progress ``day / days``."""
+    return Schedule(start, end)(day / days)
 
 
 def policy_gradient_logits(logits: np.ndarray, mask: np.ndarray, actions: np.ndarray,

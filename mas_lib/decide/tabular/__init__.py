@@ -23,7 +23,14 @@ Notebook 05 teaches it; the optimal-benchmark notebook and ``benchmarks/`` measu
 :mod:`mas_lib.decide.planning`.
 """
 
-from .config import QLearningConfig, best_preset, exploration_rate, learning_rate, paper_preset
+from .config import (
+    QLearningConfig,
+    best_preset,
+    exploration_rate,
+    exploration_schedule,
+    learning_rate,
+    paper_preset,
+)
 from .encoding import ActionTable, StateEncoder, infer_unit
 from .learner import TabularLearner
 from .policy import QPolicy
@@ -42,6 +49,7 @@ __all__ = [
     "best_preset",
     "learning_rate",
     "exploration_rate",
+    "exploration_schedule",
     "q_update",
     "batch_q_update",
     "epsilon_greedy",

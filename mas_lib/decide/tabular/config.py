@@ -24,8 +24,10 @@ from ...validation import (
     check_whole,
     not_allowed,
 )
+from ..schedule import Schedule
 
-__all__ = ["QLearningConfig", "paper_preset", "best_preset", "learning_rate", "exploration_rate"]
+__all__ = ["QLearningConfig", "paper_preset", "best_preset", "learning_rate", "exploration_rate",
+           "exploration_schedule"]
 
 FORMS = ("independent", "shared", "central")
 ALPHA_SCHEDULES = ("constant", "visits", "polynomial")
@@ -229,10 +231,10 @@ def exploration_rate(qcfg: QLearningConfig, progress: float) -> float:
     """Epsilon (a probability) after a fraction ``progress`` in [0, 1] of training: constant,
     or linear or exponential decay from ``epsilon_start`` to ``epsilon_end`` over the first
     ``epsilon_decay`` of training (paper 4.4-4.5: explore early, exploit late; notebook 05)."""
-    e0, e1 = qcfg.epsilon_start, qcfg.epsilon_end
-    if qcfg.epsilon == "constant":
-        return float(e0)
-    x = min(max(progress / qcfg.epsilon_decay, 0.0), 1.0)
-    if qcfg.epsilon == "linear":
-        return float(e0 + (e1 - e0) * x)
-    return float(e0 * (e1 / e0) ** x)
+    return exploration_schedule(qcfg)(progress)
+
+
+def exploration_schedule(qcfg: QLearningConfig) -> Schedule:
+    """The epsilon schedule of ``qcfg`` as a :class:`~mas_lib.decide.schedule.Schedule` (the one
+    schedule type of the package); the training loops build it once and call it every day."""
+    return Schedule(qcfg.epsilon_start, qcfg.epsilon_end, qcfg.epsilon, qcfg.epsilon_decay)

@@ -26,7 +26,7 @@ from ...sim.core import BatchCore
 from ...sim.env import MultiWarehouseEnv
 from ...sim.state import StepResult, SystemState
 from ..rollout import Step, rollout
-from .config import QLearningConfig, exploration_rate, learning_rate
+from .config import QLearningConfig, exploration_schedule, learning_rate
 from .learner import TabularLearner
 from .policy import QPolicy
 
@@ -148,9 +148,10 @@ def train(
     core = BatchCore(learner.train_config, batch_size=B)
     curve = _CurveRecorder(qcfg.log_every, n_days, B, progress)
     now = {"day": 0}
+    epsilon = exploration_schedule(qcfg)
 
     def behave(state: SystemState) -> tuple[np.ndarray, np.ndarray]:
-        now["eps"] = exploration_rate(qcfg, now["day"] / n_days)
+        now["eps"] = epsilon(now["day"] / n_days)
         now["s"] = learner.encoder.encode(state)
         now["a"] = learner.behave(now["s"], now["eps"], rng)
         return learner.actions.decode(learner.to_warehouse(now["a"]))
@@ -196,8 +197,9 @@ def train_loop(
     env.reset(seed=seed, options={"stream": (episode,)})
     gamma = qcfg.gamma
     curve = _CurveRecorder(qcfg.log_every * qcfg.batch, n_days, 1, progress)
+    epsilon = exploration_schedule(qcfg)
     for day in range(n_days):
-        eps = exploration_rate(qcfg, (day // qcfg.batch) / qcfg.steps)
+        eps = epsilon((day // qcfg.batch) / qcfg.steps)
         s = learner.encoder.encode(env.core.state())[0]  # one state index per learner
         # epsilon-greedy, learner by learner (the same draws as the vectorised learner)
         explore, pick = rng.random(learner.n_learners) < eps, rng.random(learner.n_learners)
