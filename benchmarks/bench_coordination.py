@@ -1,4 +1,4 @@
-"""Agents that talk, measured (notebook 07, issue 8).
+"""Agents that talk, measured (notebook 07).
 
 For the two planner instances (:mod:`mas_lib.decide.instances`) and the five-warehouse network
 (:func:`mas_lib.messaging.networks.regional_network`) this script reports

@@ -2,7 +2,7 @@
 side with two peers (or-gym's InvManagement, gym-invmgmt's MultiEchelon) in the same run.
 
 A node is a warehouse (a stocking node); a node-step is one node simulated for one day. Ours runs
-on one core (BLAS threads pinned to 1) on the configuration issue 11 names: two warehouses,
+on one core (BLAS threads pinned to 1) on the configuration `config()` below builds: two warehouses,
 replenishment lead time 3 days, a transfer link, Poisson demand, base-stock-like actions, episodes
 of 200 days with resets included; also on a six-warehouse ring (as many stocking nodes as
 gym-invmgmt's network). The peers run in their own throwaway virtual environments (built by
