@@ -1,10 +1,9 @@
 """The paper's system as a map: its parts, the paper sections describing them, and where this
-collection covers them (notebook and module) -- or that it does not yet (notebook 00).
+collection covers them, notebook and module (notebook 00).
 
 :data:`SYSTEM_PARTS` is the table; :func:`system_map_table` returns it as a frame and
 :func:`plot_system_map` draws the diagram of notebook 00: the flow data -> forecasts -> messages
--> decisions -> monitoring around the warehouse agents, each box naming its notebook and module,
-grey and dashed where the part is not built yet (with the issue that will build it).
+-> decisions -> monitoring around the warehouse agents, each box naming its notebook and module.
 """
 
 from __future__ import annotations
@@ -13,25 +12,26 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..validation import not_allowed
+
 __all__ = ["SystemPart", "SYSTEM_PARTS", "system_map_table", "plot_system_map"]
 
 
 @dataclass(frozen=True)
 class SystemPart:
-    """One part of the paper's system: its name, the paper sections that describe it, the
-    notebooks and ``mas_lib`` modules that cover it (empty if none yet), and, if not built yet,
-    the open issue that will build it (``planned``)."""
+    """One part of the paper's system: its name, the paper sections that describe it, and the
+    notebooks and ``mas_lib`` modules that cover it (both required)."""
 
     name: str
     sections: str
     notebooks: str
     modules: str
-    planned: str = ""
 
-    @property
-    def covered(self) -> bool:
-        """True when a notebook covers the part today."""
-        return bool(self.notebooks)
+    def __post_init__(self) -> None:
+        for field in ("notebooks", "modules"):
+            if not getattr(self, field).strip():
+                raise not_allowed(f"SystemPart({self.name!r}).{field}", getattr(self, field),
+                                  "the notebooks and modules that cover the part (comma-separated)")
 
 
 #: The parts in the order data flows through the system (paper sections 2-4).
@@ -53,34 +53,28 @@ SYSTEM_PARTS: tuple[SystemPart, ...] = (
 
 def system_map_table() -> pd.DataFrame:
     """:data:`SYSTEM_PARTS` as a frame: part, paper sections, notebooks, modules and status
-    ("covered" or "not yet: <issue>"). Notebook 00."""
+    Notebook 00."""
     return pd.DataFrame([{
-        "part of the system": p.name, "paper sections": p.sections, "notebooks": p.notebooks or "-",
-        "modules": p.modules or "-", "status": "covered" if p.covered else f"not yet: {p.planned}",
+        "part of the system": p.name, "paper sections": p.sections, "notebooks": p.notebooks,
+        "modules": p.modules,
     } for p in SYSTEM_PARTS])
 
 
 def _box(ax, x: float, y: float, w: float, h: float, part: SystemPart) -> None:
     from matplotlib.patches import FancyBboxPatch
 
-    style = dict(boxstyle="round,pad=0.02", linewidth=1.2)
-    if part.covered:
-        patch = FancyBboxPatch((x, y), w, h, facecolor="#dbe9f6", edgecolor="#2b6ca3", **style)
-        detail = f"notebook {part.notebooks}\n{part.modules}"
-    else:
-        patch = FancyBboxPatch((x, y), w, h, facecolor="#f2f2f2", edgecolor="#888888", linestyle="--", **style)
-        detail = f"not built yet ({part.planned})"
-    ax.add_patch(patch)
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02", linewidth=1.2,
+                                facecolor="#dbe9f6", edgecolor="#2b6ca3"))
+    detail = f"notebook {part.notebooks}\n{part.modules}"
     ax.text(x + w / 2, y + h - 0.05, part.name, ha="center", va="top", fontsize=8.5, weight="bold", wrap=True)
     where = part.sections if part.sections.startswith("beyond") else f"paper {part.sections}"
-    ax.text(x + w / 2, y + 0.04, f"{where}\n{detail}", ha="center", va="bottom", fontsize=7,
-            color="#333333" if part.covered else "#777777")
+    ax.text(x + w / 2, y + 0.04, f"{where}\n{detail}", ha="center", va="bottom", fontsize=7, color="#333333")
 
 
 def plot_system_map():
     """Draw the paper's system (data, forecasts, agents, messages, decisions, yardstick,
     monitoring, operation) as boxes joined by arrows in the direction information flows; each
-    box says its paper sections and its notebook and module, or the issue that will build it.
+    box says its paper sections and its notebook and module.
     Returns the matplotlib figure. Notebook 00 (the whole paper)."""
     import matplotlib.pyplot as plt
 
