@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..validation import check_choice, check_number, check_whole, not_allowed
 from .backtesting import _scored_rows
@@ -85,8 +86,10 @@ def gain_interval(
     :func:`per_series_mase`'s table. The gain is ``1 - mean(MASE model) / mean(MASE
     baseline)`` over the series both have (a fraction; 0.2 = 20 % lower). The interval
     resamples *series* with replacement ``n_boot`` times (the series are the independent
-    units; origins of one series are not) and takes the central ``level`` share of the
-    resampled gains. Returns ``gain``, ``low``, ``high`` and ``n_series``.
+    units; origins of one series are not; both models' MASE of a series move together) and
+    takes the central ``level`` share of the resampled gains: ``scipy.stats.bootstrap`` with
+    ``paired=True`` and the percentile method. Returns ``gain``, ``low``, ``high`` and
+    ``n_series``.
     """
     for field, name in (("model", model), ("baseline", baseline)):
         if name not in per_series.columns:
@@ -98,13 +101,18 @@ def gain_interval(
     if pair.empty:
         raise ValueError(f"gain_interval: {model} and {baseline} share no series with a MASE")
     a, b = pair[model].to_numpy(), pair[baseline].to_numpy()
-    rng = np.random.default_rng(seed)
-    pick = rng.integers(0, len(a), size=(n_boot, len(a)))
-    boot = 1.0 - a[pick].mean(axis=1) / b[pick].mean(axis=1)
-    tail = (1.0 - level) / 2
-    return {"gain": float(1.0 - a.mean() / b.mean()),
-            "low": float(np.quantile(boot, tail)), "high": float(np.quantile(boot, 1 - tail)),
-            "n_series": int(len(a))}
+
+    def gain(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        return 1.0 - x.mean(axis=axis) / y.mean(axis=axis)
+
+    if len(a) == 1:  # one series: every resample is that series
+        low = high = float(gain(a, b))
+    else:
+        ci = stats.bootstrap((a, b), gain, paired=True, vectorized=True, n_resamples=n_boot,
+                             confidence_level=level, method="percentile",
+                             rng=np.random.default_rng(seed)).confidence_interval
+        low, high = float(ci.low), float(ci.high)
+    return {"gain": float(gain(a, b)), "low": low, "high": high, "n_series": int(len(a))}
 
 
 def best_baseline(board: pd.DataFrame, baselines: Sequence[str] = SIMPLE_BASELINES) -> str:
