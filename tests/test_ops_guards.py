@@ -75,3 +75,24 @@ def test_real_product_first_sold_in_2011_gets_the_full_history(retail_path):
     assert d.units.index[0] == pd.Timestamp("2010-12-01") and d.units.index[-1] == pd.Timestamp("2011-12-09")
     assert d.units.loc[: d.start - pd.Timedelta(days=1)].to_numpy().sum() == 0
     assert d.units.to_numpy().sum() > 0
+
+
+# ------------------------------------------------------------------ a plan belongs to its data
+def test_a_plan_from_other_products_of_the_same_shape_is_refused():
+    data = ops.synthetic_twin_data(n_products=2, seed=3, n_days=120)
+    a, b = data.subset(data.products[:1]), data.subset(data.products[1:])
+    plan = ops.scheduled_forecasts(a, "never")
+    assert plan.mean.shape[2] == b.units.shape[1]  # same shape: only the fingerprint tells them apart
+    with pytest.raises(ConfigError, match=rf"plan = .*{a.products[0]}.* is not allowed.*{b.products[0]}"):
+        ops.run_twin(b, plan)
+    ops.run_twin(a, plan)  # its own data is fine
+
+
+def test_a_plan_from_other_days_of_the_same_length_is_refused():
+    net = ops.default_network()
+    early = ops.twin_data_from_frame(_tidy(every=2), ["10001"], net, "2011-01-01", "2011-02-28")
+    late = ops.twin_data_from_frame(_tidy(every=2), ["10001"], net, "2011-01-02", "2011-03-01")
+    assert len(early.sim_days) == len(late.sim_days)
+    plan = ops.scheduled_forecasts(early, "never")
+    with pytest.raises(ConfigError, match=r"plan = .*2011-01-01 \.\. 2011-02-28.* is not allowed.*2011-01-02"):
+        ops.run_twin(late, plan)

@@ -21,10 +21,26 @@ from ..data import synthetic as S
 from ..validation import ConfigError, check_whole, not_allowed
 from .network import TwinNetwork, default_network, node_name
 
-__all__ = ["MIN_SIM_DAYS", "TwinData", "load_twin_data", "synthetic_twin_data", "twin_data_from_frame"]
+__all__ = ["MIN_SIM_DAYS", "DataFingerprint", "TwinData", "load_twin_data", "synthetic_twin_data", "twin_data_from_frame"]
 
 #: the fewest simulated days a twin runs (the recorded demand needs two rows) [days]
 MIN_SIM_DAYS = 2
+
+
+@dataclass(frozen=True)
+class DataFingerprint:
+    """What a :class:`~mas_lib.ops.forecasting.ForecastPlan` was made for: the products, the
+    warehouses (markets) and the simulated days (first, last). :func:`mas_lib.ops.run_twin`
+    refuses a plan whose fingerprint is not its data's, also when the shapes agree."""
+
+    products: tuple[str, ...]
+    warehouses: tuple[str, ...]
+    first: str
+    last: str
+
+    def __str__(self) -> str:
+        return (f"products {list(self.products)}, warehouses {list(self.warehouses)}, "
+                f"days {self.first} .. {self.last}")
 
 
 @dataclass
@@ -59,6 +75,13 @@ class TwinData:
     def sim_days(self) -> pd.DatetimeIndex:
         """The simulated days (``start`` to the last day)."""
         return self.units.index[self.units.index >= self.start]
+
+    @property
+    def fingerprint(self) -> DataFingerprint:
+        """Products, warehouses and simulated days: what a forecast plan made from it is for."""
+        days = self.sim_days
+        return DataFingerprint(tuple(self.products), tuple(self.warehouses), str(days[0].date()),
+                               str(days[-1].date()))
 
     def subset(self, products: Sequence[str]) -> TwinData:
         """The same data for some of its products (for small, fast runs)."""

@@ -132,11 +132,16 @@ def run_twin(
     """Run the twin through every simulated day of ``data`` (see the module docstring).
 
     ``policy``: one of :data:`POLICIES`, or a factory ``(config, plan, open_days) -> Policy`` --
-    the plug-in point for learners and for coordination protocols. Stock starts at each node's
+    the plug-in point for learners and for coordination protocols. ``plan`` must have been made
+    from ``data`` (same products, warehouses and days: its ``made_for`` fingerprint), else
+    :class:`~mas_lib.validation.ConfigError`. Stock starts at each node's
     first order-up-to level; capacity is ``capacity_days`` x the largest daily demand of the
     history before the first simulated day (at least ``min_capacity``). Returns a
     :class:`TwinRun`. Paper 3.2.3-3.2.5; notebook 08 and ``benchmarks/bench_system.py``.
     """
+    if plan.made_for != data.fingerprint:
+        raise not_allowed("plan", f"made for {plan.made_for}",
+                          f"a plan made by scheduled_forecasts from this data ({data.fingerprint})")
     units = data.units
     first = int(np.searchsorted(units.index, data.start))
     frame = units.iloc[first:]
