@@ -5,8 +5,11 @@ product without recent history is not starved (refused units are counted, never 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mas_lib import ops
 from mas_lib.validation import ConfigError
@@ -96,3 +99,41 @@ def test_a_plan_from_other_days_of_the_same_length_is_refused():
     plan = ops.scheduled_forecasts(early, "never")
     with pytest.raises(ConfigError, match=r"plan = .*2011-01-01 \.\. 2011-02-28.* is not allowed.*2011-01-02"):
         ops.run_twin(late, plan)
+
+
+# ------------------------------------------------------------------ alert rules and missing KPIs
+_OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+        "abs>": lambda v, th: np.abs(v) > th}
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(st.one_of(st.just(float("nan")), st.floats(-100, 100)), min_size=1, max_size=30),
+       op=st.sampled_from(sorted(_OPS)), threshold=st.floats(-100, 100))
+def test_an_alert_fires_exactly_where_a_known_kpi_breaks_the_rule(values, op, threshold):
+    """A NaN KPI (e.g. days of supply in a week without stock) never fires, whatever the operator;
+    a known value fires exactly when the comparison holds (weeks with demand only)."""
+    n = len(values)
+    kpis = pd.DataFrame({"week": pd.date_range("2011-01-03", periods=n, freq="7D"), "warehouse": "UK",
+                         "product": "1", "demand": np.arange(n) % 3, "days_of_supply": values})
+    rule = pd.DataFrame([{"rule": "r", "kpi": "days_of_supply", "op": op, "threshold": threshold, "meaning": ""}])
+    fired = ops.alerts(kpis, rule)
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        expect = ~np.isnan(v) & _OPS[op](v, threshold) & (kpis["demand"].to_numpy() > 0)
+    assert list(fired["week"]) == list(kpis.loc[expect, "week"])
+    assert not fired["value"].isna().any()
+
+
+def test_no_false_alerts_on_weeks_with_a_missing_kpi():
+    """Nobody orders, so the stock runs out: weeks with demand and no stock have no turns."""
+    from mas_lib.decide.policies import DoNothing
+
+    data = ops.synthetic_twin_data(n_products=2, seed=3, n_days=150)
+    run = ops.run_twin(data, ops.scheduled_forecasts(data, "never"), lambda config, plan, open_days: DoNothing(config))
+    k = ops.weekly_kpis(run)
+    assert (k["turns"].isna() & (k["demand"] > 0)).sum() > 10
+    for kpi in ("days_of_supply", "turns"):
+        for op in ("<=", ">=", "<", ">", "abs>"):
+            rule = pd.DataFrame([{"rule": "r", "kpi": kpi, "op": op, "threshold": 0.5, "meaning": ""}])
+            fired = ops.alerts(k, rule)
+            assert fired["value"].notna().all(), (kpi, op)

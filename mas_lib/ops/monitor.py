@@ -97,7 +97,9 @@ def alerts(kpis: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFram
     """Apply the alert ``rules`` (default :data:`ALERT_RULES`) to a :func:`weekly_kpis` table.
 
     Returns one row per alert: the group keys, ``rule``, ``kpi``, ``value``, ``threshold``,
-    sorted by week. Weeks without demand never raise fill-rate or forecast alerts. Notebook 08.
+    sorted by week. Weeks without demand raise no alert, and neither does a KPI that is not
+    defined that week (NaN: ``turns`` without stock, ``days_of_supply`` without demand) --
+    whatever the comparison, NaN is never read as a number. Notebook 08.
     """
     rules = ALERT_RULES if rules is None else rules
     keys = [c for c in _KEYS if c in kpis.columns]
@@ -110,7 +112,10 @@ def alerts(kpis: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFram
         if r.kpi not in kpis.columns:
             raise not_allowed("rule kpi", r.kpi, f"one of {list(KPI_COLUMNS)}")
         v = kpis[r.kpi].to_numpy(dtype=float)
-        hit = ops[r.op](np.nan_to_num(v, nan=0.0 if r.op != "<" else 1.0), r.threshold) & (kpis["demand"] > 0)
+        known = ~np.isnan(v)  # a KPI that cannot be computed (no stock, no demand) never fires
+        with np.errstate(invalid="ignore"):
+            hit = known & ops[r.op](v, r.threshold) & (kpis["demand"].to_numpy() > 0)
+        hit = pd.Series(hit, index=kpis.index)
         sub = kpis.loc[hit, keys].copy()
         sub["rule"], sub["kpi"], sub["value"], sub["threshold"] = r.rule, r.kpi, v[hit.to_numpy()], r.threshold
         found.append(sub)
