@@ -137,3 +137,58 @@ def test_no_false_alerts_on_weeks_with_a_missing_kpi():
             rule = pd.DataFrame([{"rule": "r", "kpi": kpi, "op": op, "threshold": 0.5, "meaning": ""}])
             fired = ops.alerts(k, rule)
             assert fired["value"].notna().all(), (kpi, op)
+
+
+# ------------------------------------------------------------------ capacity and refused units
+def _new_product_data():
+    """10001 sells from the first day; 10002 only from 2011-02-01 -- no history before the start."""
+    old = _tidy(products=("10001",), units=20.0)
+    new = _tidy(first="2011-02-01", products=("10002",), units=300.0)
+    calendar = pd.Series(True, index=pd.date_range("2010-12-01", "2011-03-31"))
+    return ops.twin_data_from_frame(pd.concat([old, new]), ["10001", "10002"], ops.default_network(), "2011-01-01",
+                                    calendar=calendar)
+
+
+@pytest.mark.parametrize("policy", ops.POLICIES)
+def test_a_product_without_history_is_not_starved_by_capacity(policy):
+    """Capacity is sized from what the policy will ask for, not only from the history before the
+    start (none here): every built-in policy's receipts fit, so nothing is refused."""
+    data = _new_product_data()
+    run = ops.run_twin(data, ops.scheduled_forecasts(data, "weekly"), policy)
+    new = [i for i, (_, p) in enumerate(run.nodes) if p == "10002"]
+    assert run.arrays["overflow"][:, new].sum() == 0
+    assert run.summary()["refused"] == 0
+    assert (run.capacity[new] > 10 * 300).all()  # far above min_capacity (500 units)
+    late = run.dates >= pd.Timestamp("2011-03-01")
+    uk = run.nodes.index(("UK", "10002"))
+    assert run.arrays["sales"][late, uk].sum() > 0.9 * run.arrays["demand"][late, uk].sum()
+
+
+def test_refused_units_are_a_kpi_and_in_the_cost_summary():
+    """A policy that orders more than fits: refused units are counted per node, warehouse and in
+    total, valued at the node's purchase + freight cost per unit (already paid in ordering), alerted."""
+    from mas_lib.decide.policies import FixedOrderQuantity
+
+    data = _new_product_data()
+    run = ops.run_twin(data, ops.scheduled_forecasts(data, "never"),
+                       lambda config, plan, open_days: FixedOrderQuantity(config, run_cap, every=1))
+    over = run.arrays["overflow"]
+    assert over.sum() > 0
+    unit = np.repeat([w.order_unit_cost for w in data.network.warehouses], len(data.products))
+    s = run.summary()
+    assert s["refused"] == over.sum()
+    assert np.isclose(s["refused cost"], (over * unit).sum())
+    assert np.isclose(s["total cost"], s["holding"] + s["shortage"] + s["ordering"] + s["transport"])  # not twice
+    per_node = run.refused()
+    assert list(per_node.index) == data.nodes and per_node.sum() == over.sum()
+    k = ops.weekly_kpis(run)
+    assert k["refused"].sum() == over.sum() and np.isclose(k["refused_cost"].sum(), s["refused cost"])
+    kw = ops.weekly_kpis(run, by=("week", "warehouse"))
+    assert kw.groupby("warehouse")["refused"].sum().reindex(data.warehouses).tolist() == [
+        per_node[[f"{w}:{p}" for p in data.products]].sum() for w in data.warehouses]
+    al = ops.alerts(k)
+    hits = al[al["rule"] == "capacity refused"]
+    assert len(hits) == int(((k["refused"] > 0) & (k["demand"] > 0)).sum()) > 0
+
+
+run_cap = 10_000  # units a day: far more than any node holds
