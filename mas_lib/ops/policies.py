@@ -45,7 +45,7 @@ def largest_target(mean: np.ndarray, safety: np.ndarray, lead_time: np.ndarray,
     safety + ``review`` days of the mean forecast (the base-stock level is ``S`` without the
     review term, so it is never larger). ``mean`` ``(T, H, N)``, ``safety`` ``(T, N)`` as in a
     :class:`~mas_lib.ops.forecasting.ForecastPlan`. Sizes the twin's capacity
-    (:meth:`mas_lib.ops.network.TwinNetwork.node_capacity`); notebook 08."""
+    (:meth:`mas_lib.ops.network.TwinNetwork.node_capacity`, called by :func:`mas_lib.ops.run_twin`)."""
     level = lead_time_demand(mean, lead_time) + safety + review * mean.mean(axis=1)
     return level.max(axis=0) if len(level) else np.zeros(mean.shape[2])
 
