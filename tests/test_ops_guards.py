@@ -171,7 +171,7 @@ def test_refused_units_are_a_kpi_and_in_the_cost_summary():
 
     data = _new_product_data()
     run = ops.run_twin(data, ops.scheduled_forecasts(data, "never"),
-                       lambda config, plan, open_days: FixedOrderQuantity(config, run_cap, every=1))
+                       lambda config, plan, open_days: FixedOrderQuantity(config, 10_000, every=1))  # >> capacity
     over = run.arrays["overflow"]
     assert over.sum() > 0
     unit = np.repeat([w.order_unit_cost for w in data.network.warehouses], len(data.products))
@@ -190,5 +190,3 @@ def test_refused_units_are_a_kpi_and_in_the_cost_summary():
     hits = al[al["rule"] == "capacity refused"]
     assert len(hits) == int(((k["refused"] > 0) & (k["demand"] > 0)).sum()) > 0
 
-
-run_cap = 10_000  # units a day: far more than any node holds
