@@ -68,7 +68,9 @@ def test_from_frame_fills_missing_days_and_rejects_empty_warehouse():
     days = pd.date_range("2010-12-01", "2011-01-31")
     rows = [{"date": d, "warehouse": w, "stock_code": "10001", "units": 5.0}
             for d in days[::2] for w in net.names]  # every other day missing
-    data = ops.twin_data_from_frame(pd.DataFrame(rows), ["10001"], net, "2011-01-01", "2011-01-31")
+    calendar = pd.Series(True, index=days)  # the data covers 2011-01-31, a day without a row
+    data = ops.twin_data_from_frame(pd.DataFrame(rows), ["10001"], net, "2011-01-01", "2011-01-31",
+                                    calendar=calendar)
     assert len(data.units) == len(days) and data.units.index[-1] == days[-1]
     assert (data.units.iloc[1::2] == 0).all().all() and (data.units.iloc[::2] == 5).all().all()
     rows = [r for r in rows if r["warehouse"] != "ROW"]

@@ -56,3 +56,19 @@ def test_panel_updates_without_rerunning(runs, monkeypatch):
     plt.close("all")
     with pytest.raises(ConfigError, match="runs"):
         ops.TwinDashboard({})
+
+
+def test_panel_refuses_runs_over_different_days(runs):
+    """Runs over other days would leave the week table empty: refused, naming each run's days."""
+    data = ops.synthetic_twin_data(n_products=2, seed=1, n_days=150)
+    longer = ops.run_twin(data, ops.scheduled_forecasts(data, "never"), "base-stock")
+    mixed = {"base-stock": runs["base-stock"], "longer": longer}
+    first, last = runs["base-stock"].dates[[0, -1]]
+    with pytest.raises(ConfigError, match=rf"runs\['longer'\] = .*{longer.dates[-1].date()}.* is not allowed"
+                                          rf".*{first.date()} \.\. {last.date()}"):
+        ops.TwinDashboard(mixed)
+    other = ops.synthetic_twin_data(n_products=2, seed=1, n_days=120).subset([runs["base-stock"].products[0]])
+    one = ops.run_twin(other, ops.scheduled_forecasts(other, "never"))
+    with pytest.raises(ConfigError, match=r"runs\['one product'\] = .* is not allowed.*products"):
+        ops.TwinDashboard({"base-stock": runs["base-stock"], "one product": one})
+    plt.close("all")

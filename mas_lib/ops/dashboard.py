@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..validation import ConfigError
+from ..validation import ConfigError, not_allowed
 from .monitor import ALERT_RULES, alerts, weekly_kpis
 from .twin import TwinRun
 
@@ -79,10 +79,28 @@ def plot_dashboard(run: TwinRun, warehouse: str, product: str, week: int = 0, kp
     return fig
 
 
+def _coverage(run: TwinRun) -> str:
+    return (f"days {run.dates[0].date()} .. {run.dates[-1].date()} ({len(run.dates)} days), "
+            f"warehouses {run.warehouses}, products {run.products}")
+
+
+def _check_same_days_and_nodes(runs: Mapping[str, TwinRun]) -> None:
+    """Every run covers the days and nodes of the first one, else :class:`ConfigError` naming
+    both (a panel over other days would show an empty week table)."""
+    name0, run0 = next(iter(runs.items()))
+    for name, run in runs.items():
+        same = (len(run.dates) == len(run0.dates) and (run.dates == run0.dates).all()
+                and run.warehouses == run0.warehouses and run.products == run0.products)
+        if not same:
+            raise not_allowed(f"runs[{name!r}]", _coverage(run),
+                              f"a run over the same days and nodes as runs[{name0!r}] ({_coverage(run0)})")
+
+
 class TwinDashboard:
     """ipywidgets dashboard over finished runs: pick warehouse, product, policy and a week.
 
-    ``runs`` maps a policy label to a :class:`TwinRun` (same nodes and days). KPI tables and
+    ``runs`` maps a policy label to a :class:`TwinRun`; all must cover the same days and nodes
+    (else :class:`~mas_lib.validation.ConfigError` naming each one's range). KPI tables and
     alerts are computed once here; :meth:`update` only redraws, so moving the slider never
     re-runs the simulation. :attr:`controls`, :attr:`table` (HTML of the week's KPIs and alerts)
     and :attr:`widget` (the whole panel) can be used headlessly (tested). Notebook 08.
@@ -95,6 +113,7 @@ class TwinDashboard:
             raise ConfigError("runs = {} is not allowed; allowed: at least one TwinRun")
         self.runs = dict(runs)
         first = next(iter(self.runs.values()))
+        _check_same_days_and_nodes(self.runs)
         self.kpis = {name: weekly_kpis(r) for name, r in self.runs.items()}
         self.alerts = {name: alerts(k) for name, k in self.kpis.items()}
         self.weeks = sorted(self.kpis[next(iter(self.kpis))]["week"].unique())

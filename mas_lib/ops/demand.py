@@ -3,8 +3,9 @@ is absent, from the synthetic generator -- and the checks that keep bad input ou
 
 :func:`load_twin_data` maps every country to its warehouse (:class:`~mas_lib.ops.network.TwinNetwork`),
 keeps the chosen products (default: the top 20 by units), and returns a :class:`TwinData`: a
-days x nodes table of units/day on the full calendar and the shop's open flag per day. A day
-missing from a series counts as **zero demand** on an open day (never dropped); closed days
+days x nodes table of units/day on every day the data covers -- never a day before its first or
+after its last -- and the shop's open flag per day. A day missing from a series (also before a
+product's first sale) counts as **zero demand** on an open day (never dropped); closed days
 (Saturdays, bank holidays, the Christmas break) have zero demand by construction.
 """
 
@@ -17,10 +18,29 @@ import pandas as pd
 
 from .. import data as D
 from ..data import synthetic as S
-from ..validation import ConfigError, check_whole
+from ..validation import ConfigError, check_whole, not_allowed
 from .network import TwinNetwork, default_network, node_name
 
-__all__ = ["TwinData", "load_twin_data", "synthetic_twin_data", "twin_data_from_frame"]
+__all__ = ["MIN_SIM_DAYS", "DataFingerprint", "TwinData", "load_twin_data", "synthetic_twin_data", "twin_data_from_frame"]
+
+#: the fewest simulated days a twin runs (the recorded demand needs two rows) [days]
+MIN_SIM_DAYS = 2
+
+
+@dataclass(frozen=True)
+class DataFingerprint:
+    """What a :class:`~mas_lib.ops.forecasting.ForecastPlan` was made for: the products, the
+    warehouses (markets) and the simulated days (first, last). :func:`mas_lib.ops.run_twin`
+    refuses a plan whose fingerprint is not its data's, also when the shapes agree."""
+
+    products: tuple[str, ...]
+    warehouses: tuple[str, ...]
+    first: str
+    last: str
+
+    def __str__(self) -> str:
+        return (f"products {list(self.products)}, warehouses {list(self.warehouses)}, "
+                f"days {self.first} .. {self.last}")
 
 
 @dataclass
@@ -56,6 +76,13 @@ class TwinData:
         """The simulated days (``start`` to the last day)."""
         return self.units.index[self.units.index >= self.start]
 
+    @property
+    def fingerprint(self) -> DataFingerprint:
+        """Products, warehouses and simulated days: what a forecast plan made from it is for."""
+        days = self.sim_days
+        return DataFingerprint(tuple(self.products), tuple(self.warehouses), str(days[0].date()),
+                               str(days[-1].date()))
+
     def subset(self, products: Sequence[str]) -> TwinData:
         """The same data for some of its products (for small, fast runs)."""
         products = list(products)
@@ -66,39 +93,75 @@ class TwinData:
         return TwinData(self.units[cols].copy(), self.open.copy(), self.start, products, self.network, self.source)
 
 
+def _window_error(field: str, value: pd.Timestamp, first: pd.Timestamp, last: pd.Timestamp,
+                  lo: pd.Timestamp, hi: pd.Timestamp) -> ConfigError:
+    """The one message for a window outside the data: names the field, its value, the allowed
+    days and the days the data covers."""
+    span = (f"the data covers {first.date()} .. {last.date()}; the days before start are the history and "
+            f"the twin needs at least {MIN_SIM_DAYS} simulated days")
+    return not_allowed(field, str(value.date()), f"a day from {lo.date()} to {hi.date()} ({span})")
+
+
 def _check_window(index: pd.DatetimeIndex, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(start, end)`` as days inside ``index`` (the days the data covers): at least one day of
+    history before ``start`` and at least :data:`MIN_SIM_DAYS` simulated days up to ``end``
+    (default: the data's last day). Raises :class:`ConfigError` naming the data's first and
+    last day -- days outside the data are never invented."""
+    first, last = index.min(), index.max()
+    day = pd.Timedelta(days=1)
     lo = pd.Timestamp(start).normalize()
-    hi = pd.Timestamp(end).normalize() if end is not None else index.max()
-    if hi < lo:
-        raise ConfigError(f"end = {str(hi.date())!r} is not allowed; allowed: a day on or after start ({lo.date()})")
-    if lo <= index.min() or lo > index.max():
-        raise ConfigError(
-            f"start = {str(lo.date())!r} is not allowed; allowed: a day after the first day of data "
-            f"({index.min().date()}) and no later than its last ({index.max().date()}), so a history exists")
+    latest_start = last - (MIN_SIM_DAYS - 1) * day
+    if lo <= first or lo > latest_start:
+        raise _window_error("start", lo, first, last, first + day, latest_start)
+    hi = pd.Timestamp(end).normalize() if end is not None else last
+    if hi < lo + (MIN_SIM_DAYS - 1) * day or hi > last:
+        raise _window_error("end", hi, first, last, lo + (MIN_SIM_DAYS - 1) * day, last)
     return lo, hi
+
+
+def _days_covered(tidy: pd.DataFrame, calendar: pd.Series | None) -> pd.Series:
+    """The shop's open flag (bool) on every day the data covers: ``calendar`` if given (it must
+    cover every date of ``tidy``), else every day from ``tidy``'s first to its last date, open
+    unless its ``open`` column says otherwise."""
+    dates = pd.DatetimeIndex(pd.to_datetime(tidy["date"])).as_unit("ns")
+    if calendar is None:
+        full = pd.date_range(dates.min(), dates.max(), freq="D", unit="ns")
+        if "open" in tidy.columns:
+            flags = pd.Series(tidy["open"].to_numpy(dtype=bool), index=dates)
+            return flags.groupby(level=0).first().reindex(full, fill_value=True).astype(bool)
+        return pd.Series(True, index=full)
+    if not isinstance(calendar, pd.Series) or not isinstance(calendar.index, pd.DatetimeIndex):
+        raise not_allowed("calendar", type(calendar).__name__, "a bool Series of open flags indexed by day")
+    cal = pd.Series(calendar.to_numpy(dtype=bool), index=calendar.index.as_unit("ns").normalize())
+    full = pd.date_range(cal.index.min(), cal.index.max(), freq="D", unit="ns")
+    if dates.min() < full[0] or dates.max() > full[-1]:
+        raise not_allowed("calendar", f"{full[0].date()} .. {full[-1].date()}",
+                          f"a calendar covering every demand date ({dates.min().date()} .. {dates.max().date()})")
+    return cal.groupby(level=0).first().reindex(full, fill_value=True).astype(bool)
 
 
 def twin_data_from_frame(
     tidy: pd.DataFrame, products: Sequence[str], network: TwinNetwork, start, end=None,
-    *, key: str = "warehouse", source: str = "real",
+    *, key: str = "warehouse", source: str = "real", calendar: pd.Series | None = None,
 ) -> TwinData:
     """Build :class:`TwinData` from a tidy table ``date, <key>, stock_code, units[, open]``.
 
-    ``key`` holds warehouse names. Missing (date, series) rows and NaN units become 0 on open
-    days; rows of closed days are 0. Raises :class:`~mas_lib.validation.ConfigError` when a
-    warehouse of the network has no demand at all for the products, or the date range is empty.
-    Used by :func:`load_twin_data` and :func:`synthetic_twin_data`.
+    ``key`` holds warehouse names. ``calendar``: the shop's open flag for every day the data
+    covers (a bool Series indexed by day); by default the days from ``tidy``'s first to its last
+    date. The table spans the whole calendar, so a product first sold after its first day has
+    zero demand -- an open shop, no sale -- on the days before. Missing (date, series) rows and
+    NaN units become 0 on open days; rows of closed days are 0. Raises
+    :class:`~mas_lib.validation.ConfigError` when ``start``/``end`` fall outside the data (naming
+    its first and last day), leave fewer than :data:`MIN_SIM_DAYS` simulated days, or a
+    warehouse of the network has no demand at all for the products. Used by
+    :func:`load_twin_data` and :func:`synthetic_twin_data`.
     """
     products = list(products)
-    dates = pd.DatetimeIndex(sorted(pd.to_datetime(tidy["date"]).unique()))
-    last = max(dates.max(), pd.Timestamp(end).normalize()) if end is not None else dates.max()
-    full = pd.date_range(dates.min(), last, freq="D")
-    lo, hi = _check_window(full, start, end)
-    full = full[full <= hi]
-    if "open" in tidy.columns:
-        is_open = tidy.groupby("date")["open"].first().reindex(full, fill_value=True).astype(bool)
-    else:
-        is_open = pd.Series(True, index=full)
+    tidy = tidy.assign(date=pd.DatetimeIndex(pd.to_datetime(tidy["date"])).as_unit("ns"))
+    is_open = _days_covered(tidy, calendar)
+    lo, hi = _check_window(is_open.index, start, end)
+    is_open = is_open.loc[:hi]
+    full = is_open.index
     units = tidy.pivot_table(index="date", columns=[key, "stock_code"], values="units", aggfunc="sum")
     cols = {}
     for w in network.names:
@@ -113,6 +176,7 @@ def twin_data_from_frame(
                 f"warehouse {w!r} has no demand series: none of the {len(products)} products sold there "
                 f"between {full.min().date()} and {hi.date()}; drop it from the network or choose other products")
     frame.index.name = "date"
+    is_open.index.name = "date"
     return TwinData(frame, is_open.rename("open"), lo, products, network, source)
 
 
@@ -144,7 +208,10 @@ def load_twin_data(
 
     ``products``: any list of stock codes (default: the top ``n_products`` by units); unknown
     or non-product codes raise :class:`~mas_lib.validation.ConfigError` naming them. History
-    starts on the first day of data (2010-12-01); simulation from ``start``. Raises
+    starts on the first day of the data (2010-12-01) for every product -- a product first sold
+    later has zero demand on the open days before its first sale; simulation from ``start`` to
+    ``end`` (default the last day, 2011-12-09). A window outside the data, or shorter than
+    :data:`MIN_SIM_DAYS` days, raises :class:`~mas_lib.validation.ConfigError`. Raises
     :class:`mas_lib.data.DataUnavailableError` when the file cannot be found -- use
     :func:`synthetic_twin_data` then, and say so.
     """
@@ -159,13 +226,8 @@ def load_twin_data(
     sub = sub.assign(warehouse=sub["country"].map(network.warehouse_of))
     daily = sub.groupby(["date", "warehouse", "stock_code"], as_index=False)["quantity"].sum()
     daily = daily.rename(columns={"quantity": "units"})
-    cal = res.calendar.rename(columns={"open": "open"})
-    daily = daily.merge(cal[["date", "open"]], on="date", how="left")
-    data = twin_data_from_frame(daily, products, network, start, end)
-    is_open = cal.set_index("date")["open"].reindex(data.units.index).fillna(True).astype(bool)
-    data.open = is_open.rename("open")
-    data.units.loc[~is_open.to_numpy()] = 0.0
-    return data
+    calendar = pd.Series(res.calendar["open"].to_numpy(dtype=bool), index=pd.DatetimeIndex(res.calendar["date"]))
+    return twin_data_from_frame(daily, products, network, start, end, calendar=calendar)
 
 
 def synthetic_twin_data(

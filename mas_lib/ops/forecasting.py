@@ -29,7 +29,7 @@ from scipy import stats
 
 from .. import forecast as fc
 from ..validation import check_choice, check_number, check_whole, not_allowed
-from .demand import TwinData
+from .demand import DataFingerprint, TwinData
 from .drift import make_detector
 
 __all__ = ["STRATEGIES", "ForecastPlan", "scheduled_forecasts", "default_model"]
@@ -51,7 +51,9 @@ class ForecastPlan:
     ``mean``: ``(T, H, N)`` forecast made on the morning of simulated day ``t`` for day ``t + k``
     [units/day]; ``safety``: ``(T, N)`` safety stock in force on day ``t`` [units];
     ``refit``: ``(T, N)`` bool, node re-fitted that morning; ``alarms``: ``(T, N)`` bool, drift
-    alarms raised that morning; ``strategy``, ``seconds`` (wall time of the fits).
+    alarms raised that morning; ``strategy``, ``seconds`` (wall time of the fits);
+    ``made_for``: the :class:`~mas_lib.ops.demand.DataFingerprint` of the data it was made
+    from (:func:`mas_lib.ops.run_twin` refuses it on other data).
     """
 
     mean: np.ndarray
@@ -61,6 +63,7 @@ class ForecastPlan:
     strategy: str
     seconds: float
     settings: dict = field(default_factory=dict)
+    made_for: DataFingerprint | None = None
 
     @property
     def one_step(self) -> np.ndarray:
@@ -174,4 +177,5 @@ def scheduled_forecasts(
             progress(t + 1, T)
     return ForecastPlan(mean, safety, refit, alarms, strategy, time.perf_counter() - tic,
                         {"model": repr(model), "horizon": H, "service_level": service_level,
-                         "error_window": error_window, "detector": detector if det is not None else None})
+                         "error_window": error_window, "detector": detector if det is not None else None},
+                        data.fingerprint)

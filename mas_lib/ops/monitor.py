@@ -9,6 +9,8 @@
   mean stock / mean daily demand on open days [days];
 * ``holding``, ``shortage``, ``ordering``, ``transport``, ``cost`` [money]; ``transfers`` -- units
   shipped to other warehouses [units];
+* ``refused`` -- units refused at capacity (paid for, not refunded: the core's ``overflow``)
+  [units]; ``refused_cost`` -- their purchase + freight cost, a part of ``ordering`` [money];
 * ``mae``, ``bias`` -- of the morning's one-step forecast on open days [units/day] (bias =
   mean of actual - forecast: positive means under-forecasting); ``tracking_signal`` -- cumulative
   error over the last 4 weeks / their mean absolute error [-].
@@ -30,7 +32,7 @@ __all__ = ["KPI_COLUMNS", "ALERT_RULES", "weekly_kpis", "alerts"]
 
 KPI_COLUMNS = ("demand", "sales", "lost", "fill_rate", "cycle_service", "stockout_days", "turns",
                "days_of_supply", "holding", "shortage", "ordering", "transport", "cost", "transfers",
-               "mae", "bias", "tracking_signal")
+               "refused", "refused_cost", "mae", "bias", "tracking_signal")
 
 #: the alert rules: a KPI, a comparison and a threshold (edit a copy to change them)
 ALERT_RULES = pd.DataFrame([
@@ -42,6 +44,8 @@ ALERT_RULES = pd.DataFrame([
      "meaning": "|tracking signal| > 4: errors of one sign pile up over 4 weeks"},
     {"rule": "overstock", "kpi": "days_of_supply", "op": ">", "threshold": 60.0,
      "meaning": "more than 60 days of stock on hand"},
+    {"rule": "capacity refused", "kpi": "refused", "op": ">", "threshold": 0,
+     "meaning": "receipts refused at capacity: units paid for and lost"},
 ])
 
 _KEYS = ("week", "warehouse", "product")
@@ -61,7 +65,8 @@ def weekly_kpis(run: TwinRun, by: Sequence[str] = _KEYS) -> pd.DataFrame:
     d = d.assign(err=err, abs_err=np.abs(err), open_days=o.astype(int),
                  stockout=(o & (d["lost"] > 0)).astype(int), open_demand=np.where(o, d["demand"], 0.0))
     sums = ["demand", "sales", "lost", "holding_cost", "shortage_cost", "ordering_cost", "transport_cost",
-            "total_cost", "shipped_out", "err", "abs_err", "open_days", "stockout", "open_demand"]
+            "total_cost", "shipped_out", "overflow", "refused_cost", "err", "abs_err", "open_days", "stockout",
+            "open_demand"]
     node_day = d.groupby([*(k for k in by if k != "week"), "date", "week"], sort=True)
     day = node_day[sums].sum().join(node_day["on_hand"].sum())
     g = day.groupby(list(by), sort=True)
@@ -80,6 +85,7 @@ def weekly_kpis(run: TwinRun, by: Sequence[str] = _KEYS) -> pd.DataFrame:
     out["holding"], out["shortage"] = k["holding_cost"], k["shortage_cost"]
     out["ordering"], out["transport"], out["cost"] = k["ordering_cost"], k["transport_cost"], k["total_cost"]
     out["transfers"] = k["shipped_out"]
+    out["refused"], out["refused_cost"] = k["overflow"], k["refused_cost"]
     nobs = k["open_days"].clip(lower=1)
     out["mae"], out["bias"] = k["abs_err"] / nobs, k["err"] / nobs
     group = [b for b in by if b != "week"]
@@ -97,7 +103,9 @@ def alerts(kpis: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFram
     """Apply the alert ``rules`` (default :data:`ALERT_RULES`) to a :func:`weekly_kpis` table.
 
     Returns one row per alert: the group keys, ``rule``, ``kpi``, ``value``, ``threshold``,
-    sorted by week. Weeks without demand never raise fill-rate or forecast alerts. Notebook 08.
+    sorted by week. Weeks without demand raise no alert, and neither does a KPI that is not
+    defined that week (NaN: ``turns`` without stock, ``days_of_supply`` without demand) --
+    whatever the comparison, NaN is never read as a number. Notebook 08.
     """
     rules = ALERT_RULES if rules is None else rules
     keys = [c for c in _KEYS if c in kpis.columns]
@@ -110,7 +118,10 @@ def alerts(kpis: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFram
         if r.kpi not in kpis.columns:
             raise not_allowed("rule kpi", r.kpi, f"one of {list(KPI_COLUMNS)}")
         v = kpis[r.kpi].to_numpy(dtype=float)
-        hit = ops[r.op](np.nan_to_num(v, nan=0.0 if r.op != "<" else 1.0), r.threshold) & (kpis["demand"] > 0)
+        known = ~np.isnan(v)  # a KPI that cannot be computed (no stock, no demand) never fires
+        with np.errstate(invalid="ignore"):
+            hit = known & ops[r.op](v, r.threshold) & (kpis["demand"].to_numpy() > 0)
+        hit = pd.Series(hit, index=kpis.index)
         sub = kpis.loc[hit, keys].copy()
         sub["rule"], sub["kpi"], sub["value"], sub["threshold"] = r.rule, r.kpi, v[hit.to_numpy()], r.threshold
         found.append(sub)

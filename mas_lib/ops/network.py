@@ -89,9 +89,15 @@ class TwinLink:
 class TwinNetwork:
     """Warehouses, links and the per-unit costs shared by every node (see the module docstring).
 
-    ``holding_cost`` [money/unit-day], ``shortage_cost`` [money per lost unit],
-    ``capacity_days``: a node holds at most this many days of its largest daily demand
-    (at least ``min_capacity`` units) -- generous, so capacity never binds by accident.
+    ``holding_cost`` [money/unit-day], ``shortage_cost`` [money per lost unit]. A node's
+    capacity [units] is the largest of ``min_capacity``, ``capacity_days`` x its largest daily
+    demand before the first simulated day, and ``capacity_cover`` x the largest stock the
+    built-in rules aim at over the run (:func:`~mas_lib.ops.policies.largest_target`), see
+    :meth:`node_capacity`. The last term is what a product without sales before the start also
+    has, so such a product is not starved. Capacity can still bind (a custom policy, transfers,
+    ``capacity_cover=0``): receipts above it are refused as in the core -- paid for, not
+    refunded -- and counted (``refused`` in :meth:`mas_lib.ops.TwinRun.summary`, the KPIs and
+    the alerts), never hidden.
     """
 
     warehouses: tuple[TwinWarehouse, ...]
@@ -100,6 +106,7 @@ class TwinNetwork:
     shortage_cost: float = 1.5
     capacity_days: int = 60
     min_capacity: int = 500
+    capacity_cover: float = 2.0
     notes: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -124,6 +131,16 @@ class TwinNetwork:
         check_number(self.shortage_cost, "TwinNetwork.shortage_cost", unit="money/unit")
         check_whole(self.capacity_days, "TwinNetwork.capacity_days", low=1, unit="days")
         check_whole(self.min_capacity, "TwinNetwork.min_capacity", low=1, unit="units")
+        check_number(self.capacity_cover, "TwinNetwork.capacity_cover", low=0, unit="x the largest target stock")
+
+    def node_capacity(self, history_max: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """``(N,)`` whole units each node holds: the largest of ``min_capacity``,
+        ``capacity_days`` x ``history_max`` (the node's largest daily demand before the first
+        simulated day [units/day]) and ``capacity_cover`` x ``target`` (the largest stock the
+        built-in rules aim at over the run [units], rounded up). Used by :func:`mas_lib.ops.run_twin`."""
+        by_history = self.capacity_days * np.asarray(history_max, dtype=float)
+        by_target = np.ceil(self.capacity_cover * np.asarray(target, dtype=float))
+        return np.maximum(self.min_capacity, np.maximum(by_history, by_target)).astype(np.int64)
 
     @property
     def names(self) -> list[str]:

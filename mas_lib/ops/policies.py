@@ -22,7 +22,10 @@ from ..sim.config import EnvConfig
 from ..sim.state import SystemState
 from ..validation import check_number
 
-__all__ = ["PlannedBaseStock", "PlannedSs", "lead_time_demand"]
+__all__ = ["REVIEW_DAYS", "PlannedBaseStock", "PlannedSs", "largest_target", "lead_time_demand"]
+
+#: the (s, S) rule's default review period: ``S`` is ``s`` plus this many days of forecast [days]
+REVIEW_DAYS = 7.0
 
 
 def lead_time_demand(forecast: np.ndarray, lead_time: np.ndarray) -> np.ndarray:
@@ -33,6 +36,18 @@ def lead_time_demand(forecast: np.ndarray, lead_time: np.ndarray) -> np.ndarray:
                          f"{int(np.max(lead_time)) + 1}")
     k = np.arange(H)[:, None]
     return (forecast * (k <= np.asarray(lead_time)[None, :])[None]).sum(axis=1)
+
+
+def largest_target(mean: np.ndarray, safety: np.ndarray, lead_time: np.ndarray,
+                   review: float = REVIEW_DAYS) -> np.ndarray:
+    """``(N,)`` the largest stock a built-in rule ever aims at over a plan [units]: the maximum
+    over the days of the (s, S) order-up-to level ``S`` = forecast over the lead time + 1 day +
+    safety + ``review`` days of the mean forecast (the base-stock level is ``S`` without the
+    review term, so it is never larger). ``mean`` ``(T, H, N)``, ``safety`` ``(T, N)`` as in a
+    :class:`~mas_lib.ops.forecasting.ForecastPlan`. Sizes the twin's capacity
+    (:meth:`mas_lib.ops.network.TwinNetwork.node_capacity`, called by :func:`mas_lib.ops.run_twin`)."""
+    level = lead_time_demand(mean, lead_time) + safety + review * mean.mean(axis=1)
+    return level.max(axis=0) if len(level) else np.zeros(mean.shape[2])
 
 
 class PlannedBaseStock(Policy):
@@ -73,7 +88,7 @@ class PlannedSs(PlannedBaseStock):
 
     name = "(s, S)"
 
-    def __init__(self, config: EnvConfig, safety, open_days, review: float = 7.0, round_to: int = 1):
+    def __init__(self, config: EnvConfig, safety, open_days, review: float = REVIEW_DAYS, round_to: int = 1):
         super().__init__(config, safety, open_days, round_to)
         self.review = check_number(review, "PlannedSs.review", low=0, unit="days", error=ValueError)
 

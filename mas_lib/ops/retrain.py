@@ -22,8 +22,8 @@ __all__ = ["compare_strategies", "period_summary"]
 
 
 def period_summary(run: TwinRun, start: str | None = None, end: str | None = None) -> dict[str, float]:
-    """Cost [money], fill rate [-] and forecast MAE on open days [units/day] of ``run`` between
-    ``start`` and ``end`` (inclusive; default the whole run)."""
+    """Cost [money], fill rate [-], forecast MAE on open days [units/day] and units refused at
+    capacity [units] of ``run`` between ``start`` and ``end`` (inclusive; default the whole run)."""
     lo = pd.Timestamp(start) if start is not None else run.dates.min()
     hi = pd.Timestamp(end) if end is not None else run.dates.max()
     sel = (run.dates >= lo) & (run.dates <= hi)
@@ -31,7 +31,8 @@ def period_summary(run: TwinRun, start: str | None = None, end: str | None = Non
     d = a["demand"][sel].sum()
     ok = sel & run.open
     return {"cost": float(a["total_cost"][sel].sum()), "fill rate": float(a["sales"][sel].sum() / d) if d else 1.0,
-            "MAE": float(np.abs(a["demand"][ok] - a["forecast"][ok]).mean()) if ok.any() else 0.0}
+            "MAE": float(np.abs(a["demand"][ok] - a["forecast"][ok]).mean()) if ok.any() else 0.0,
+            "refused": float(a["overflow"][sel].sum())}
 
 
 def compare_strategies(
@@ -39,8 +40,8 @@ def compare_strategies(
     peak: tuple[str, str] = ("2011-09-01", "2011-11-30"), model=None, service_level: float = 0.95,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, TwinRun]]:
-    """One row per retraining strategy: ``strategy, cost, fill rate, MAE`` for the year,
-    ``peak cost, peak fill rate, peak MAE`` for ``peak``, ``fits`` and ``fit seconds``.
+    """One row per retraining strategy: ``strategy, cost, fill rate, MAE, refused`` for the year,
+    the same prefixed ``peak`` for ``peak``, ``fits`` and ``fit seconds``.
 
     Returns ``(table, runs)``. Notebook 08 and ``benchmarks/bench_system.py``.
     """

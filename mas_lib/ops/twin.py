@@ -9,8 +9,12 @@
    (s, S), optionally with transfers; any :class:`mas_lib.decide.Policy` can be plugged in);
 3. **demand** -- the recorded demand of the day arrives through
    :class:`mas_lib.sim.demand.RecordedDemand` and the batch core serves it (lost sales);
-4. **record** -- sales, losses, stock, orders, transfers and costs are kept as ``(T, N)`` arrays
-   in a :class:`TwinRun`, which :mod:`mas_lib.ops.monitor` turns into KPIs and alerts.
+4. **record** -- sales, losses, stock, orders, transfers, refused receipts and costs are kept as
+   ``(T, N)`` arrays in a :class:`TwinRun`, which :mod:`mas_lib.ops.monitor` turns into KPIs and alerts.
+
+Capacity is sized so that the built-in rules' receipts fit (see
+:class:`~mas_lib.ops.network.TwinNetwork`); where it binds anyway, the refused units (the core's
+``overflow``: paid for with the order, not refunded) are counted in the summary, the KPIs and the alerts.
 
 The forecasts can be prepared before the loop because real demand does not react to the
 agents' decisions (lost sales are not re-recorded); they are still computed morning by morning
@@ -34,7 +38,7 @@ from ..sim.demand import RecordedDemand
 from ..validation import check_choice, not_allowed
 from .demand import TwinData
 from .forecasting import ForecastPlan
-from .policies import PlannedBaseStock, PlannedSs, lead_time_demand
+from .policies import PlannedBaseStock, PlannedSs, largest_target, lead_time_demand
 
 __all__ = ["POLICIES", "RECORDED", "TwinRun", "run_twin", "text_progress"]
 
@@ -69,7 +73,8 @@ def text_progress(label: str = "twin", stream=None, every: float = 0.1) -> Calla
 class TwinRun:
     """One year of the twin. ``arrays[name]`` is ``(T, N)`` for every name in
     :data:`RECORDED` plus ``forecast`` (one-step, units/day), ``safety`` and ``level`` (the
-    order-up-to level, units); ``dates`` the simulated days, ``nodes`` warehouse-major."""
+    order-up-to level, units) and ``refused_cost`` (money, see :meth:`summary`); ``dates`` the
+    simulated days, ``nodes`` warehouse-major; ``capacity`` ``(N,)`` units each node holds."""
 
     dates: pd.DatetimeIndex
     open: np.ndarray
@@ -81,6 +86,7 @@ class TwinRun:
     source: str
     seconds: float
     plan: ForecastPlan = field(repr=False)
+    capacity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     @property
     def nodes(self) -> list[tuple[str, str]]:
@@ -97,8 +103,19 @@ class TwinRun:
         out.update({k: v.reshape(-1) for k, v in self.arrays.items()})
         return pd.DataFrame(out)
 
+    def refused(self) -> pd.Series:
+        """Units refused at capacity over the run, per node name (``"UK:85123A"``) [units]."""
+        names = [f"{w}:{p}" for w, p in self.nodes]
+        return pd.Series(self.arrays["overflow"].sum(axis=0), index=names, name="refused")
+
     def summary(self) -> dict[str, float]:
-        """Year totals: cost by kind [money], fill rate, forecast MAE [units/day], refits."""
+        """Year totals: cost by kind [money], fill rate, forecast MAE [units/day], refits, and the
+        units refused at capacity [units] with their cost [money].
+
+        Refused units follow the core's rule: they were paid for when ordered (purchase + freight
+        per unit) and are not refunded, so their cost is already inside ``ordering`` and
+        ``total cost``; ``refused cost`` shows that part (refused units x the refusing node's
+        cost per unit), it is not added again."""
         a = self.arrays
         d = a["demand"].sum()
         err = (a["demand"] - a["forecast"])[self.open]
@@ -107,7 +124,8 @@ class TwinRun:
                 "shortage": float(a["shortage_cost"].sum()), "ordering": float(a["ordering_cost"].sum()),
                 "transport": float(a["transport_cost"].sum()),
                 "fill rate": float(a["sales"].sum() / d) if d else 1.0,
-                "forecast MAE": float(np.abs(err).mean()), "refits": self.plan.n_refits}
+                "forecast MAE": float(np.abs(err).mean()), "refits": self.plan.n_refits,
+                "refused": float(a["overflow"].sum()), "refused cost": float(a["refused_cost"].sum())}
 
 
 def _policy(policy, config: EnvConfig, plan: ForecastPlan, open_days: np.ndarray) -> Policy:
@@ -132,11 +150,21 @@ def run_twin(
     """Run the twin through every simulated day of ``data`` (see the module docstring).
 
     ``policy``: one of :data:`POLICIES`, or a factory ``(config, plan, open_days) -> Policy`` --
-    the plug-in point for learners and for coordination protocols. Stock starts at each node's
-    first order-up-to level; capacity is ``capacity_days`` x the largest daily demand of the
-    history before the first simulated day (at least ``min_capacity``). Returns a
-    :class:`TwinRun`. Paper 3.2.3-3.2.5; notebook 08 and ``benchmarks/bench_system.py``.
+    the plug-in point for learners and for coordination protocols. ``plan`` must have been made
+    from ``data`` (same products, warehouses and days: its ``made_for`` fingerprint), else
+    :class:`~mas_lib.validation.ConfigError`. Stock starts at each node's first order-up-to
+    level. Capacity (:meth:`~mas_lib.ops.network.TwinNetwork.node_capacity`) is the largest of
+    ``min_capacity``, ``capacity_days`` x the largest daily demand before the first simulated day,
+    and ``capacity_cover`` x the largest stock the built-in rules aim at over the plan
+    (:func:`~mas_lib.ops.policies.largest_target`): a product without sales before the start gets
+    room for what the plan will ask of it. The plan's targets are made morning by morning from
+    past data; using their maximum to size the building is a design choice, not a decision the
+    agents see. Units refused at capacity anyway are recorded (``overflow``, ``refused_cost``).
+    Returns a :class:`TwinRun`. Paper 3.2.3-3.2.5; notebook 08 and ``benchmarks/bench_system.py``.
     """
+    if plan.made_for != data.fingerprint:
+        raise not_allowed("plan", f"made for {plan.made_for}",
+                          f"a plan made by scheduled_forecasts from this data ({data.fingerprint})")
     units = data.units
     first = int(np.searchsorted(units.index, data.start))
     frame = units.iloc[first:]
@@ -149,7 +177,7 @@ def run_twin(
     leads = np.repeat([w.lead_time for w in net.warehouses], len(data.products))
     start_level = lead_time_demand(plan.mean[:1], leads)[0] + plan.safety[0]
     history_max = units.iloc[:first].to_numpy().max(axis=0)
-    capacity = np.maximum(net.min_capacity, net.capacity_days * history_max).astype(np.int64)
+    capacity = net.node_capacity(history_max, largest_target(plan.mean, plan.safety, leads))
     config = net.env_config(data.products, RecordedDemand(frame, forecasts=plan.mean), T, plan.mean.shape[1],
                             np.rint(start_level).astype(np.int64), capacity)
     pol = _policy(policy, config, plan, open_days)
@@ -165,5 +193,6 @@ def run_twin(
             progress(t + 1, T)
     rec["forecast"] = plan.one_step.copy()
     rec["safety"] = plan.safety.copy()
+    rec["refused_cost"] = rec["overflow"] * np.repeat([w.order_unit_cost for w in net.warehouses], len(data.products))
     return TwinRun(frame.index, open_days, data.warehouses, data.products, rec, name, plan.strategy, data.source,
-                   time.perf_counter() - tic, plan)
+                   time.perf_counter() - tic, plan, capacity)
