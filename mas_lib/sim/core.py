@@ -40,6 +40,14 @@ from .state import InvalidActionError, StepResult, SystemState
 __all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (no copy): writing through it raises numpy's "read-only" error,
+    while the owner (the core) keeps writing ``a`` itself."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
     """``a.sum(axis)`` on the hot path. For a big batch and a short axis (2-3 warehouses) adding
     the slices is ~15x faster than numpy's reduce; for a small array (the per-step API, B = 1)
@@ -59,7 +67,7 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
 class BatchCore(LazyState):
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
-    State arrays (read them, do not write them): ``on_hand (B,N)``, ``backlog (B,N)``,
+    State arrays (read them; :meth:`state` hands policies read-only views of them): ``on_hand (B,N)``, ``backlog (B,N)``,
     ``pipeline (B,N,Lmax)`` (``pipeline[b,i,k]`` arrives at the start of day ``t+1+k``),
     ``transit (B,N,Tmax)`` (transfers arriving at warehouse ``i`` at the start of day ``t+1+k``),
     ``requests (B,N,N)`` (``requests[b,s,r]`` = units ``r`` asked ``s`` to send), ``t`` (day).
@@ -116,7 +124,10 @@ class BatchCore(LazyState):
         self.seed = words[0] if len(words) == 1 else words
         rngs = [np.random.default_rng(np.random.SeedSequence(words[0], spawn_key=(*words[1:], first_copy + b)))
                 for b in range(B)]
-        self.demand, self.forecast = cfg.demand.sample_batch(rngs, self.T, self.H)
+        # read-only once per episode: the core never writes them, so neither may a policy (the forecast
+        # it is handed) nor a listener (``StepResult.demand`` is a view of today's demand)
+        demand, forecast = cfg.demand.sample_batch(rngs, self.T, self.H)
+        self.demand, self.forecast = _read_only(demand), _read_only(forecast)
         self.on_hand = np.tile(net.initial_inventory, (B, 1))
         self.backlog = np.zeros((B, N), dtype=np.int64)
         self.pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
@@ -290,10 +301,17 @@ class BatchCore(LazyState):
         )
 
     def state(self) -> SystemState:
-        """The decision-time state of every copy (views; policies must not modify them)."""
+        """The decision-time state of every copy, as read-only views of the core's arrays (no copy).
+
+        Every policy is handed this (the rollout loop, ``Policy.env_actions``, the tabular trainer): a
+        policy that writes into it (``state.on_hand += 10``) gets numpy's "read-only" error instead of
+        silently changing the stock and breaking the unit balance. A policy that wants scratch space
+        takes a copy. The views follow the core: the pipeline and the road are updated in place by the
+        next step, the other arrays are new each day (``docs/dynamics.md``, "State at the start of day t")."""
         return SystemState(
-            on_hand=self.on_hand, backlog=self.backlog, pipeline=self.pipeline, transit=self.transit,
-            requests=self.requests, forecast=self.current_forecast(), t=self.t,
+            on_hand=_read_only(self.on_hand), backlog=_read_only(self.backlog),
+            pipeline=_read_only(self.pipeline), transit=_read_only(self.transit),
+            requests=_read_only(self.requests), forecast=self.current_forecast(), t=self.t,
         )
 
     @property
