@@ -157,3 +157,15 @@ def test_a_policy_that_writes_its_state_gets_an_error_and_the_core_is_untouched(
         np.testing.assert_array_equal(getattr(core.state(), f), before[f])
     assert core.conservation_gap().tolist() == [0] * copies
 
+
+def test_compare_cost_breakdown_adds_up_to_the_daily_cost():
+    """The breakdown columns of compare() (holding, shortage, ordering, transport) add up to the daily
+    cost, for a network with a fixed and a per-unit order cost (ordering is a large part of it)."""
+    cfg = lead_one_pair()
+    assert cfg.network.order_fixed_cost.min() > 0
+    table = compare(cfg, {"base-stock": BaseStock(cfg, level=[200, 250]),
+                          "forecast": ForecastBaseStock(cfg, safety=20)}, episodes=16, seed=4)
+    parts = ["holding_cost", "shortage_cost", "ordering_cost", "transport_cost"]
+    assert set(parts) <= set(table.columns)
+    np.testing.assert_allclose(table[parts].sum(axis=1), table["daily_cost"], rtol=1e-12)
+    assert (table["ordering_cost"] > 0.1 * table["daily_cost"]).all()
