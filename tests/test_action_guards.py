@@ -208,3 +208,21 @@ def test_transfers_whose_int64_sum_wraps_are_not_let_through(mode):
     env.reset(seed=0)
     env.step({"A": np.array([0, 0]), "B": np.array([0, 2**62, 2**62]), "C": np.array([0, 0])})
     _same_day(env.last_result, res)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.uint16, np.uint64, np.float16, np.float32, object])
+def test_every_numeric_dtype_plays_the_same_day(dtype):
+    """Small and unsigned integer arrays, float arrays and object arrays of whole numbers (also a
+    broadcast, non-contiguous view) play exactly the day the int64 action plays."""
+    cfg = three_warehouses(grids=False)
+    q = np.array([[5, 7, 0], [0, 3, 9]])
+    x = np.zeros((2, 3, 3), dtype=np.int64)
+    x[:, 1, 0], x[:, 1, 2], x[1, 2, 1] = 4, 6, 2
+    days = []
+    for qq, xx in ((q, x), (q.astype(dtype), x.astype(dtype)),
+                   (np.broadcast_to(q.astype(dtype)[:, None], (2, 2, 3))[:, 0], x.astype(dtype)[:, :, ::-1][:, :, ::-1])):
+        core = BatchCore(cfg, 2)
+        core.reset(seed=5)
+        days.append(core.step(qq, xx))
+    _same_day(days[1], days[0])
+    _same_day(days[2], days[0])

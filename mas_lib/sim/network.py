@@ -65,9 +65,10 @@ def units_array(a: np.ndarray, field_of: Callable[[tuple], str]) -> np.ndarray:
     kind = a.dtype.kind
     if kind == "i":
         return a.astype(np.int64)
-    if kind == "u":
-        return np.minimum(a, UNIT_LIMIT).astype(np.int64)
+    if kind == "u":  # (only uint64 holds more than UNIT_LIMIT)
+        return np.minimum(a, np.uint64(UNIT_LIMIT)).astype(np.int64) if a.itemsize == 8 else a.astype(np.int64)
     if kind == "f":
+        a = a.astype(np.float64, copy=False)  # (float16 cannot hold UNIT_LIMIT)
         bad = np.isnan(a) | (np.isfinite(a) & (a != np.rint(a)))
         if bad.any():
             index = tuple(int(k) for k in np.argwhere(bad)[0])
