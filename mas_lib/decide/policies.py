@@ -219,6 +219,11 @@ class TransferRule(Policy):
     def transfers(self, state: SystemState, replenish: np.ndarray | None = None) -> np.ndarray:
         """Transfers ``(B,N,N)`` given today's replenishment (same-day receipts can be shipped)."""
         B, N, u = state.batch_size, self.N, self.round_to
+        nan = np.isnan(state.forecast[:, 0, :])
+        if nan.any():  # (else every comparison with it is False: no transfer, silently)
+            b, i = np.argwhere(nan)[0]
+            raise not_allowed(f"TransferRule: forecast of warehouse {self.net.names[i]!r} (copy {b})", float("nan"),
+                              "a number [units/day]", InvalidActionError)
         on_hand = self.net.available(state.on_hand, np.zeros((B, N)) if replenish is None else replenish)
         f0 = state.forecast[:, 0, :]
         need = np.maximum(self.cover * f0 - on_hand - state.transit.sum(axis=2), 0)
