@@ -312,3 +312,45 @@ def test_discrete_iid_demand_poisson_discretisation():
     np.testing.assert_allclose(d.mean, [30, 50], atol=0.6)
     demand, fc = d.sample_episode(np.random.default_rng(0), 100, 2)
     assert demand.shape == (100, 2) and fc.shape == (100, 2, 2) and (demand % 10 == 0).all()
+
+
+# ----------------------------------------------------------------- a policy cannot change the state
+STATE_ARRAYS = ("on_hand", "backlog", "pipeline", "transit", "requests", "forecast")
+
+
+@pytest.mark.parametrize("lead,tlead,backorders", [(0, 0, False), (3, 1, True)])
+def test_policies_and_observations_cannot_change_the_env_state(lead, tlead, backorders):
+    """``env.core.state()`` (what ``Policy.env_actions`` and the tabular trainer read) is read-only,
+    right after a reset and after lean one-copy steps; an agent scribbling on its observation changes
+    its own numbers only. The episode stays the batch core's, unit for unit."""
+    from mas_lib.decide import BaseStock
+
+    cfg = two_wh(lead, tlead, backorders, invalid="clip")
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1)
+    pol = BaseStock(cfg, level=[150, 220])
+    obs, _ = env.reset(seed=4)
+    ref.reset(seed=4)
+    while env.agents:
+        state = env.core.state()
+        for name in STATE_ARRAYS:
+            with pytest.raises(ValueError, match="read-only"):
+                getattr(state, name)[...] += 10
+        for a in obs:
+            obs[a] += 1000.0
+        obs, _, _, _, info = env.step(pol.env_actions(env))
+        res = ref.step(*pol.act(ref.state()))
+        assert [info[a]["on_hand"] for a in env.possible_agents] == res.on_hand[0].tolist()
+        np.testing.assert_array_equal(env.core.on_hand, ref.on_hand)
+        np.testing.assert_array_equal(env.core.pipeline, ref.pipeline)
+    assert env.core.conservation_gap().tolist() == [0]
+
+
+def test_the_core_may_still_be_set_up_by_hand():
+    """Only what is handed out is read-only: a test or a notebook that sets the core's stock directly
+    (``core.on_hand[:] = ...``) still can, and the next state shows it."""
+    core = BatchCore(two_wh(), 1)
+    core.reset(seed=0)
+    core.on_hand[:] = [[7, 9]]
+    core.pipeline[0, 0, 0] = 3
+    s = core.state()
+    assert s.on_hand.tolist() == [[7, 9]] and s.pipeline[0, 0, 0] == 3 and not s.on_hand.flags.writeable

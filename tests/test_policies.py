@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -113,3 +115,31 @@ def test_grid_search_finds_best(cfg):
     assert isinstance(res.best, ForecastBaseStock)
     assert res.best.safety[0] == res.table["safety"].iloc[0]
     assert res.best_score == res.table["score"].min()
+
+
+def test_a_nan_order_target_is_an_error_not_zero(cfg):
+    """A forecast that is not a number (NaN) gave an order of -2**63 units, which the clip trim turned
+    into 0; the policy now says which warehouse's order is not a number."""
+    core = BatchCore(cfg, 2)
+    core.reset(seed=0)
+    s = core.state()
+    bad = s.forecast.copy()
+    bad[1, :, 1] = np.nan
+    state = dataclasses.replace(s, forecast=bad)
+    with pytest.raises(ValueError, match=r"ForecastBaseStock: replenish of warehouse 'B' \(copy 1\) = nan is not allowed"):
+        ForecastBaseStock(cfg, safety=10).act(state)
+    q, _ = BaseStock(cfg, level=1e30).act(core.state())  # a huge target is the largest order: max_order
+    assert q.tolist() == [[400, 400], [400, 400]]
+
+
+def test_a_nan_forecast_is_an_error_for_the_transfer_rule(cfg):
+    """With a NaN forecast every comparison was False, so the rule silently shipped nothing."""
+    core = BatchCore(cfg, 1)
+    core.reset(seed=0)
+    core.on_hand[:] = [[0, 300]]
+    s = core.state()
+    bad = s.forecast.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"TransferRule: forecast of warehouse 'A' \(copy 0\) = nan is not allowed"):
+        TransferRule(cfg).transfers(dataclasses.replace(s, forecast=bad))
+    assert TransferRule(cfg).transfers(s)[0, 1, 0] == 80  # the same state with its forecast: B ships to A

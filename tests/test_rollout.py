@@ -123,3 +123,49 @@ def test_compare_uses_common_random_numbers(cfg):
     table = compare(cfg, {"same": pol, "again": pol}, episodes=8, seed=2)
     assert isinstance(table, pd.DataFrame) and list(table.index) == ["same", "again"]
     assert table.loc["same", "daily_cost"] == table.loc["again", "daily_cost"]
+
+
+# ------------------------------------------------------- a policy cannot change the simulation
+STATE_FIELDS = ("on_hand", "backlog", "pipeline", "transit", "requests", "forecast")
+
+
+def _writer(field: str, inner):
+    """A policy that adds 10 units to one array of the state it is handed, then acts like ``inner``."""
+
+    def decide(state):
+        arr = getattr(state, field)
+        arr += 10
+        return inner.act(state)
+
+    return decide
+
+
+@pytest.mark.parametrize("copies", [1, 4])
+@pytest.mark.parametrize("field", STATE_FIELDS)
+def test_a_policy_that_writes_its_state_gets_an_error_and_the_core_is_untouched(cfg, copies, field):
+    """The rollout hands policies read-only views: writing one raises numpy's read-only error, and the
+    core's stock, pipeline and unit balance are as they were."""
+    core = BatchCore(cfg, copies)
+    steps = rollout(core, _writer(field, BaseStock(cfg, level=[200, 250])), seed=3)
+    with pytest.raises(ValueError, match="read-only"):
+        next(steps)
+    core.reset(seed=3)
+    before = {f: getattr(core.state(), f).copy() for f in STATE_FIELDS}
+    with pytest.raises(ValueError, match="read-only"):
+        _writer(field, BaseStock(cfg, level=[200, 250]))(core.state())
+    for f in STATE_FIELDS:
+        np.testing.assert_array_equal(getattr(core.state(), f), before[f])
+    assert core.conservation_gap().tolist() == [0] * copies
+
+
+def test_compare_cost_breakdown_adds_up_to_the_daily_cost():
+    """The breakdown columns of compare() (holding, shortage, ordering, transport) add up to the daily
+    cost, for a network with a fixed and a per-unit order cost (ordering is a large part of it)."""
+    cfg = lead_one_pair()
+    assert cfg.network.order_fixed_cost.min() > 0
+    table = compare(cfg, {"base-stock": BaseStock(cfg, level=[200, 250]),
+                          "forecast": ForecastBaseStock(cfg, safety=20)}, episodes=16, seed=4)
+    parts = ["holding_cost", "shortage_cost", "ordering_cost", "transport_cost"]
+    assert set(parts) <= set(table.columns)
+    np.testing.assert_allclose(table[parts].sum(axis=1), table["daily_cost"], rtol=1e-12)
+    assert (table["ordering_cost"] > 0.1 * table["daily_cost"]).all()

@@ -28,8 +28,8 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from ..sim.config import EnvConfig
-from ..sim.state import SystemState
-from ..validation import check_number, check_whole, per_item
+from ..sim.state import InvalidActionError, SystemState
+from ..validation import check_number, check_whole, not_allowed, per_item
 
 __all__ = [
     "Policy",
@@ -75,7 +75,17 @@ class Policy(ABC):
         """Batch form: ``(replenish (B,N), transfer (B,N,N))`` whole units for every copy."""
 
     def _order(self, q: np.ndarray) -> np.ndarray:
-        """Round to ``round_to`` and keep within [0, max_order] (documented, not an error)."""
+        """Round to ``round_to`` and keep within [0, max_order] (documented, not an error: a target
+        of inf orders ``max_order``). A target that is not a number (NaN, e.g. from a NaN forecast)
+        raises :class:`InvalidActionError` naming the policy, the warehouse and the copy, instead of
+        becoming -2**63 units (which the ``"clip"`` trim turned into 0)."""
+        nan = np.isnan(q)
+        if nan.any():
+            at = tuple(np.argwhere(nan)[0])
+            copy = f" (copy {at[0]})" if len(at) == 2 else ""
+            raise not_allowed(f"{type(self).__name__}: replenish of warehouse {self.net.names[at[-1]]!r}{copy}",
+                              float(q[at]), "a number [units] (check what the order is computed from)",
+                              InvalidActionError)
         u = self.round_to
         q = np.rint(np.maximum(q, 0) / u) * u
         cap = (self.net.max_order // u) * u
@@ -209,6 +219,11 @@ class TransferRule(Policy):
     def transfers(self, state: SystemState, replenish: np.ndarray | None = None) -> np.ndarray:
         """Transfers ``(B,N,N)`` given today's replenishment (same-day receipts can be shipped)."""
         B, N, u = state.batch_size, self.N, self.round_to
+        nan = np.isnan(state.forecast[:, 0, :])
+        if nan.any():  # (else every comparison with it is False: no transfer, silently)
+            b, i = np.argwhere(nan)[0]
+            raise not_allowed(f"TransferRule: forecast of warehouse {self.net.names[i]!r} (copy {b})", float("nan"),
+                              "a number [units/day]", InvalidActionError)
         on_hand = self.net.available(state.on_hand, np.zeros((B, N)) if replenish is None else replenish)
         f0 = state.forecast[:, 0, :]
         need = np.maximum(self.cover * f0 - on_hand - state.transit.sum(axis=2), 0)

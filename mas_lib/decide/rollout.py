@@ -265,14 +265,13 @@ def trajectory(config: EnvConfig, policy: Policy, seed: int = 0) -> pd.DataFrame
 
 def compare(config: EnvConfig, policies: dict[str, Policy], episodes: int = 200, seed: int = 0) -> pd.DataFrame:
     """Simulate each named policy on the same demand paths (common random numbers) and return a
-    table of KPIs, one row per policy: daily cost [money/day] with its 95% CI, fill rate, cost
-    breakdown [money/day], mean stock [units]. Notebook 02 and
-    :mod:`mas_lib.teach.problems`."""
+    table of KPIs, one row per policy: daily cost [money/day] with its 95% CI, fill rate, the cost
+    breakdown [money/day] -- holding, shortage, ordering and transport, which add up to the daily
+    cost -- and the mean stock [units]. Notebook 02 and :mod:`mas_lib.teach.problems`."""
     rows = []
     for name, pol in policies.items():
         s = simulate(config, pol, episodes=episodes, seed=seed).summary()
         s["policy"] = name
         rows.append(s)
-    cols = ["policy", "daily_cost", "daily_cost_ci", "fill_rate", "holding_cost", "shortage_cost",
-            "transport_cost", "mean_on_hand"]
+    cols = ["policy", "daily_cost", "daily_cost_ci", "fill_rate", *KPIAccumulator.COST_PARTS, "mean_on_hand"]
     return pd.DataFrame(rows)[cols].set_index("policy")

@@ -176,8 +176,11 @@ class EnvConfig:
         forecast_horizon: days of forecast each agent observes (the paper uses 2).
         backorders: False = unmet demand is lost; True = it waits in a backlog.
         invalid_action: ``"raise"`` (default) rejects impossible actions with an error naming
-            the agent, the field and the value; ``"clip"`` -- an explicit opt-in -- trims them to
-            the nearest feasible action (the info dict reports ``clipped``).
+            the agent, the field and the value as given; ``"clip"`` -- an explicit opt-in -- trims
+            them to the nearest feasible action (the info dict reports ``clipped``): an order
+            below 0 becomes 0 and one above ``max_order`` -- however large, 1e30 or inf included --
+            becomes ``max_order``; transfers beyond the stock are scaled down to it. In both modes
+            a quantity that is not a whole number (a fraction, NaN, a string, ``True``) is an error.
         share_information: if True each agent also observes its neighbours' stock and forecast.
         order_grid, transfer_grid: if given, agents act through a ``Discrete`` action index over
             these levels [units] (for tabular learners) instead of ``MultiDiscrete`` quantities.

@@ -33,11 +33,20 @@ import numpy as np
 
 from ..validation import check_whole
 from .config import EnvConfig
+from .network import units_array
 from .onecopy import LazyState, OneCopy
 from .rewards import paper_reward, paper_reward_terms
 from .state import InvalidActionError, StepResult, SystemState
 
 __all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (no copy): writing through it raises numpy's "read-only" error,
+    while the owner (the core) keeps writing ``a`` itself."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
@@ -59,7 +68,7 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
 class BatchCore(LazyState):
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
-    State arrays (read them, do not write them): ``on_hand (B,N)``, ``backlog (B,N)``,
+    State arrays (read them; :meth:`state` hands policies read-only views of them): ``on_hand (B,N)``, ``backlog (B,N)``,
     ``pipeline (B,N,Lmax)`` (``pipeline[b,i,k]`` arrives at the start of day ``t+1+k``),
     ``transit (B,N,Tmax)`` (transfers arriving at warehouse ``i`` at the start of day ``t+1+k``),
     ``requests (B,N,N)`` (``requests[b,s,r]`` = units ``r`` asked ``s`` to send), ``t`` (day).
@@ -85,6 +94,9 @@ class BatchCore(LazyState):
         self._arc_fixed = bool(net.arc_fixed_cost.any())
         self._same_day = bool((net.lead_time == 0).any())
         self._off_arc = np.flatnonzero(~net.arc.ravel())
+        # the bounds of the fast feasibility test, as unsigned numbers (see _validate)
+        self._max_order_u = net.max_order.astype(np.uint64)
+        self._capacity_u = np.uint64(net.capacity.max())
         self.t = 0
         self.seed: int | tuple[int, ...] | None = None
         self._ready = False
@@ -116,7 +128,10 @@ class BatchCore(LazyState):
         self.seed = words[0] if len(words) == 1 else words
         rngs = [np.random.default_rng(np.random.SeedSequence(words[0], spawn_key=(*words[1:], first_copy + b)))
                 for b in range(B)]
-        self.demand, self.forecast = cfg.demand.sample_batch(rngs, self.T, self.H)
+        # read-only once per episode: the core never writes them, so neither may a policy (the forecast
+        # it is handed) nor a listener (``StepResult.demand`` is a view of today's demand)
+        demand, forecast = cfg.demand.sample_batch(rngs, self.T, self.H)
+        self.demand, self.forecast = _read_only(demand), _read_only(forecast)
         self.on_hand = np.tile(net.initial_inventory, (B, 1))
         self.backlog = np.zeros((B, N), dtype=np.int64)
         self.pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
@@ -148,50 +163,59 @@ class BatchCore(LazyState):
         )
 
     # ------------------------------------------------------------ validation
+    def _where(self, b: int, i: int) -> str:
+        return f"warehouse {self.names[i]!r}" + (f" (copy {b})" if self.B > 1 else "")
+
     def _fail(self, mask: np.ndarray, field: str, values: np.ndarray, rule: str) -> None:
         b, i = np.argwhere(mask)[0][:2]
-        where = f" (copy {b})" if self.B > 1 else ""
-        raise InvalidActionError(
-            f"warehouse {self.names[i]!r}{where}: {field} = {values[b, i]} is not allowed on day {self.t}; {rule}"
-        )
+        raise InvalidActionError(f"{self._where(b, i)}: {field} = {values[b, i]} is not allowed on day {self.t}; {rule}")
 
     def _validate(self, q: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The day's action as int64 units ``(q, x, clipped)``, checked (or trimmed with
+        ``invalid_action="clip"``). Any dtype is taken (:func:`mas_lib.sim.network.units_array`):
+        booleans, strings, NaN and fractions are errors in both modes; a quantity beyond
+        ``UNIT_LIMIT`` (1e30, inf, 2**70) counts as that many, so it is an error whose message shows
+        the value given, or is trimmed (an order to ``max_order``, transfers to what is on hand)."""
         B, N, net = self.B, self.N, self.net
-        q = np.asarray(q)
-        x = np.asarray(x)
-        if q.shape != (B, N):
-            raise InvalidActionError(f"replenish must have shape (B, N) = {(B, N)}; got {q.shape}")
-        if x.shape != (B, N, N):
-            raise InvalidActionError(f"transfer must have shape (B, N, N) = {(B, N, N)}; got {x.shape}")
-        if q.dtype.kind not in "iu" or x.dtype.kind not in "iu":
-            if np.any(q != np.round(q)) or np.any(x != np.round(x)):
-                raise InvalidActionError("replenish and transfer quantities must be whole numbers of units")
-        q = q.astype(np.int64)  # a copy: the StepResult keeps it as ``ordered``
-        x = x.astype(np.int64, copy=False)  # only read by the step
+        given_q, given_x = np.asarray(q), np.asarray(x)
+        if given_q.shape != (B, N):
+            raise InvalidActionError(f"replenish must have shape (B, N) = {(B, N)}; got {given_q.shape}")
+        if given_x.shape != (B, N, N):
+            raise InvalidActionError(f"transfer must have shape (B, N, N) = {(B, N, N)}; got {given_x.shape}")
+        # a copy (the StepResult keeps it as ``ordered``); int arrays straight, anything else checked
+        q = given_q.astype(np.int64) if given_q.dtype.kind == "i" else units_array(
+            given_q, lambda k: f"{self._where(*k)}: replenish")
+        x = given_x.astype(np.int64, copy=False) if given_x.dtype.kind == "i" else units_array(
+            given_x, lambda k: f"{self._where(*k[:2])}: transfer to {self.names[k[2]]!r}")  # only read by the step
         # stock that may leave today: on hand plus a same-day receipt, capped at capacity (Network.available)
         available = net.available(self.on_hand, q) if self._same_day else np.minimum(self.on_hand, net.capacity)
         out = _sum_axis(x, 2)
-        # the fast test first (one pass per condition); the masks only when something is wrong
-        if (q.min() >= 0 and not (q > net.max_order).any() and x.min() >= 0
+        # the fast test first (one pass per condition); the masks only when something is wrong. Seen as
+        # unsigned, a negative number is above every bound, so one pass checks both ends; a transfer
+        # above the largest capacity can never be shipped, and bounding each one keeps the int64 row
+        # sum from wrapping around (two transfers of 2**62 would add up to -2**63)
+        if (not (q.view(np.uint64) > self._max_order_u).any() and x.view(np.uint64).max() <= self._capacity_u
                 and not x.reshape(B, N * N)[:, self._off_arc].any() and not (out > available).any()):
             return q, x, np.zeros((B, N), dtype=bool)
-        bad_q = (q < 0) | (q > net.max_order)
-        bad_x = (x < 0) | ((x != 0) & ~net.arc)
-        over = out > available
         if self.config.invalid_action == "clip":
             q2, x2 = net.clip_actions(q, x, self.on_hand)
             return q2, x2, (q2 != q) | (_sum_axis(x2 != x, 2) > 0)  # bool, as StepResult documents
+        bad_q = (q < 0) | (q > net.max_order)
         if bad_q.any():
-            self._fail(bad_q, "replenish", q, f"allowed: 0 to max_order ({net.max_order.tolist()} per warehouse)")
+            self._fail(bad_q, "replenish", given_q, f"allowed: 0 to max_order ({net.max_order.tolist()} per warehouse)")
+        bad_x = (x < 0) | ((x != 0) & ~net.arc)
         if bad_x.any():
             b, i, j = np.argwhere(bad_x)[0]
             what = "a negative quantity" if x[b, i, j] < 0 else f"no link {self.names[i]}->{self.names[j]}"
             raise InvalidActionError(
-                f"warehouse {self.names[i]!r}: transfer to {self.names[j]!r} = {x[b, i, j]} is not "
+                f"{self._where(b, i)}: transfer to {self.names[j]!r} = {given_x[b, i, j]} is not "
                 f"allowed ({what}); neighbours: {net.neighbour_names(i)}"
             )
-        self._fail(over, "total transfer out", out,
-                   f"only {available[tuple(np.argwhere(over)[0])]} units are on hand to ship")
+        # every transfer is >= 0 here, so one above the stock also catches a row sum that wrapped around
+        b, i = np.argwhere((out > available) | (x.max(axis=2) > available))[0]
+        total = sum(given_x[b, i].tolist())  # the units given, added up exactly (Python numbers)
+        raise InvalidActionError(f"{self._where(b, i)}: total transfer out = {total} is not allowed on day "
+                                 f"{self.t}; only {available[b, i]} units are on hand to ship")
 
     # ------------------------------------------------------------------ step
     def _receive(self, units: np.ndarray) -> np.ndarray:
@@ -290,10 +314,17 @@ class BatchCore(LazyState):
         )
 
     def state(self) -> SystemState:
-        """The decision-time state of every copy (views; policies must not modify them)."""
+        """The decision-time state of every copy, as read-only views of the core's arrays (no copy).
+
+        Every policy is handed this (the rollout loop, ``Policy.env_actions``, the tabular trainer): a
+        policy that writes into it (``state.on_hand += 10``) gets numpy's "read-only" error instead of
+        silently changing the stock and breaking the unit balance. A policy that wants scratch space
+        takes a copy. The views follow the core: the pipeline and the road are updated in place by the
+        next step, the other arrays are new each day (``docs/dynamics.md``, "State at the start of day t")."""
         return SystemState(
-            on_hand=self.on_hand, backlog=self.backlog, pipeline=self.pipeline, transit=self.transit,
-            requests=self.requests, forecast=self.current_forecast(), t=self.t,
+            on_hand=_read_only(self.on_hand), backlog=_read_only(self.backlog),
+            pipeline=_read_only(self.pipeline), transit=_read_only(self.transit),
+            requests=_read_only(self.requests), forecast=self.current_forecast(), t=self.t,
         )
 
     @property

@@ -25,8 +25,10 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from ..validation import check_whole
 from .config import EnvConfig
 from .core import BatchCore
+from .network import whole_units
 from .observe import ObservationSpec
 from .onecopy import result_from_rows, step_one
 from .state import InvalidActionError, StepResult
@@ -181,35 +183,36 @@ class MultiWarehouseEnv(ParallelEnv):
         if self.net.has_discrete_actions and all(
             np.ndim(actions[a]) == 0 and not isinstance(actions[a], Mapping) for a in self.agents
         ):
-            idx = np.array([[int(actions[a]) for a in self.possible_agents]])
+            idx = np.array([[check_whole(actions[a], f"warehouse {a!r}: discrete action", high=n - 1,
+                                         error=InvalidActionError)
+                             for a, n in zip(self.possible_agents, self.net.discrete_sizes, strict=True)]])
             return c.decode_discrete(idx)
-        q = np.zeros((1, c.N), dtype=np.int64)
-        x = np.zeros((1, c.N, c.N), dtype=np.int64)
-        for i, a in enumerate(self.possible_agents):
+        names = self.possible_agents
+        q: list = [0] * c.N
+        x: list = [[0] * c.N for _ in range(c.N)]
+        for i, a in enumerate(names):
             act = actions[a]
             nb = self.net.neighbours[i]
             if isinstance(act, Mapping):
                 extra = set(act) - {"replenish", "transfer"}
                 if extra:
                     raise InvalidActionError(f"warehouse {a!r}: unknown action field(s) {sorted(extra)}; allowed: replenish, transfer")
-                q[0, i] = _whole(a, "replenish", act.get("replenish", 0))
+                q[i] = whole_units(act.get("replenish", 0), f"warehouse {a!r}: replenish")
                 for target, units in dict(act.get("transfer", {})).items():
-                    if target not in self.possible_agents:
-                        raise InvalidActionError(
-                            f"warehouse {a!r}: transfer to unknown warehouse {target!r}; known: {self.possible_agents}"
-                        )
-                    x[0, i, self.net.index(target)] = _whole(a, f"transfer[{target}]", units)
+                    if target not in names:
+                        raise InvalidActionError(f"warehouse {a!r}: transfer to unknown warehouse {target!r}; known: {names}")
+                    x[i][self.net.index(target)] = whole_units(units, f"warehouse {a!r}: transfer to {target!r}")
             else:
-                arr = np.asarray(act).reshape(-1)
-                if arr.size != 1 + len(nb):
+                vals = np.asarray(act, dtype=object).reshape(-1).tolist()  # the values as given (True stays True)
+                if len(vals) != 1 + len(nb):
                     raise InvalidActionError(
                         f"warehouse {a!r}: action must have {1 + len(nb)} entries "
-                        f"[replenish, transfer to {self.neighbours(a)}]; got {arr.tolist()}"
+                        f"[replenish, transfer to {self.neighbours(a)}]; got {vals}"
                     )
-                q[0, i] = _whole(a, "replenish", arr[0])
+                q[i] = whole_units(vals[0], f"warehouse {a!r}: replenish")
                 for k, j in enumerate(nb):
-                    x[0, i, j] = _whole(a, f"transfer[{self.possible_agents[j]}]", arr[1 + k])
-        return q, x
+                    x[i][j] = whole_units(vals[1 + k], f"warehouse {a!r}: transfer to {names[j]!r}")
+        return _units_array([q]), _units_array([x])
 
     def step(self, actions: Mapping[str, object]):
         """One day for every agent: ``(observations, rewards, terminations, truncations, infos)``."""
@@ -265,11 +268,11 @@ _REWARD = _FIELDS.index("reward")
 _reward_of = itemgetter(_REWARD)
 
 
-def _whole(agent: str, field: str, value) -> int:
+def _units_array(values: list) -> np.ndarray:
+    """The parsed quantities as int64, or -- when one does not fit (inf, 1e30, 2**70) -- as the values
+    given, in an object array that ``BatchCore.step`` checks (its message shows the value given) or
+    trims (``units_array``)."""
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidActionError(f"warehouse {agent!r}: {field} must be a whole number of units; got {value!r}") from None
-    if not np.isfinite(v) or v != round(v):
-        raise InvalidActionError(f"warehouse {agent!r}: {field} must be a whole number of units; got {value!r}")
-    return int(v)
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return np.array(values, dtype=object)

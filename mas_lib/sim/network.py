@@ -21,17 +21,64 @@ instead of silently changing the network for everyone else. Paper sections 3.2.1
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..validation import check_whole
 from .state import InvalidActionError
 
 if TYPE_CHECKING:
     from .config import EnvConfig
 
-__all__ = ["Network"]
+__all__ = ["Network", "UNIT_LIMIT", "whole_units", "units_array"]
+
+#: the most units one quantity of an action counts as [units]: a larger order or transfer (1e30, a
+#: Python int like 2**70, inf) is taken as this many before the checks and the ``"clip"`` trim, so
+#: it is rejected (``invalid_action="raise"``, the message showing the value given) or trimmed like
+#: any too-large quantity (an order becomes ``max_order``, a transfer what is on hand). Far above
+#: any stock, and a few of them still add up without leaving int64.
+UNIT_LIMIT = 2**62
+
+
+def whole_units(value, field: str) -> int | float:
+    """One quantity of an action as given [units]: a whole number (an int, or a float without a
+    fraction) comes back as a Python ``int``, +-inf as a ``float``. Booleans, strings, ``None``, NaN
+    and fractions raise :class:`InvalidActionError` naming ``field``, the value and what is allowed.
+    A float beyond int64 (1e30) also stays a ``float``, so a message can show it as given. Used by
+    :func:`units_array` and by the per-step API's action parser (``MultiWarehouseEnv``)."""
+    if isinstance(value, (float, np.floating)) and (math.isinf(value) or abs(value) >= 2.0**63):
+        return float(value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)  # (whole; also one too large for a float, 10**400)
+    return check_whole(value, field, low=None, unit="units", error=InvalidActionError)
+
+
+def units_array(a: np.ndarray, field_of: Callable[[tuple], str]) -> np.ndarray:
+    """An action array of any dtype as int64 units, every value beyond :data:`UNIT_LIMIT` (inf
+    included) taken as +-``UNIT_LIMIT``; a new array. ``field_of(index)`` names the entry at
+    ``index`` for the error :func:`whole_units` raises for a value that is not a whole number
+    (``BatchCore.step`` passes e.g. ``"warehouse 'A' (copy 3): replenish"``)."""
+    kind = a.dtype.kind
+    if kind == "i":
+        return a.astype(np.int64)
+    if kind == "u":  # (only uint64 holds more than UNIT_LIMIT)
+        return np.minimum(a, np.uint64(UNIT_LIMIT)).astype(np.int64) if a.itemsize == 8 else a.astype(np.int64)
+    if kind == "f":
+        a = a.astype(np.float64, copy=False)  # (float16 cannot hold UNIT_LIMIT)
+        bad = np.isnan(a) | (np.isfinite(a) & (a != np.rint(a)))
+        if bad.any():
+            index = tuple(int(k) for k in np.argwhere(bad)[0])
+            whole_units(a[index].item(), field_of(index))  # raises
+        return np.clip(a, -UNIT_LIMIT, UNIT_LIMIT).astype(np.int64)
+    out = np.empty(a.shape, dtype=np.int64)  # objects, booleans, strings: one value at a time
+    for index, value in np.ndenumerate(a):
+        v = whole_units(value, field_of(index))
+        out[index] = int(max(-UNIT_LIMIT, min(UNIT_LIMIT, v)))
+    return out
 
 
 def _frozen(a) -> np.ndarray:
@@ -177,12 +224,15 @@ class Network:
         Orders are clipped to ``[0, max_order]``; transfers below 0 or without a link become 0;
         if a warehouse ships more than it has on hand (after a same-day receipt, capped at
         capacity), all its transfers are scaled down proportionally and rounded down. Rows that
-        are already feasible are unchanged. The exact planner applies the same trim.
+        are already feasible are unchanged. The exact planner applies the same trim. ``q`` and
+        ``x`` are whole numbers of units of any dtype (:func:`units_array`: 1e30 or inf counts as
+        :data:`UNIT_LIMIT`, so an order of inf becomes ``max_order``; NaN is an error).
         """
-        q = np.clip(np.asarray(q, dtype=np.int64), 0, self.max_order)
-        x = np.where(self.arc, np.maximum(np.asarray(x, dtype=np.int64), 0), 0)
+        q = np.clip(units_array(np.asarray(q), lambda k: f"replenish{list(k)}"), 0, self.max_order)
+        x = np.where(self.arc, np.maximum(units_array(np.asarray(x), lambda k: f"transfer{list(k)}"), 0), 0)
         available = self.available(on_hand, q)
-        out = x.sum(axis=2)
+        # in float64: the same numbers as the int64 sum below 2**53 units, and no wrap-around above
+        out = x.sum(axis=2, dtype=np.float64)
         scale = np.where(out > available, available / np.maximum(out, 1), 1.0)
         return q, np.floor(x * scale[:, :, None]).astype(np.int64)
 
