@@ -40,6 +40,9 @@ def not_allowed(field: str, value, allowed: str, error: type[Exception] = Config
     return error(f"{field} = {value!r} is not allowed; allowed: {allowed}")
 
 
+_FLOAT_MAX = int(np.finfo(float).max)
+
+
 def _is_real(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
@@ -77,12 +80,15 @@ def check_number(
     False). Returns it as ``int`` (``integer=True``) or ``float``; ``unit`` (e.g. ``"units"``,
     ``"days"``) is quoted in the message. Used by every config dataclass of the package."""
     ok = _is_real(value)
-    if ok and math.isnan(value):
+    whole = isinstance(value, (int, np.integer))  # exact: never NaN or infinite, may exceed a float
+    if ok and not whole and math.isnan(value):
         ok = False
-    if ok and not allow_inf and not math.isfinite(value):
+    if ok and not whole and not allow_inf and not math.isfinite(value):
         ok = False
-    if ok and integer and not isinstance(value, (int, np.integer)):
+    if ok and integer and not whole:
         ok = math.isfinite(value) and float(value).is_integer()
+    if ok and whole and not integer and abs(int(value)) > _FLOAT_MAX:
+        ok = False  # a whole number too large to be a float (e.g. 10**400)
     if ok and low is not None and (value < low or (not low_inclusive and value == low)):
         ok = False
     if ok and high is not None and (value > high or (not high_inclusive and value == high)):

@@ -51,3 +51,13 @@ def test_choices_bools_probabilities_and_per_item():
         per_item([1, 2], 3, "s")
     with pytest.raises(ConfigError, match=r"s = \[1, -2, 3\] is not allowed; allowed: finite numbers >= 0"):
         per_item([1, -2, 3], 3, "s", low=0)
+
+
+def test_whole_numbers_too_large_for_a_float_get_the_clear_error():
+    """10**400 used to escape as OverflowError from math.isnan; it is now judged exactly."""
+    assert check_whole(10**400, "n") == 10**400                      # exact whole numbers are fine
+    with pytest.raises(ConfigError, match=r"n = 1000.* is not allowed; allowed: a whole number in \[0, 5\]"):
+        check_whole(10**400, "n", high=5)
+    with pytest.raises(ConfigError, match=r"x = 1000.* is not allowed; allowed: a finite number"):
+        check_number(10**400, "x")
+    assert check_number(-(10**300), "x") == -1e300
