@@ -149,3 +149,69 @@ def test_backtest_without_guard_still_raises_the_fit_error():
     with pytest.raises(ValueError, match="invalid value detected"):
         fc.backtest({"domestic/BURST": burst_series()},
                     {"CountGLM(negbin)": fc.CountRegression("negbin")}, guard=None)
+
+
+# --------------------------------------------------------------------------------------------
+# scores by market: a pooled headline may hide a market where the model gains little
+# --------------------------------------------------------------------------------------------
+def _per_series() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"A": [0.9, 0.7, 0.4, 0.5], "B": [1.0, 0.8, 0.8, 1.0]},
+        index=["domestic/1", "domestic/2", "overseas/1", "overseas/2"],
+    ).rename_axis("series")
+
+
+def test_mase_by_market_known_answer():
+    t = fc.mase_by_market(_per_series())
+    assert list(t.columns) == ["domestic", "overseas", "all"]
+    np.testing.assert_allclose(t.loc["A"], [0.8, 0.45, 0.625])
+    np.testing.assert_allclose(t.loc["B"], [0.9, 0.9, 0.9])
+
+
+def test_gain_by_market_known_answer_and_interval():
+    g = fc.gain_by_market(_per_series(), "A", "B", n_boot=500, seed=1)
+    assert list(g.index) == ["domestic", "overseas", "all"]
+    np.testing.assert_allclose(g["gain"], [1 - 0.8 / 0.9, 1 - 0.45 / 0.9, 1 - 0.625 / 0.9])
+    assert list(g["n_series"]) == [2, 2, 4]
+    assert (g["low"] <= g["gain"]).all() and (g["gain"] <= g["high"]).all()
+    whole = fc.gain_interval(_per_series(), "A", "B", n_boot=500, seed=1)
+    assert g.loc["all", "low"] == whole["low"] and g.loc["all", "high"] == whole["high"]
+
+
+def test_by_market_matches_the_leaderboard_on_a_backtest():
+    series, calendars = _many_series(3)
+    bt = fc.backtest(series, [fc.MovingAverage(28), fc.SeasonalNaive()], calendar=calendars)
+    t = fc.mase_by_market(fc.per_series_mase(bt))
+    board = fc.leaderboard(bt).set_index("model")
+    np.testing.assert_allclose(t["all"], board.loc[t.index, "mean_mase"])
+    assert {"domestic", "overseas"} <= set(t.columns)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["domestic", "overseas", "DE"]),
+                          st.floats(0.01, 5.0), st.floats(0.01, 5.0)), min_size=1, max_size=12))
+def test_by_market_is_a_split_of_the_pooled_figures(rows):
+    """Invariant: the series-weighted mean of the market means is the pooled mean, and every
+    market's gain is gain_interval's on that market's series alone."""
+    per = pd.DataFrame([(a, b) for _, a, b in rows], columns=["m", "base"],
+                       index=[f"{mk}/{i}" for i, (mk, _, _) in enumerate(rows)])
+    t = fc.mase_by_market(per)
+    g = fc.gain_by_market(per, "m", "base", n_boot=50)
+    markets = [k.split("/")[0] for k in per.index]
+    counts = pd.Series(markets).value_counts()
+    pooled = sum(t.loc["m", mk] * n for mk, n in counts.items()) / len(per)
+    assert pooled == pytest.approx(t.loc["m", "all"])
+    for mk in counts.index:
+        part = per[[k.startswith(mk + "/") for k in per.index]]
+        assert g.loc[mk, "gain"] == pytest.approx(fc.gain_interval(part, "m", "base", 50)["gain"])
+        assert g.loc[mk, "n_series"] == counts[mk]
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda p: fc.gain_by_market(p, "C", "B"), "model"),
+    (lambda p: fc.gain_by_market(p, "A", "C"), "baseline"),
+    (lambda p: fc.mase_by_market(p.rename(index={"domestic/1": "nomarket"})), "series"),
+])
+def test_by_market_bad_arguments_name_field_value_and_allowed(call, field):
+    with pytest.raises(ConfigError, match=rf"^{field} = .* is not allowed; allowed: "):
+        call(_per_series())
