@@ -17,7 +17,10 @@ are chosen by their net units **before the first origin** (never by the sales be
 
 Scores: open days only; the point forecast behind MAE/MASE is each model's median; MASE's scale
 is the in-sample weekly seasonal-naive MAE counted from each product's first sale. Every
-forecast passes the plausibility guard (``fallbacks`` counts replaced forecasts).
+forecast passes the plausibility guard (``fallbacks`` counts replaced forecasts). Each
+leaderboard also has the mean MASE within each market (``mase_domestic``, ``mase_overseas``),
+and the headline is repeated within each market (``domestic_gain``, ...): the pooled headline
+mixes UK and overseas series, and the gain is not the same in both.
 
 Floors: on both sets the best model's mean MASE is >= 10 % below the best simple baseline's
 (Naive, SeasonalNaive, MovingAverage(28), WeekdayMean(8w)); its 90 % interval (5-95 %
@@ -120,6 +123,10 @@ def score(bt: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     base_mase = float(board.set_index("model").loc[base, "mean_mase"])
     gain = fc.gain_interval(per, str(best["model"]), base, n_boot=4000, seed=0)
     trees = fc.gain_interval(per, "GlobalTrees", base, n_boot=4000, seed=0)
+    # the same scores within each market: the headline mixes domestic and overseas series
+    by_market = fc.mase_by_market(per).drop(columns="all").add_prefix("mase_")
+    board = board.merge(by_market, left_on="model", right_index=True, how="left")
+    split = fc.gain_by_market(per, str(best["model"]), base, n_boot=4000, seed=0)
     head = {
         "best_model": best["model"], "best_mase": float(best["mean_mase"]),
         "best_baseline": base, "baseline_mase": base_mase, "snaive_mase": snaive,
@@ -130,6 +137,12 @@ def score(bt: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         "baseline_vs_snaive": 1 - base_mase / snaive, "best_vs_snaive": 1 - best["mean_mase"] / snaive,
         "n_series": gain["n_series"], "fallbacks": int(board["fallbacks"].sum()),
     }
+    for market, row in split.drop(index="all").iterrows():
+        head.update({f"{market}_n_series": int(row["n_series"]),
+                     f"{market}_best_mase": row["model_mase"],
+                     f"{market}_baseline_mase": row["baseline_mase"],
+                     f"{market}_gain": row["gain"], f"{market}_gain_low": row["low"],
+                     f"{market}_gain_high": row["high"]})
     return board, head
 
 
@@ -152,6 +165,12 @@ def report(name: str, board: pd.DataFrame, head: dict) -> bool:
     print(f"global model alone: {100 * head['trees_gain']:.1f} % below the best simple baseline "
           f"({100 * head['trees_low']:.1f} to {100 * head['trees_high']:.1f} %), coverage "
           f"{100 * head['trees_coverage_90']:.1f} %")
+    for market in sorted(k.removesuffix("_n_series") for k in head
+                         if k.endswith("_n_series") and k != "n_series"):
+        print(f"{market} series only ({head[f'{market}_n_series']}): best model "
+              f"{head[f'{market}_best_mase']:.3f} vs {head['best_baseline']} "
+              f"{head[f'{market}_baseline_mase']:.3f} -> {100 * head[f'{market}_gain']:.1f} % below "
+              f"({100 * head[f'{market}_gain_low']:.1f} to {100 * head[f'{market}_gain_high']:.1f} %)")
     print(f"of the best model's {100 * head['best_vs_snaive']:.1f} % gain over seasonal naive, "
           f"{100 * head['baseline_vs_snaive']:.1f} points come from simply averaging recent days; "
           f"implausible forecasts replaced: {head['fallbacks']}")

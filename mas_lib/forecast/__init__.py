@@ -22,7 +22,7 @@ fc.backtest(...)`` works):
 * :mod:`.plausibility` -- implausible, guarded_forecast (checked forecasts with an announced
   fallback);
 * :mod:`.evaluation` -- SIMPLE_BASELINES, select_products, per_series_mase, gain_interval,
-  best_baseline, combine;
+  best_baseline, combine, series_market, mase_by_market, gain_by_market;
 * :mod:`.safety` -- safety_stock, safety_stock_table;
 * :mod:`.plots` -- plot_forecast.
 
@@ -38,9 +38,12 @@ from .evaluation import (
     SIMPLE_BASELINES,
     best_baseline,
     combine,
+    gain_by_market,
     gain_interval,
+    mase_by_market,
     per_series_mase,
     select_products,
+    series_market,
 )
 from .features import make_features
 from .metrics import bias, interval_coverage, mae, mase, pinball_loss, rmse, seasonal_naive_scale
@@ -95,6 +98,9 @@ __all__ = [
     "gain_interval",
     "best_baseline",
     "combine",
+    "series_market",
+    "mase_by_market",
+    "gain_by_market",
     "safety_stock",
     "safety_stock_table",
     "rolling_forecasts",

@@ -22,6 +22,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -37,9 +38,15 @@ from ..validation import (
 from .base import DEFAULT_QUANTILES, Forecast, Forecaster, _check_quantiles
 from .boosting import GlobalBoostedTrees
 from .metrics import bias, interval_coverage, mae, pinball_loss, rmse, seasonal_naive_scale
-from .plausibility import DEFAULT_MULTIPLE, guarded_forecast, implausible
+from .plausibility import (
+    DEFAULT_MULTIPLE,
+    failure_reason,
+    fall_back,
+    guarded_forecast,
+    implausible,
+    numerical_failure,
+)
 from .regression import PooledCountRegression
-from .simple import MovingAverage
 
 __all__ = [
     "series_from_tidy",
@@ -147,19 +154,36 @@ def _plan_jobs(
 # --------------------------------------------------------------------------------------------
 # backtest, phases 2 and 3: fit and forecast
 # --------------------------------------------------------------------------------------------
+class _PooledFit(NamedTuple):
+    """A pooled model fitted once for one origin, or why its fit failed."""
+
+    model: PooledCountRegression | GlobalBoostedTrees | None  # None when the fit failed
+    share: float  # fit seconds per job (the fit time is shared equally)
+    failure: str = ""  # "" or the numerical failure, as a forecast note words it
+
+
 def _fit_pooled(
-    models: Mapping[str, ModelSpec], group: list[_Job]
-) -> dict[str, tuple[PooledCountRegression, float]]:
-    """Fit every pooled model once on the histories of all jobs of one origin. Returns
-    ``name -> (fitted model, fit seconds per job)`` (the fit time is shared equally)."""
+    models: Mapping[str, ModelSpec], group: list[_Job], guard: float | None = DEFAULT_MULTIPLE
+) -> dict[str, _PooledFit]:
+    """Fit every pooled model once on the histories of all jobs of one origin. With ``guard``
+    a numerical failure of the fit (:func:`~mas_lib.forecast.plausibility.numerical_failure`)
+    is recorded instead of raised, so every job of that origin falls back for that model
+    alone; without it the error propagates."""
     pooled = {}
     for mname, spec in models.items():
         if getattr(spec, "pooled", False):
             model = _instantiate(spec)
             t0 = time.perf_counter()
-            model.fit_many({j.series: j.history for j in group},
-                           {j.series: j.calendar for j in group})
-            pooled[mname] = (model, (time.perf_counter() - t0) / len(group))
+            try:
+                model.fit_many({j.series: j.history for j in group},
+                               {j.series: j.calendar for j in group})
+            except Exception as err:
+                if guard is None or not numerical_failure(err):
+                    raise
+                model, failure = None, failure_reason(err)
+            else:
+                failure = ""
+            pooled[mname] = _PooledFit(model, (time.perf_counter() - t0) / len(group), failure)
     return pooled
 
 
@@ -167,27 +191,26 @@ def _forecast_job(
     job: _Job,
     mname: str,
     spec: ModelSpec,
-    pooled: Mapping[str, tuple[PooledCountRegression, float]],
+    pooled: Mapping[str, _PooledFit],
     horizon: int,
     qs: tuple[float, ...],
     guard: float | None = DEFAULT_MULTIPLE,
 ) -> tuple[Forecast, float]:
     """Forecast ``horizon`` days from the job's origin with model ``mname``, fitted on the
     history only (or looked up among the pooled fits). With ``guard`` (a multiple, see
-    :func:`~mas_lib.forecast.plausibility.implausible`) an implausible forecast is replaced
-    by a 28-day moving average's and its ``note`` says why. Returns the forecast and the
+    :func:`~mas_lib.forecast.plausibility.implausible`) an implausible forecast, or one whose
+    fit failed numerically, is replaced by a 28-day moving average's and its ``note`` says why. Returns the forecast and the
     seconds it cost (a pooled model's share of its fit included)."""
     t0 = time.perf_counter()
     share = 0.0
     if mname in pooled:
-        model, share = pooled[mname]
-        fc = model.predict_series(job.series, horizon, qs)
-        reason = "" if guard is None else implausible(fc, job.history, guard)
+        fit = pooled[mname]
+        share, reason = fit.share, fit.failure
+        if fit.model is not None:
+            fc = fit.model.predict_series(job.series, horizon, qs)
+            reason = "" if guard is None else implausible(fc, job.history, guard)
         if reason:
-            backup = MovingAverage(28)
-            fc = backup.fit(job.history, job.calendar).predict(horizon, qs)
-            fc = Forecast(fc.index, fc.mean, fc.quantiles,
-                          note=f"{mname}: {reason}; fell back to {backup.name}")
+            fc = fall_back(mname, reason, job.history, job.calendar, horizon, qs)
     elif guard is None:
         fc = _instantiate(spec).fit(job.history, job.calendar).predict(horizon, qs)
     else:
@@ -250,8 +273,11 @@ def backtest(
     horizon; a (series, origin) pair needs ``min_history`` days before the origin. ``calendar``
     is one open/closed Series for all series or a dict per series. Every forecast is checked
     for plausibility (:func:`~mas_lib.forecast.plausibility.implausible` with multiple
-    ``guard``; ``None`` switches the check off); an implausible one is replaced by a 28-day
-    moving average's, and its rows say so in ``note``.
+    ``guard``; ``None`` switches the check off); an implausible one, or one whose fit failed
+    numerically (:func:`~mas_lib.forecast.plausibility.numerical_failure`; a pooled fit's
+    failure affects that model at that origin only), is replaced by a 28-day moving
+    average's, and its rows say so in ``note``. The other series and models keep their own
+    forecasts.
 
     Returns a tidy frame, one row per (series, model, origin, day): ``series, model, origin,
     date, h, actual, open, mean, q<level>..., scale`` (MASE scale of that series and origin,
@@ -270,7 +296,7 @@ def backtest(
         guard = check_number(guard, "guard", low=1.0)
     blocks = []
     for origin, group in _plan_jobs(series, horizon, origins, calendar, min_history).items():
-        pooled = _fit_pooled(models, group)
+        pooled = _fit_pooled(models, group, guard)
         for job in group:
             scale = _job_scale(job)
             for mname, spec in models.items():

@@ -9,7 +9,9 @@
 * :data:`SIMPLE_BASELINES` and :func:`best_baseline` -- the yardstick a model has to beat is
   the *best* of the simple baselines, not only the seasonal naive;
 * :func:`combine` -- an equal-weight combination of models already in a backtest (works for
-  global models too, which :class:`~mas_lib.forecast.Ensemble` cannot hold).
+  global models too, which :class:`~mas_lib.forecast.Ensemble` cannot hold);
+* :func:`mase_by_market` and :func:`gain_by_market` -- the same scores split by market
+  (domestic vs overseas), because a gain measured on a mix of markets need not hold in each.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ __all__ = [
     "gain_interval",
     "best_baseline",
     "combine",
+    "series_market",
+    "mase_by_market",
+    "gain_by_market",
 ]
 
 #: the simple baselines every leaderboard shows (model names as the models call themselves)
@@ -161,3 +166,75 @@ def combine(bt: pd.DataFrame, members: Sequence[str], name: str | None = None) -
         notes = pd.concat([p["note"].fillna("") for p in parts], axis=1)
         out["note"] = notes.apply(lambda r: "; ".join(n for n in r if n), axis=1)
     return out
+
+
+def series_market(key: str) -> str:
+    """The market of a series key ``"market/stock_code"`` (as made by
+    :func:`~mas_lib.forecast.series_from_tidy`): the part before the first ``/``.
+
+    Paper 3.1 (domestic and overseas warehouses); used by :func:`mase_by_market` and
+    :func:`gain_by_market`. Raises if the key has no market part.
+    """
+    market, sep, rest = str(key).partition("/")
+    if not sep or not market or not rest:
+        raise not_allowed("series", key, 'a key "market/stock_code", as series_from_tidy makes')
+    return market
+
+
+def _markets(per_series: pd.DataFrame) -> pd.Series:
+    """The market of every row (series) of a :func:`per_series_mase` table."""
+    return pd.Series([series_market(k) for k in per_series.index], index=per_series.index,
+                     name="market")
+
+
+def mase_by_market(per_series: pd.DataFrame) -> pd.DataFrame:
+    """Mean MASE per model (rows) and market (columns, plus ``"all"``), unitless.
+
+    Paper 3.2.3 (validation) for each market of 3.1; notebook 04 and the benchmark.
+    ``per_series`` is :func:`per_series_mase`'s table, indexed by ``"market/stock_code"``; a
+    market's column is the mean over its series (NaN MASEs skipped, as in
+    :func:`~mas_lib.forecast.leaderboard`), and ``"all"`` equals the leaderboard's
+    ``mean_mase``.
+    """
+    markets = _markets(per_series)
+    out = per_series.groupby(markets).mean().T
+    out.columns = list(out.columns)
+    out["all"] = per_series.mean()
+    out.index.name = "model"
+    return out
+
+
+def gain_by_market(
+    per_series: pd.DataFrame,
+    model: str,
+    baseline: str,
+    n_boot: int = 2000,
+    level: float = 0.9,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`gain_interval` of ``model`` over ``baseline`` within each market and over all
+    series: one row per market (then ``"all"``) with ``n_series``, both mean MASEs, ``gain``
+    (a fraction: 0.2 = 20 % lower) and its bootstrap interval ``low``/``high`` (series resampled
+    within the market).
+
+    Paper 3.2.3 (validation) for each market of 3.1; notebook 04 and the benchmark: a headline
+    measured on domestic and overseas series together can hide a market where the model gains
+    little.
+    """
+    for field, name in (("model", model), ("baseline", baseline)):
+        if name not in per_series.columns:
+            raise not_allowed(field, name, f"one of {list(per_series.columns)}")
+    markets = _markets(per_series)
+    rows = []
+    for market in [*sorted(markets.unique()), "all"]:
+        part = per_series if market == "all" else per_series[markets == market]
+        pair = part[[model, baseline]].dropna()
+        row = {"market": market, "n_series": int(len(pair)),
+               "model_mase": float(pair[model].mean()) if len(pair) else float("nan"),
+               "baseline_mase": float(pair[baseline].mean()) if len(pair) else float("nan"),
+               "gain": float("nan"), "low": float("nan"), "high": float("nan")}
+        if len(pair):
+            g = gain_interval(part, model, baseline, n_boot=n_boot, level=level, seed=seed)
+            row.update(gain=g["gain"], low=g["low"], high=g["high"])
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("market")
