@@ -2,16 +2,18 @@
 (paper 3.1.1(2)-(4); notebook 07, ``benchmarks/bench_coordination.py``).
 
 Every protocol orders with the same replenishment rule (a forecast base-stock by default, so the
-comparison isolates the *transfers*) and runs on any network. Each copy of a batch gets its own
+comparison isolates the *transfers*) and runs on any network, one-way links included: reports
+and requests travel against the direction of shipment, to the warehouses that can ship to the
+sender, and offers come back along the link. Each copy of a batch gets its own
 :class:`~mas_lib.messaging.bus.MessageBus`; every message goes through it and is logged.
 
 * :class:`Isolated` -- no messages, no transfers: each warehouse only knows itself.
-* :class:`SharedInformation` -- every warehouse broadcasts a stock report and its forecast to its
-  neighbours each day; a warehouse with surplus then *pushes* stock to neighbours whose reported
-  cover is short (unilaterally: two donors may both ship to the same neighbour).
+* :class:`SharedInformation` -- every warehouse sends a stock report and its forecast each day to
+  the warehouses that can ship to it; a warehouse with surplus then *pushes* stock to those whose
+  reported cover is short (unilaterally: two donors may both ship to the same warehouse).
 * :class:`Negotiated` -- contract net (Smith 1980): a warehouse short of cover sends a transfer
-  request to its neighbours, those with surplus answer with an offer (units and unit cost; the
-  offered units are reserved), the requester accepts the cheapest offers until its need is met and
+  request to the warehouses that can ship to it, those with surplus answer with an offer (units
+  and unit cost; the offered units are reserved), the requester accepts the cheapest offers until its need is met and
   rejects the rest, and an accepted offer ships.
 * :class:`CentralCoordinator` -- every warehouse reports to one coordinator, which matches all
   needs with all surpluses, cheapest link first, and sends each warehouse its plan.
@@ -73,6 +75,10 @@ class Protocol(Policy):
         self.on_conflict = check_choice(on_conflict or config.invalid_action, f"{type(self).__name__}.on_conflict",
                                         ("raise", "clip"))
         self.names = list(self.net.names)
+        #: ``senders[j]``: the warehouses that can ship to ``j`` (on a one-way link they are not
+        #: ``j``'s neighbours: reports and requests go to them, offers come back along the link)
+        self.senders: tuple[tuple[int, ...], ...] = tuple(
+            tuple(int(i) for i in np.flatnonzero(self.net.arc[:, j])) for j in range(self.N))
         self.buses: list[MessageBus] = []
         self._day = -1
 
@@ -148,8 +154,8 @@ class Isolated(Protocol):
 
 
 class SharedInformation(Protocol):
-    """Broadcast stock and forecast to the neighbours; a donor pushes surplus to the neighbours whose
-    *reported* cover is short (largest shortfall first). With latency 1 the reports are a day old;
+    """Report stock and forecast to the warehouses that can ship to you; a donor pushes surplus to
+    the warehouses whose *reported* cover is short (largest shortfall first). With latency 1 the reports are a day old;
     a dropped report means the donor does not know that neighbour's stock and sends it nothing."""
 
     name = "shared information"
@@ -157,7 +163,7 @@ class SharedInformation(Protocol):
     def day_of_copy(self, b, bus, day, state, need, surplus, avail, x):
         net, names = self.net, self.names
         for i, n in enumerate(names):
-            for j in net.neighbours[i]:
+            for j in self.senders[i]:  # whoever can ship to i hears its stock and forecast
                 bus.send(StockReport(n, names[j], day, units=int(state.on_hand[b, i])))
                 bus.send(ForecastShare(n, names[j], day, forecast=tuple(state.forecast[b, :, i].tolist())))
         for i, n in enumerate(names):
@@ -196,7 +202,7 @@ class Negotiated(Protocol):
         return float(self.net.arc_unit_cost[i, j] + self.net.arc_fixed_cost[i, j] / max(units, 1))
 
     def day_of_copy(self, b, bus, day, state, need, surplus, avail, x):
-        net, names, st = self.net, self.names, self._state[b]
+        names, st = self.names, self._state[b]
         ttl = 1 + 2 * self.latency
         st["offers"] = {k: o for k, o in st["offers"].items() if o["day"] + ttl > day}
         reserved = np.zeros(self.N)
@@ -207,13 +213,12 @@ class Negotiated(Protocol):
         for j, n in enumerate(names):
             units = self._round(need[j])
             last = st["open_request"].get(n)
-            if units > 0 and net.neighbours[j] and (last is None or last + ttl <= day):
+            if units > 0 and self.senders[j] and (last is None or last + ttl <= day):
                 rid = st["next_id"]
                 st["next_id"] += 1
                 st["open_request"][n] = day
-                for i in net.neighbours[j]:
-                    if net.arc[i, j]:
-                        bus.send(TransferRequest(n, names[i], day, units=units, request_id=rid))
+                for i in self.senders[j]:  # the warehouses that can ship to j
+                    bus.send(TransferRequest(n, names[i], day, units=units, request_id=rid))
         accepted = np.zeros(self.N)
         for _ in range(3 if self.latency == 0 else 1):
             offers_in: dict[str, list[TransferOffer]] = {}
