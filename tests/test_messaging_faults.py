@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from mas_lib import EnvConfig, LinkConfig, PoissonDemand, WarehouseConfig
+from mas_lib import EnvConfig, LinkConfig, MultiWarehouseEnv, PoissonDemand, WarehouseConfig
 from mas_lib.messaging import (
     PROTOCOLS,
+    MessageBus,
+    StockReport,
+    fulfil_requests,
+    requests_as_messages,
 )
 from mas_lib.sim.core import BatchCore
+from mas_lib.teach import paper
 
 
 def hub_and_spokes(two_way: bool, episode_length: int = 15) -> EnvConfig:
@@ -51,3 +56,28 @@ def test_one_way_reports_and_requests_go_upstream_and_offers_come_back():
         assert len(up) > 0 and set(up["receiver"]) == {"H"} and set(up["sender"]) == {"S1", "S2"}
     offers = log[log["type"] == "transfer offer"]
     assert len(offers) > 0 and set(offers["sender"]) == {"H"}
+
+
+# ----------------------------------------------------------------------------- the paper's request, latency 1
+def test_fulfil_requests_with_latency_one_ships_and_drops_nothing():
+    cfg = paper.paper_config()
+    env = MultiWarehouseEnv(cfg)
+    env.reset(seed=0)
+    bus = MessageBus(env.possible_agents, latency=1)
+    bus.send(requests_as_messages(cfg, day=0)[0])
+    answers = [fulfil_requests(bus, env.core, day=d) for d in range(5)]
+    assert answers[:3] == [{}, {}, {}]  # request arrives day 1, offer day 2, accept day 3
+    assert answers[3] == {"B": {"A": 50}} and answers[4] == {}
+    assert bus.log()["type"].tolist() == ["transfer request", "transfer offer", "accept"]
+    assert bus.pending() == 0
+
+
+def test_fulfil_requests_leaves_other_messages_for_their_reader():
+    cfg = paper.paper_config()
+    env = MultiWarehouseEnv(cfg)
+    env.reset(seed=0)
+    bus = MessageBus(env.possible_agents)
+    note = StockReport("A", "B", 0, units=7)
+    bus.send(note)
+    assert fulfil_requests(bus, env.core, day=0) == {}
+    assert bus.collect("B", 0) == [note]

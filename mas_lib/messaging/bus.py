@@ -84,14 +84,22 @@ class MessageBus:
         """Add a status row for an already-sent message (e.g. ``"trimmed"`` in clip mode)."""
         self._rows.append((msg.day, msg.day, msg.sender, msg.receiver, msg.kind, msg.content(), status))
 
-    def collect(self, name: str, day: int) -> list[Message]:
-        """Messages delivered to ``name`` by ``day`` and not collected before, in sending order."""
+    def collect(self, name: str, day: int, kinds: type[Message] | tuple[type[Message], ...] | None = None
+                ) -> list[Message]:
+        """Messages delivered to ``name`` by ``day`` and not collected before, in sending order.
+
+        ``kinds`` (a message class or a tuple of them) collects only messages of those types; every
+        other message stays pending for a later ``collect``, so a reader that only answers requests
+        never swallows the offers and accepts meant for someone else's reading."""
         if name not in self._pending:
             raise MessageError(f"MessageBus.collect: receiver = {name!r} is not allowed; allowed: one of "
                                f"{list(self.names)}")
-        ready = [m for d, m in self._pending[name] if d <= day]
-        self._pending[name] = [(d, m) for d, m in self._pending[name] if d > day]
-        return ready
+        kinds = Message if kinds is None else kinds
+        ready, keep = [], []
+        for d, m in self._pending[name]:
+            (ready if d <= day and isinstance(m, kinds) else keep).append((d, m))
+        self._pending[name] = keep
+        return [m for _, m in ready]
 
     def pending(self) -> int:
         """Messages sent but not yet collected."""
