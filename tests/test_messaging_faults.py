@@ -5,15 +5,19 @@ content, forged accepts, bad allocation positions and late messages in long runs
 from __future__ import annotations
 
 import pytest
+from factories import two_warehouses
 
 from mas_lib import EnvConfig, LinkConfig, MultiWarehouseEnv, PoissonDemand, WarehouseConfig
 from mas_lib.messaging import (
     PROTOCOLS,
     MessageBus,
+    MessageError,
     StockReport,
+    TalkingEnv,
     fulfil_requests,
     requests_as_messages,
 )
+from mas_lib.messaging.networks import regional_network
 from mas_lib.sim.core import BatchCore
 from mas_lib.teach import paper
 
@@ -81,3 +85,70 @@ def test_fulfil_requests_leaves_other_messages_for_their_reader():
     bus.send(note)
     assert fulfil_requests(bus, env.core, day=0) == {}
     assert bus.collect("B", 0) == [note]
+
+
+# ----------------------------------------------------------------------------- the talking env
+def test_a_rejected_step_sends_no_message_and_a_retry_delivers_one_copy():
+    from mas_lib.sim.state import InvalidActionError
+
+    env = TalkingEnv(MultiWarehouseEnv(two_warehouses()))
+    env.reset(seed=0)
+    note = StockReport("A", "B", 0, units=100)
+    with pytest.raises(InvalidActionError):
+        env.step({"A": {"replenish": -5, "messages": [note]}, "B": {"replenish": 0}})
+    assert env.bus.sent == 0 and env.bus.pending() == 0 and env.day == 0
+    with pytest.raises(MessageError, match="receiver = 'Z' is not allowed"):  # a bad second message: none sent
+        env.step({"A": {"replenish": 0, "messages": [note, StockReport("A", "Z", 0, units=1)]}, "B": {}})
+    assert env.bus.sent == 0
+    obs, *_ = env.step({"A": {"replenish": 0, "messages": [note]}, "B": {"replenish": 0}})
+    assert obs["B"]["inbox"] == [note] and env.bus.sent == 1
+
+
+def _talking_statuses(env: TalkingEnv, seed: int, days: int = 10) -> list[str]:
+    env.reset(seed=seed)
+    for _ in range(days):
+        d = env.day
+        env.step({"A": {"replenish": 0, "messages": [StockReport("A", "B", d, units=k) for k in range(5)]},
+                  "B": {"replenish": 0}})
+    return env.log()["status"].tolist()
+
+
+def test_talking_env_drops_are_reproducible_from_the_reset_seed():
+    env = TalkingEnv(MultiWarehouseEnv(two_warehouses()), drop_rate=0.5, seed=3)
+    first = _talking_statuses(env, 0)
+    assert 5 < first.count("dropped") < 45
+    assert _talking_statuses(env, 0) == first  # same seed, same drops
+    assert _talking_statuses(env, 1) != first  # another seed, another stream
+    again = TalkingEnv(MultiWarehouseEnv(two_warehouses()), drop_rate=0.5, seed=3)
+    assert _talking_statuses(again, 0) == first
+    other = TalkingEnv(MultiWarehouseEnv(two_warehouses()), drop_rate=0.5, seed=4)
+    assert _talking_statuses(other, 0) != first  # the bus seed matters too
+
+
+def test_talking_env_treats_no_messages_as_none_and_refuses_a_bare_message():
+    env = TalkingEnv(MultiWarehouseEnv(two_warehouses()))
+    env.reset(seed=0)
+    env.step({"A": {"replenish": 0, "messages": None}, "B": {"replenish": 0}})
+    assert env.bus.sent == 0 and env.day == 1
+    with pytest.raises(MessageError, match=r"messages = StockReport\(.*is not allowed; allowed: a list of Message"):
+        env.step({"A": {"messages": StockReport("A", "B", 1, units=1)}, "B": {}})
+
+
+@pytest.mark.parametrize("name", ["shared", "negotiated", "central"])
+def test_every_protocol_episode_draws_its_own_drops_reproducibly(name):
+    cfg = regional_network(episode_length=10)
+
+    def episodes(proto, n):
+        out = []
+        for _ in range(n):
+            core = BatchCore(cfg, batch_size=1)
+            core.reset(0)  # the same demand every episode: only the drops can differ
+            while not core.done:
+                core.step(*proto.act(core.state()))
+            out.append(proto.log()["status"].tolist())
+        return out
+
+    kw = dict(cover=2.0, keep=0.5, drop_rate=0.4, seed=5)
+    first, second = episodes(PROTOCOLS[name](cfg, **kw), 2)
+    assert first != second
+    assert episodes(PROTOCOLS[name](cfg, **kw), 2) == [first, second]

@@ -37,11 +37,11 @@ class MessageBus:
         names: the warehouse (agent) names; any other name is refused.
         latency: 0 (same day, next round) or 1 (next day) [days].
         drop_rate: probability that a message is lost on the way (unreliable links), in [0, 1].
-        seed: seed (or a ``numpy`` Generator) of the drop draws.
+        seed: seed (an int, a ``numpy`` SeedSequence or Generator) of the drop draws.
     """
 
     def __init__(self, names: Sequence[str], latency: int = 0, drop_rate: float = 0.0,
-                 seed: int | np.random.Generator | None = 0):
+                 seed: int | np.random.SeedSequence | np.random.Generator | None = 0):
         self.names = tuple(names)
         if not self.names:
             raise MessageError("MessageBus.names = () is not allowed; allowed: one name per warehouse")
@@ -51,8 +51,11 @@ class MessageBus:
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.reset()
 
-    def reset(self) -> None:
-        """Forget every pending message and the log (a new episode)."""
+    def reset(self, seed: int | np.random.SeedSequence | np.random.Generator | None = None) -> None:
+        """Forget every pending message and the log (a new episode); with ``seed``, restart the drop
+        draws from it (the same seed gives the same drops)."""
+        if seed is not None:
+            self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self._pending: dict[str, list[tuple[int, Message]]] = {n: [] for n in self.names}
         self._rows: list[tuple] = []
         self.sent = 0
@@ -63,12 +66,17 @@ class MessageBus:
         if name not in self._pending:
             raise MessageError(f"{msg.label()}.{field} = {name!r} is not allowed; allowed: one of {list(self.names)}")
 
-    def send(self, msg: Message) -> bool:
-        """Send ``msg``; returns False if the link dropped it (it is logged and counted either way)."""
+    def check(self, msg: Message) -> None:
+        """Raise the :class:`MessageError` that :meth:`send` would raise for ``msg``, without sending
+        it (a caller with several messages checks them all before sending any)."""
         if not isinstance(msg, Message):
             raise MessageError(f"MessageBus.send: {type(msg).__name__} is not allowed; allowed: a Message")
         self._known(msg, "sender")
         self._known(msg, "receiver")
+
+    def send(self, msg: Message) -> bool:
+        """Send ``msg``; returns False if the link dropped it (it is logged and counted either way)."""
+        self.check(msg)
         deliver = msg.day + self.latency
         lost = self.drop_rate > 0 and self.rng.random() < self.drop_rate
         self.sent += 1

@@ -52,7 +52,8 @@ class Protocol(Policy):
         config: the network.
         replenish: the ordering rule (default :class:`ForecastBaseStock` with zero safety stock).
         cover, keep: days of forecast demand a warehouse wants to cover / keeps before giving [days].
-        latency, drop_rate, seed: the buses' settings (:class:`MessageBus`).
+        latency, drop_rate, seed: the buses' settings (:class:`MessageBus`); each episode and copy
+            draws its drops from its own stream derived from ``seed`` (see :meth:`_buses_for`).
         on_conflict: ``"raise"`` (an offer above the stock, or accepting a withdrawn offer, is a
             :class:`MessageError` naming the message) or ``"clip"`` (trimmed to what is possible,
             logged with status ``"trimmed"``); defaults to the config's ``invalid_action``.
@@ -81,12 +82,19 @@ class Protocol(Policy):
             tuple(int(i) for i in np.flatnonzero(self.net.arc[:, j])) for j in range(self.N))
         self.buses: list[MessageBus] = []
         self._day = -1
+        self._episode = -1
 
     # ------------------------------------------------------------ plumbing
     def _buses_for(self, B: int, t: int) -> list[MessageBus]:
-        """One bus per copy; new buses when the batch changes or a new episode starts (day 0)."""
+        """One bus per copy; new buses when the batch changes or a new episode starts (day 0).
+        Episode ``e`` of this protocol (counted from 0 since it was built) draws the drops of copy
+        ``b`` from ``SeedSequence(seed, spawn_key=(e, b))``: every episode and copy has its own
+        stream, and a protocol built with the same seed replays them in the same order."""
         if len(self.buses) != B or t == 0 or t < self._day:
-            self.buses = [MessageBus(self.names, self.latency, self.drop_rate, (self.seed, b)) for b in range(B)]
+            self._episode += 1
+            self.buses = [MessageBus(self.names, self.latency, self.drop_rate,
+                                     np.random.SeedSequence(self.seed, spawn_key=(self._episode, b)))
+                          for b in range(B)]
             self._state = [self.new_copy_state() for _ in range(B)]
         self._day = t
         return self.buses
