@@ -4,21 +4,33 @@ content, forged accepts, bad allocation positions and late messages in long runs
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
-from factories import two_warehouses
+from factories import three_warehouses, two_warehouses
 
 from mas_lib import EnvConfig, LinkConfig, MultiWarehouseEnv, PoissonDemand, WarehouseConfig
 from mas_lib.messaging import (
     PROTOCOLS,
+    RULES,
+    Accept,
+    AllocationPlan,
     MessageBus,
     MessageError,
+    Negotiated,
     StockReport,
     TalkingEnv,
+    TransferOffer,
+    ValueMessage,
+    allocate,
+    exact_allocation,
     fulfil_requests,
     requests_as_messages,
 )
 from mas_lib.messaging.networks import regional_network
 from mas_lib.sim.core import BatchCore
+from mas_lib.sim.state import SystemState
 from mas_lib.teach import paper
 
 
@@ -29,6 +41,16 @@ def hub_and_spokes(two_way: bool, episode_length: int = 15) -> EnvConfig:
           WarehouseConfig("S2", capacity=500, initial_inventory=0, max_order=0))
     links = (LinkConfig("H", "S1", bidirectional=two_way), LinkConfig("H", "S2", bidirectional=two_way))
     return EnvConfig(warehouses=ws, links=links, demand=PoissonDemand([0, 10, 10]), episode_length=episode_length)
+
+
+def _short_state(on_hand, forecast) -> SystemState:
+    """One copy of a state with the given stock and flat forecasts (2 forecast days)."""
+    oh = np.array([on_hand], dtype=np.int64)
+    N = oh.shape[1]
+    return SystemState(on_hand=oh, backlog=np.zeros((1, N), dtype=np.int64),
+                       pipeline=np.zeros((1, N, 2), dtype=np.int64), transit=np.zeros((1, N, 1), dtype=np.int64),
+                       requests=np.zeros((1, N, N), dtype=np.int64),
+                       forecast=np.tile(np.asarray(forecast, float), (1, 2, 1)), t=0)
 
 
 def _shipped(cfg: EnvConfig, proto) -> int:
@@ -152,3 +174,78 @@ def test_every_protocol_episode_draws_its_own_drops_reproducibly(name):
     first, second = episodes(PROTOCOLS[name](cfg, **kw), 2)
     assert first != second
     assert episodes(PROTOCOLS[name](cfg, **kw), 2) == [first, second]
+
+
+# ----------------------------------------------------------------------------- malformed content and names
+@pytest.mark.parametrize("values, text", [
+    ((1.0, float("nan")), "values[1] = nan is not allowed; allowed: finite numbers, or -inf for an action with no "
+                          "feasible reply [money]"),
+    ((1.0, float("inf")), "values[1] = inf is not allowed"),
+    ((1.0, "2"), "values[1] = '2' is not allowed"),
+    (((1.0, 2.0), (3.0, 4.0)), "values[0] = (1.0, 2.0) is not allowed"),
+    ((True, 2.0), "values[0] = True is not allowed"),
+    ("12", "values = '12' is not allowed; allowed: a non-empty tuple of finite numbers"),
+    (np.array([1.0, 2.0]), "values = array([1., 2.]) is not allowed"),
+    ((), "values = () is not allowed"),
+])
+def test_value_message_values_must_be_finite_numbers(values, text):
+    with pytest.raises(MessageError, match=re.escape(f"ValueMessage(A->B, day 0).{text}")):
+        ValueMessage("A", "B", 0, values=values)
+
+
+def test_value_message_keeps_good_values_as_a_tuple_of_floats():
+    m = ValueMessage("A", "B", 0, values=[1, 2.5, np.float32(3.0), -np.inf])  # -inf: no feasible reply
+    assert m.values == (1.0, 2.5, 3.0, -np.inf) and all(type(v) is float for v in m.values)
+
+
+def test_allocation_plan_targets_must_be_known_warehouses():
+    bus = MessageBus(["A", "B", "C"])
+    plan = AllocationPlan("A", "B", 0, transfers=(("C", 5), ("Z", 3)))
+    with pytest.raises(MessageError, match=re.escape(
+            "AllocationPlan(A->B, day 0).transfers[1] target = 'Z' is not allowed; allowed: one of ['A', 'B', 'C']")):
+        bus.send(plan)
+    assert bus.sent == 0 and len(bus.log()) == 0
+
+
+@pytest.mark.parametrize("names, text", [
+    (["A", "B", "A"], "MessageBus.names = ['A', 'B', 'A'] is not allowed; allowed: distinct warehouse names "
+                      "('A' appears 2 times)"),
+    (["A", ""], "MessageBus.names[1] = '' is not allowed; allowed: a warehouse name"),
+    ([], "MessageBus.names = [] is not allowed"),
+])
+def test_bus_refuses_duplicate_or_empty_names(names, text):
+    with pytest.raises(MessageError, match=re.escape(text)):
+        MessageBus(names)
+
+
+def test_a_forged_accept_raises_and_leaves_the_genuine_offer_open():
+    cfg = three_warehouses(grids=False)  # chain A - B - C
+    proto = Negotiated(cfg)
+    proto.act(_short_state([100, 150, 100], [30, 40, 50]))
+    st_, bus = proto._state[0], proto.buses[0]
+    offer = TransferOffer("B", "A", 0, units=10, offer_id=5)
+    st_["offers"][5] = {"msg": offer, "day": 0}
+    x = np.zeros((3, 3), dtype=np.int64)
+    reserved = np.zeros(3)
+    avail = np.array([100, 150, 100])
+    with pytest.raises(MessageError, match=r"Accept\(C->B, day 0\): offer 5 was made to 'A', not to 'C'"):
+        proto._ship(bus, st_, Accept("C", "B", 0, offer_id=5, units=10), 1, avail, np.zeros(3), reserved, x)
+    with pytest.raises(MessageError, match="units = 20 is not allowed; allowed: at most the 10 units offered"):
+        proto._ship(bus, st_, Accept("A", "B", 0, offer_id=5, units=20), 1, avail, np.zeros(3), reserved, x)
+    assert st_["offers"][5]["msg"] == offer and (reserved == 0).all() and (x == 0).all()
+    proto._ship(bus, st_, Accept("A", "B", 0, offer_id=5, units=10), 1, avail, np.zeros(3), reserved, x)
+    assert x[1, 0] == 10 and 5 not in st_["offers"]
+
+
+@pytest.mark.parametrize("position, text", [
+    ([0, float("nan"), 0], "allocate.position[1] = nan is not allowed; allowed: a finite number [units]"),
+    ([float("inf"), 0, 0], "allocate.position[0] = inf is not allowed"),
+    ([0, "x", 0], "allocate.position[1] = 'x' is not allowed"),
+    ([[0, 1], [2, 3]], "allocate.position = [[0, 1], [2, 3]] is not allowed; allowed: one number per warehouse"),
+])
+def test_allocate_refuses_positions_that_are_not_finite(position, text):
+    for rule in RULES:
+        with pytest.raises(ValueError, match=re.escape(text)):
+            allocate(rule, 30, position, [10, 10, 10])
+    with pytest.raises(ValueError, match=re.escape(text)):
+        exact_allocation(30, position, [10, 10, 10])

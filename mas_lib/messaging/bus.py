@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..validation import check_choice, check_probability, check_whole
-from .messages import Message, MessageError
+from ..validation import check_choice, check_probability, check_whole, not_allowed
+from .messages import AllocationPlan, Message, MessageError
 
 __all__ = ["MessageBus", "LOG_COLUMNS"]
 
@@ -34,7 +34,8 @@ class MessageBus:
     """Delivers typed messages between the named warehouses of one copy (notebook 07).
 
     Args:
-        names: the warehouse (agent) names; any other name is refused.
+        names: the warehouse (agent) names, distinct non-empty strings; a message from, to or
+            (an allocation plan's transfer) for any other name is refused.
         latency: 0 (same day, next round) or 1 (next day) [days].
         drop_rate: probability that a message is lost on the way (unreliable links), in [0, 1].
         seed: seed (an int, a ``numpy`` SeedSequence or Generator) of the drop draws.
@@ -44,7 +45,14 @@ class MessageBus:
                  seed: int | np.random.SeedSequence | np.random.Generator | None = 0):
         self.names = tuple(names)
         if not self.names:
-            raise MessageError("MessageBus.names = () is not allowed; allowed: one name per warehouse")
+            raise not_allowed("MessageBus.names", list(self.names), "one name per warehouse", MessageError)
+        for k, n in enumerate(self.names):
+            if not isinstance(n, str) or not n:
+                raise not_allowed(f"MessageBus.names[{k}]", n, "a warehouse name (a non-empty string)", MessageError)
+        twice = [n for n in dict.fromkeys(self.names) if self.names.count(n) > 1]
+        if twice:
+            raise not_allowed("MessageBus.names", list(self.names), f"distinct warehouse names ({twice[0]!r} appears "
+                              f"{self.names.count(twice[0])} times)", MessageError)
         self.latency = check_choice(check_whole(latency, "MessageBus.latency", unit="days"), "MessageBus.latency",
                                     (0, 1))
         self.drop_rate = check_probability(drop_rate, "MessageBus.drop_rate")
@@ -73,6 +81,11 @@ class MessageBus:
             raise MessageError(f"MessageBus.send: {type(msg).__name__} is not allowed; allowed: a Message")
         self._known(msg, "sender")
         self._known(msg, "receiver")
+        if isinstance(msg, AllocationPlan):
+            for k, (target, _) in enumerate(msg.transfers):
+                if target not in self._pending:
+                    raise not_allowed(f"{msg.label()}.transfers[{k}] target", target, f"one of {list(self.names)}",
+                                      MessageError)
 
     def send(self, msg: Message) -> bool:
         """Send ``msg``; returns False if the link dropped it (it is logged and counted either way)."""

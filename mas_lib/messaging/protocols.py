@@ -271,14 +271,21 @@ class Negotiated(Protocol):
                 st["open_request"].pop(n, None)
 
     def _ship(self, bus, st, m: Accept, i, avail, shipped, reserved, x) -> None:
-        o = st["offers"].pop(m.offer_id, None)
-        if o is None or o["msg"].receiver != m.sender:
+        """Ship the offer ``m`` accepts. Every check comes before any change: an accept from a
+        warehouse the offer was not made to, or for more units than offered, raises and leaves the
+        offer open for its rightful receiver."""
+        o = st["offers"].get(m.offer_id)
+        if o is None:
             raise MessageError(f"{m.label()}: offer {m.offer_id} is not open (withdrawn, expired or unknown)")
         offer = o["msg"]
-        reserved[i] -= offer.units
+        if offer.sender != m.receiver or offer.receiver != m.sender:
+            raise MessageError(f"{m.label()}: offer {m.offer_id} was made to {offer.receiver!r}, not to "
+                               f"{m.sender!r}" + ("" if offer.sender == m.receiver else f", by {offer.sender!r}"))
         if m.units > offer.units:
             raise MessageError(f"{m.label()}.units = {m.units} is not allowed; allowed: at most the "
                                f"{offer.units} units offered")
+        del st["offers"][m.offer_id]
+        reserved[i] -= offer.units
         j = self.names.index(m.sender)
         units = m.units
         room = int(avail[i] - shipped[i])
