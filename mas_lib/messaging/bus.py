@@ -10,8 +10,11 @@ silently lost. ``collect`` hands an agent the messages delivered to it by a give
   request -> offer -> accept within one day);
 * ``latency=1`` -- delivered at the start of the next day's decision.
 
-The log is a :class:`pandas.DataFrame` (:meth:`MessageBus.log`) with one row per message:
-``day, deliver_day, sender, receiver, type, content, status``. Paper 3.1.1(4) (information
+The log is a :class:`pandas.DataFrame` (:meth:`MessageBus.log`) with one row per message sent
+(``status`` ``"delivered"`` or ``"dropped"``): ``day, deliver_day, sender, receiver, type, content,
+status``. A reader that cannot act on a delivered message adds a status row for it: ``"trimmed to
+<units>"`` (acted on in part) or ``"stale"`` (discarded, e.g. a late accept or plan that no longer
+fits the stock; the reason is in ``content["reason"]`` and :attr:`MessageBus.stale` counts them). Paper 3.1.1(4) (information
 sharing between warehouse agents) and 4.1 (A's order of 50 units to B is a message).
 """
 
@@ -25,9 +28,11 @@ import pandas as pd
 from ..validation import check_choice, check_probability, check_whole, not_allowed
 from .messages import AllocationPlan, Message, MessageError
 
-__all__ = ["MessageBus", "LOG_COLUMNS"]
+__all__ = ["MessageBus", "LOG_COLUMNS", "SENT_STATUSES"]
 
 LOG_COLUMNS = ["day", "deliver_day", "sender", "receiver", "type", "content", "status"]
+#: the statuses of the rows that are messages sent (the other rows are status rows)
+SENT_STATUSES = ("delivered", "dropped")
 
 
 class MessageBus:
@@ -68,6 +73,7 @@ class MessageBus:
         self._rows: list[tuple] = []
         self.sent = 0
         self.dropped = 0
+        self.stale = 0
 
     def _known(self, msg: Message, field: str) -> None:
         name = getattr(msg, field)
@@ -102,8 +108,15 @@ class MessageBus:
         return not lost
 
     def note(self, msg: Message, status: str) -> None:
-        """Add a status row for an already-sent message (e.g. ``"trimmed"`` in clip mode)."""
+        """Add a status row for an already-sent message (e.g. ``"trimmed to 3"`` in clip mode)."""
         self._rows.append((msg.day, msg.day, msg.sender, msg.receiver, msg.kind, msg.content(), status))
+
+    def discard(self, msg: Message, reason: str) -> None:
+        """Record that a delivered ``msg`` was not acted on because it came too late (``reason``, e.g.
+        "offer 4 is not open"): one ``"stale"`` row in the log and one more in :attr:`stale`."""
+        self.stale += 1
+        self._rows.append((msg.day, msg.day, msg.sender, msg.receiver, msg.kind,
+                           {**msg.content(), "reason": reason}, "stale"))
 
     def collect(self, name: str, day: int, kinds: type[Message] | tuple[type[Message], ...] | None = None
                 ) -> list[Message]:

@@ -42,7 +42,11 @@ from .messages import (
     TransferRequest,
 )
 
-__all__ = ["Protocol", "Isolated", "SharedInformation", "Negotiated", "CentralCoordinator", "PROTOCOLS"]
+__all__ = ["Protocol", "Isolated", "SharedInformation", "Negotiated", "CentralCoordinator", "PROTOCOLS",
+           "ON_CONFLICT"]
+
+#: what a protocol may do with a message that arrives too late to honour (see :class:`Protocol`)
+ON_CONFLICT = ("drop", "clip", "raise")
 
 
 class Protocol(Policy):
@@ -54,9 +58,16 @@ class Protocol(Policy):
         cover, keep: days of forecast demand a warehouse wants to cover / keeps before giving [days].
         latency, drop_rate, seed: the buses' settings (:class:`MessageBus`); each episode and copy
             draws its drops from its own stream derived from ``seed`` (see :meth:`_buses_for`).
-        on_conflict: ``"raise"`` (an offer above the stock, or accepting a withdrawn offer, is a
-            :class:`MessageError` naming the message) or ``"clip"`` (trimmed to what is possible,
-            logged with status ``"trimmed"``); defaults to the config's ``invalid_action``.
+        on_conflict: what a warehouse does with a message that arrives too late to honour -- an
+            accept for an offer no longer open, an accept or allocation plan for more units than
+            it has left to ship (with latency 1 the stock has changed since the offer or plan):
+            ``"drop"`` (not acted on; logged with status ``"stale"`` and the reason, counted by
+            :meth:`messages_stale`), ``"clip"`` (shipped in part, logged ``"trimmed to <units>"``;
+            an accept for a closed offer is dropped as stale) or ``"raise"`` (strict: a
+            :class:`MessageError` naming the message). Default: ``"clip"`` if the config's
+            ``invalid_action`` is ``"clip"``, else ``"drop"``, so a long run never dies for a late
+            message. A malformed message (an accept from a warehouse the offer was not made to, or
+            for more units than offered) always raises.
         round_to: quantities are multiples of this [units].
     """
 
@@ -73,8 +84,9 @@ class Protocol(Policy):
         check_choice(self.latency, f"{type(self).__name__}.latency", (0, 1))
         self.drop_rate = check_probability(drop_rate, f"{type(self).__name__}.drop_rate")
         self.seed = check_whole(seed, f"{type(self).__name__}.seed", error=ValueError)
-        self.on_conflict = check_choice(on_conflict or config.invalid_action, f"{type(self).__name__}.on_conflict",
-                                        ("raise", "clip"))
+        default = "clip" if config.invalid_action == "clip" else "drop"
+        self.on_conflict = check_choice(default if on_conflict is None else on_conflict,
+                                        f"{type(self).__name__}.on_conflict", ON_CONFLICT)
         self.names = list(self.net.names)
         #: ``senders[j]``: the warehouses that can ship to ``j`` (on a one-way link they are not
         #: ``j``'s neighbours: reports and requests go to them, offers come back along the link)
@@ -114,6 +126,11 @@ class Protocol(Policy):
     def messages_dropped(self) -> np.ndarray:
         """Messages dropped so far in this episode, per copy ``(B,)``."""
         return np.array([bus.dropped for bus in self.buses], dtype=np.int64)
+
+    def messages_stale(self) -> np.ndarray:
+        """Delivered messages discarded as too late to honour so far in this episode, per copy ``(B,)``
+        (``on_conflict`` ``"drop"`` or ``"clip"``; each is a ``"stale"`` row of the log)."""
+        return np.array([bus.stale for bus in self.buses], dtype=np.int64)
 
     def _round(self, v: float) -> int:
         u = self.round_to
@@ -196,10 +213,10 @@ class SharedInformation(Protocol):
 class Negotiated(Protocol):
     """Contract net: request -> offer (units reserved) -> accept the cheapest / reject -> ship.
 
-    Offers stay open for ``1 + 2 * latency`` days. Accepting an offer that is no longer open, or
-    for more units than were offered, is a :class:`MessageError` naming the message; an accepted
-    offer that no longer fits the stock raises too, unless ``on_conflict="clip"`` (then it is
-    trimmed and logged as ``"trimmed"``)."""
+    Offers stay open for ``1 + 2 * latency`` days. Accepting an offer for more units than were
+    offered, or one made to another warehouse, is a :class:`MessageError` naming the message. An
+    accept for an offer that is no longer open, or that no longer fits the stock, is handled by
+    ``on_conflict`` (dropped as stale by default, see :class:`Protocol`)."""
 
     name = "negotiated (contract net)"
 
@@ -276,7 +293,11 @@ class Negotiated(Protocol):
         offer open for its rightful receiver."""
         o = st["offers"].get(m.offer_id)
         if o is None:
-            raise MessageError(f"{m.label()}: offer {m.offer_id} is not open (withdrawn, expired or unknown)")
+            reason = f"offer {m.offer_id} is not open (withdrawn, expired or unknown)"
+            if self.on_conflict == "raise":
+                raise MessageError(f"{m.label()}: {reason}")
+            bus.discard(m, reason)
+            return
         offer = o["msg"]
         if offer.sender != m.receiver or offer.receiver != m.sender:
             raise MessageError(f"{m.label()}: offer {m.offer_id} was made to {offer.receiver!r}, not to "
@@ -290,9 +311,12 @@ class Negotiated(Protocol):
         units = m.units
         room = int(avail[i] - shipped[i])
         if units > room:
+            reason = f"{units} units accepted but {self.names[i]!r} has only {room} left to ship"
             if self.on_conflict == "raise":
-                raise MessageError(f"{m.label()}: {units} units accepted but {self.names[i]!r} has only "
-                                   f"{room} left to ship")
+                raise MessageError(f"{m.label()}: {reason}")
+            if self.on_conflict == "drop":
+                bus.discard(m, reason)
+                return
             units = self._round(room)
             bus.note(m, f"trimmed to {units}")
         x[i, j] += units
@@ -302,7 +326,8 @@ class Negotiated(Protocol):
 class CentralCoordinator(Protocol):
     """Every warehouse reports stock and forecast to a coordinator (``coordinator``, default the first
     warehouse), which matches all needs with all surpluses, cheapest link first, and sends each
-    warehouse an allocation plan. A warehouse whose report or plan is dropped takes no part today."""
+    warehouse an allocation plan. A warehouse whose report or plan is dropped takes no part today;
+    a plan that no longer fits the stock when it arrives (latency 1) is handled by ``on_conflict``."""
 
     name = "central coordinator"
 
@@ -360,13 +385,18 @@ class CentralCoordinator(Protocol):
                     x[i] += self._fit(bus, m, row, avail[i] - x[i].sum())
 
     def _fit(self, bus, msg, row: np.ndarray, room) -> np.ndarray:
-        """A plan's transfers if the stock allows them; else an error or (clip) a trimmed, logged plan."""
+        """A plan's transfers if the stock allows them; else (``on_conflict``) an error, nothing
+        (the plan is discarded as stale) or a trimmed plan, logged."""
         total = int(row.sum())
         if total <= room:
             return row
+        reason = f"{total} units planned but only {room} can be shipped"
         if self.on_conflict == "raise":
             label = msg.label() if msg is not None else f"the coordinator's own plan ({self.coordinator})"
-            raise MessageError(f"{label}: {total} units planned but only {room} can be shipped")
+            raise MessageError(f"{label}: {reason}")
+        if self.on_conflict == "drop" and msg is not None:
+            bus.discard(msg, reason)
+            return np.zeros_like(row)
         out = np.floor(row * (max(room, 0) / total) / self.round_to).astype(np.int64) * self.round_to
         if msg is not None:
             bus.note(msg, f"trimmed to {int(out.sum())}")
