@@ -4,13 +4,18 @@ content, forged accepts, bad allocation positions and late messages in long runs
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 
 import numpy as np
 import pytest
 from factories import three_warehouses, two_warehouses
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mas_lib import EnvConfig, LinkConfig, MultiWarehouseEnv, PoissonDemand, WarehouseConfig
+from mas_lib.decide.rollout import rollout
 from mas_lib.messaging import (
     PROTOCOLS,
     RULES,
@@ -297,3 +302,75 @@ def test_on_conflict_follows_a_clipping_config_and_refuses_unknown_modes():
     with pytest.raises(ValueError, match=r"Negotiated.on_conflict = 'ignore' is not allowed; allowed: 'drop' \| "
                                          r"'clip' \| 'raise'"):
         Negotiated(two_warehouses(), on_conflict="ignore")
+
+
+# ----------------------------------------------------------------------------- protocols in the digital twin
+@functools.lru_cache(maxsize=1)
+def _twin():
+    """Synthetic twin data (2 products, 59 simulated days), its forecast plan and the twin's config."""
+    from mas_lib import ops
+
+    syn = ops.synthetic_twin_data(n_products=2, seed=3, n_days=90)
+    plan = ops.scheduled_forecasts(syn, "never")
+    seen = {}
+
+    def isolated(config, plan, open_days):
+        seen["config"] = config
+        return PROTOCOLS["isolated"](config)
+
+    ops.run_twin(syn, plan, isolated)
+    return syn, plan, seen["config"]
+
+
+def _protocol_factory(name, made, **kw):
+    """A run_twin policy factory ``(config, plan, open_days) -> protocol`` that keeps what it made."""
+    def make(config, plan, open_days):
+        made.append(PROTOCOLS[name](config, **kw))
+        return made[-1]
+    return make
+
+
+@pytest.mark.parametrize("name", ["negotiated", "central"])
+def test_a_twin_run_with_late_messages_finishes_and_counts_them(name):
+    from mas_lib import ops
+
+    syn, plan, _ = _twin()
+    kw = dict(latency=1, drop_rate=0.2, seed=1, cover=3.0, keep=1.0)
+    made = []
+    run = ops.run_twin(syn, plan, _protocol_factory(name, made, **kw))  # the old default died on day 3 or 5
+    assert run.arrays["shipped_out"].sum() > 0
+    assert made[0].messages_stale()[0] > 0 and (made[0].log()["status"] == "stale").sum() == made[0].messages_stale()[0]
+    with pytest.raises(MessageError, match="day [35]"):
+        ops.run_twin(syn, plan, _protocol_factory(name, [], on_conflict="raise", **kw))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    name=st.sampled_from(["shared", "negotiated", "central"]),
+    latency=st.sampled_from([0, 1]),
+    drop=st.sampled_from([0.0, 0.3]),
+    cover=st.floats(0.5, 4.0),
+    keep=st.floats(0.0, 2.0),
+    seed=st.integers(0, 10**6),
+    directions=st.lists(st.sampled_from(["forward", "backward"]), min_size=4, max_size=4),
+)
+def test_units_are_conserved_when_the_twin_runs_a_protocol_on_one_way_links(name, latency, drop, cover, keep, seed,
+                                                                              directions):
+    """The twin's network (4 warehouses x 2 products, recorded demand and the twin's morning
+    forecasts) with each of its 4 links made one-way, in either direction, run by a protocol
+    through the loop run_twin uses: no unit is created or lost, everything decided ships, and only
+    along a link."""
+    _, _, twin = _twin()
+    P = len(twin.links) // len(directions)
+    links = tuple(dataclasses.replace(lk, bidirectional=False) if directions[k // P] == "forward"
+                  else dataclasses.replace(lk, source=lk.target, target=lk.source, bidirectional=False)
+                  for k, lk in enumerate(twin.links))
+    cfg = dataclasses.replace(twin, links=links)
+    proto = PROTOCOLS[name](cfg, cover=cover, keep=keep, latency=latency, drop_rate=drop, seed=seed)
+    core = BatchCore(cfg, batch_size=1)
+    for step in rollout(core, proto, seed=0):
+        assert (core.conservation_gap() == 0).all()
+        assert (step.result.shipped_out == step.transfer.sum(axis=2)).all()
+        assert (step.transfer[:, ~cfg.network.arc] == 0).all()
+        assert (step.result.received_transfers <= step.transfer.sum(axis=1) + step.state.transit.sum(axis=2)).all()
+    assert (proto.messages_dropped() <= proto.messages_sent()).all()
