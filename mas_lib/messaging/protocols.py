@@ -13,8 +13,8 @@ sender, and offers come back along the link. Each copy of a batch gets its own
   reported cover is short (unilaterally: two donors may both ship to the same warehouse).
 * :class:`Negotiated` -- contract net (Smith 1980): a warehouse short of cover sends a transfer
   request to the warehouses that can ship to it, those with surplus answer with an offer (units
-  and unit cost; the offered units are reserved), the requester accepts the cheapest offers until its need is met and
-  rejects the rest, and an accepted offer ships.
+  and unit cost; the offered units are reserved), the requester accepts the cheapest offers until
+  its need is met and rejects the rest, and an accepted offer ships.
 * :class:`CentralCoordinator` -- every warehouse reports to one coordinator, which matches all
   needs with all surpluses, cheapest link first, and sends each warehouse its plan.
 
@@ -56,8 +56,9 @@ class Protocol(Policy):
         config: the network.
         replenish: the ordering rule (default :class:`ForecastBaseStock` with zero safety stock).
         cover, keep: days of forecast demand a warehouse wants to cover / keeps before giving [days].
-        latency, drop_rate, seed: the buses' settings (:class:`MessageBus`); each episode and copy
-            draws its drops from its own stream derived from ``seed`` (see :meth:`_buses_for`).
+        latency, drop_rate, seed: the buses' settings (:class:`MessageBus`). Episode ``e`` of this
+            protocol (counted from 0 since it was built) draws copy ``b``'s drops from
+            ``SeedSequence(seed, spawn_key=(e, b))``: every episode and copy has its own stream.
         on_conflict: what a warehouse does with a message that arrives too late to honour -- an
             accept for an offer no longer open, an accept or allocation plan for more units than
             it has left to ship (with latency 1 the stock has changed since the offer or plan):
@@ -180,8 +181,9 @@ class Isolated(Protocol):
 
 class SharedInformation(Protocol):
     """Report stock and forecast to the warehouses that can ship to you; a donor pushes surplus to
-    the warehouses whose *reported* cover is short (largest shortfall first). With latency 1 the reports are a day old;
-    a dropped report means the donor does not know that neighbour's stock and sends it nothing."""
+    the warehouses whose *reported* cover is short (largest shortfall first). With latency 1 the
+    reports are a day old; a dropped report means the donor does not know that warehouse's stock
+    and sends it nothing."""
 
     name = "shared information"
 
