@@ -167,7 +167,7 @@ def test_contract_net_cheapest_offer_wins():
 
 def test_accepting_a_withdrawn_or_inflated_offer_is_an_error():
     cfg = two_warehouses()
-    proto = Negotiated(cfg)
+    proto = Negotiated(cfg, on_conflict="raise")
     proto.act(_short_state([100, 150], [80, 110]))
     st_ = proto._state[0]
     room = np.array([100, 150])

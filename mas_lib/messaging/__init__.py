@@ -2,7 +2,8 @@
 
 * :mod:`.messages` -- the typed messages (stock report, forecast share, transfer request / offer,
   accept / reject, allocation plan, coordination-graph value messages, plan announcements);
-* :mod:`.bus` -- :class:`MessageBus`: latency 0 or 1 day, optional drops, a complete log;
+* :mod:`.bus` -- :class:`MessageBus`: latency 0 or 1 day, optional drops, a complete log (late
+  messages a protocol could not honour included, as ``"stale"`` rows);
 * :mod:`.log` -- messages per day (a KPI) and a sequence diagram of one day;
 * :mod:`.protocols` -- isolated, shared information, negotiated (contract net), central coordinator;
 * :mod:`.allocation` -- a hub with limited supply: proportional, fair share, by penalty, optimal;
@@ -24,7 +25,7 @@ from .allocation import (
     expected_cost,
     hub_network,
 )
-from .bus import LOG_COLUMNS, MessageBus
+from .bus import LOG_COLUMNS, SENT_STATUSES, MessageBus
 from .log import message_counts, messages_per_day, plot_sequence
 from .messages import (
     MESSAGE_TYPES,
@@ -41,6 +42,7 @@ from .messages import (
     ValueMessage,
 )
 from .protocols import (
+    ON_CONFLICT,
     PROTOCOLS,
     CentralCoordinator,
     Isolated,
@@ -53,10 +55,10 @@ from .talking_env import TalkingEnv
 from .teams import CoordinatedPair, train_coordinated_pair
 
 __all__ = [
-    "MessageBus", "LOG_COLUMNS", "messages_per_day", "message_counts", "plot_sequence", "Message", "MessageError",
+    "MessageBus", "LOG_COLUMNS", "SENT_STATUSES", "messages_per_day", "message_counts", "plot_sequence", "Message", "MessageError",
     "StockReport", "ForecastShare", "TransferRequest", "TransferOffer", "Accept", "Reject", "AllocationPlan",
     "ValueMessage", "PlanAnnouncement", "MESSAGE_TYPES", "Protocol", "Isolated", "SharedInformation",
-    "Negotiated", "CentralCoordinator", "PROTOCOLS", "RULES", "allocate", "expected_cost", "exact_allocation",
+    "Negotiated", "CentralCoordinator", "PROTOCOLS", "ON_CONFLICT", "RULES", "allocate", "expected_cost", "exact_allocation",
     "allocation_study", "hub_network", "HubAllocation", "requests_as_messages", "fulfil_requests", "TalkingEnv",
     "CoordinatedPair", "train_coordinated_pair",
 ]

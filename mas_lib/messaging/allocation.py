@@ -31,7 +31,7 @@ from scipy import stats
 from ..decide.policies import Policy
 from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
 from ..sim.demand import PoissonDemand
-from ..validation import check_choice, check_number, check_whole, per_item
+from ..validation import check_choice, check_number, check_whole, not_allowed, per_item
 from .bus import MessageBus
 from .messages import AllocationPlan
 
@@ -52,10 +52,23 @@ def expected_cost(position, mean, holding, penalty) -> np.ndarray:
     return np.asarray(holding) * over + np.asarray(penalty) * short
 
 
+def _positions(position) -> np.ndarray:
+    """Inventory positions ``(K,)`` [units]: one finite number per warehouse (negative allowed: a
+    backlog), the error naming the warehouse's index and value otherwise."""
+    try:
+        ok = np.ndim(position) == 1 and np.size(position) > 0
+    except ValueError:  # a ragged list
+        ok = False
+    if not ok:
+        raise not_allowed("allocate.position", position, "one number per warehouse [units]", ValueError)
+    return np.array([check_number(v, f"allocate.position[{k}]", unit="units", error=ValueError)
+                     for k, v in enumerate(position)])
+
+
 def _check(supply, position, mean, holding, penalty, unit):
     supply = check_whole(supply, "allocate.supply", unit="units", error=ValueError)
     unit = check_whole(unit, "allocate.unit", low=1, unit="units", error=ValueError)
-    y = np.asarray(position, dtype=float)
+    y = _positions(position)
     K = y.size
     mu = per_item(mean, K, "allocate.mean", error=ValueError)
     if np.any(mu <= 0):

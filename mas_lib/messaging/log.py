@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..validation import check_whole, not_allowed
-from .bus import LOG_COLUMNS
+from .bus import LOG_COLUMNS, SENT_STATUSES
 
 __all__ = ["messages_per_day", "message_counts", "plot_sequence"]
 
@@ -24,17 +24,19 @@ def _check_log(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def messages_per_day(log: pd.DataFrame, days: int | None = None) -> float:
-    """Mean number of messages sent per day [messages/day] (dropped ones included: they were sent).
-    ``days`` defaults to the days spanned by the log. Notebook 07."""
+    """Mean number of messages sent per day [messages/day] (dropped ones included: they were sent;
+    the status rows a reader adds -- ``"trimmed to ..."``, ``"stale"`` -- are not messages and are
+    not counted). ``days`` defaults to the days spanned by the log. Notebook 07."""
     log = _check_log(log)
     if days is None:
         days = int(log["day"].max()) + 1 if len(log) else 1
     days = check_whole(days, "messages_per_day.days", low=1, unit="days", error=ValueError)
-    return len(log) / days
+    return int(log["status"].isin(SENT_STATUSES).sum()) / days
 
 
 def message_counts(log: pd.DataFrame) -> pd.DataFrame:
-    """Messages per type and status (a small table). Notebook 07."""
+    """Log rows per type and status (a small table): messages delivered and dropped, and the status
+    rows of messages trimmed or discarded as stale. Notebook 07."""
     log = _check_log(log)
     return log.groupby(["type", "status"]).size().unstack(fill_value=0)
 

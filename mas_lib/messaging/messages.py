@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from ..validation import ConfigError, check_number, check_whole
+from ..validation import ConfigError, check_number, check_whole, not_allowed
 
 __all__ = [
     "Message", "StockReport", "ForecastShare", "TransferRequest", "TransferOffer", "Accept", "Reject",
@@ -159,7 +159,8 @@ class Reject(Message):
 @dataclass(frozen=True)
 class AllocationPlan(Message):
     """A coordinator's (or a hub's) decision for the receiver: replenish ``order`` units and ship
-    ``transfers`` (a tuple of ``(target, units)``) [units]."""
+    ``transfers`` (a tuple of ``(target, units)``) [units]. The bus refuses a target that is not
+    one of its warehouses."""
 
     order: int = 0
     transfers: tuple = ()
@@ -177,18 +178,35 @@ class AllocationPlan(Message):
         object.__setattr__(self, "transfers", tuple(out))
 
 
+_VALUE = "finite numbers, or -inf for an action with no feasible reply [money]"
+
+
+def _value(v, field: str) -> float:
+    """One entry of a value message: a finite number or ``-inf`` [money]."""
+    try:
+        x = check_number(v, field, allow_inf=True, error=MessageError)
+    except MessageError:
+        x = None
+    if x is None or x == float("inf"):
+        raise not_allowed(field, v, _VALUE, MessageError)
+    return x
+
+
 @dataclass(frozen=True)
 class ValueMessage(Message):
     """Coordination-graph message: ``values[k]`` is the best team value [money] the sender can
-    reach if the receiver takes its action ``k`` (variable elimination, Guestrin et al. 2002)."""
+    reach if the receiver takes its action ``k`` (variable elimination, Guestrin et al. 2002): a
+    non-empty tuple (or list) of numbers, kept as a tuple of floats; each is finite, or ``-inf``
+    when no reply of the sender is feasible after action ``k`` (NaN and ``+inf`` are refused)."""
 
     values: tuple = ()
     kind = "value message"
 
     def check_content(self):
-        if not isinstance(self.values, tuple) or not self.values:
-            raise MessageError(f"{self.label()}.values = {type(self.values).__name__} is not allowed; "
-                               "allowed: a non-empty tuple of numbers")
+        if not isinstance(self.values, (tuple, list)) or not self.values:
+            raise not_allowed(f"{self.label()}.values", self.values, f"a non-empty tuple of {_VALUE}", MessageError)
+        object.__setattr__(self, "values", tuple(_value(v, f"{self.label()}.values[{k}]")
+                                                 for k, v in enumerate(self.values)))
 
 
 @dataclass(frozen=True)

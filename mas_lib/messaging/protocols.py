@@ -2,17 +2,19 @@
 (paper 3.1.1(2)-(4); notebook 07, ``benchmarks/bench_coordination.py``).
 
 Every protocol orders with the same replenishment rule (a forecast base-stock by default, so the
-comparison isolates the *transfers*) and runs on any network. Each copy of a batch gets its own
+comparison isolates the *transfers*) and runs on any network, one-way links included: reports
+and requests travel against the direction of shipment, to the warehouses that can ship to the
+sender, and offers come back along the link. Each copy of a batch gets its own
 :class:`~mas_lib.messaging.bus.MessageBus`; every message goes through it and is logged.
 
 * :class:`Isolated` -- no messages, no transfers: each warehouse only knows itself.
-* :class:`SharedInformation` -- every warehouse broadcasts a stock report and its forecast to its
-  neighbours each day; a warehouse with surplus then *pushes* stock to neighbours whose reported
-  cover is short (unilaterally: two donors may both ship to the same neighbour).
+* :class:`SharedInformation` -- every warehouse sends a stock report and its forecast each day to
+  the warehouses that can ship to it; a warehouse with surplus then *pushes* stock to those whose
+  reported cover is short (unilaterally: two donors may both ship to the same warehouse).
 * :class:`Negotiated` -- contract net (Smith 1980): a warehouse short of cover sends a transfer
-  request to its neighbours, those with surplus answer with an offer (units and unit cost; the
-  offered units are reserved), the requester accepts the cheapest offers until its need is met and
-  rejects the rest, and an accepted offer ships.
+  request to the warehouses that can ship to it, those with surplus answer with an offer (units
+  and unit cost; the offered units are reserved), the requester accepts the cheapest offers until
+  its need is met and rejects the rest, and an accepted offer ships.
 * :class:`CentralCoordinator` -- every warehouse reports to one coordinator, which matches all
   needs with all surpluses, cheapest link first, and sends each warehouse its plan.
 
@@ -40,7 +42,11 @@ from .messages import (
     TransferRequest,
 )
 
-__all__ = ["Protocol", "Isolated", "SharedInformation", "Negotiated", "CentralCoordinator", "PROTOCOLS"]
+__all__ = ["Protocol", "Isolated", "SharedInformation", "Negotiated", "CentralCoordinator", "PROTOCOLS",
+           "ON_CONFLICT"]
+
+#: what a protocol may do with a message that arrives too late to honour (see :class:`Protocol`)
+ON_CONFLICT = ("drop", "clip", "raise")
 
 
 class Protocol(Policy):
@@ -50,10 +56,19 @@ class Protocol(Policy):
         config: the network.
         replenish: the ordering rule (default :class:`ForecastBaseStock` with zero safety stock).
         cover, keep: days of forecast demand a warehouse wants to cover / keeps before giving [days].
-        latency, drop_rate, seed: the buses' settings (:class:`MessageBus`).
-        on_conflict: ``"raise"`` (an offer above the stock, or accepting a withdrawn offer, is a
-            :class:`MessageError` naming the message) or ``"clip"`` (trimmed to what is possible,
-            logged with status ``"trimmed"``); defaults to the config's ``invalid_action``.
+        latency, drop_rate, seed: the buses' settings (:class:`MessageBus`). Episode ``e`` of this
+            protocol (counted from 0 since it was built) draws copy ``b``'s drops from
+            ``SeedSequence(seed, spawn_key=(e, b))``: every episode and copy has its own stream.
+        on_conflict: what a warehouse does with a message that arrives too late to honour -- an
+            accept for an offer no longer open, an accept or allocation plan for more units than
+            it has left to ship (with latency 1 the stock has changed since the offer or plan):
+            ``"drop"`` (not acted on; logged with status ``"stale"`` and the reason, counted by
+            :meth:`messages_stale`), ``"clip"`` (shipped in part, logged ``"trimmed to <units>"``;
+            an accept for a closed offer is dropped as stale) or ``"raise"`` (strict: a
+            :class:`MessageError` naming the message). Default: ``"clip"`` if the config's
+            ``invalid_action`` is ``"clip"``, else ``"drop"``, so a long run never dies for a late
+            message. A malformed message (an accept from a warehouse the offer was not made to, or
+            for more units than offered) always raises.
         round_to: quantities are multiples of this [units].
     """
 
@@ -70,17 +85,29 @@ class Protocol(Policy):
         check_choice(self.latency, f"{type(self).__name__}.latency", (0, 1))
         self.drop_rate = check_probability(drop_rate, f"{type(self).__name__}.drop_rate")
         self.seed = check_whole(seed, f"{type(self).__name__}.seed", error=ValueError)
-        self.on_conflict = check_choice(on_conflict or config.invalid_action, f"{type(self).__name__}.on_conflict",
-                                        ("raise", "clip"))
+        default = "clip" if config.invalid_action == "clip" else "drop"
+        self.on_conflict = check_choice(default if on_conflict is None else on_conflict,
+                                        f"{type(self).__name__}.on_conflict", ON_CONFLICT)
         self.names = list(self.net.names)
+        #: ``senders[j]``: the warehouses that can ship to ``j`` (on a one-way link they are not
+        #: ``j``'s neighbours: reports and requests go to them, offers come back along the link)
+        self.senders: tuple[tuple[int, ...], ...] = tuple(
+            tuple(int(i) for i in np.flatnonzero(self.net.arc[:, j])) for j in range(self.N))
         self.buses: list[MessageBus] = []
         self._day = -1
+        self._episode = -1
 
     # ------------------------------------------------------------ plumbing
     def _buses_for(self, B: int, t: int) -> list[MessageBus]:
-        """One bus per copy; new buses when the batch changes or a new episode starts (day 0)."""
+        """One bus per copy; new buses when the batch changes or a new episode starts (day 0).
+        Episode ``e`` of this protocol (counted from 0 since it was built) draws the drops of copy
+        ``b`` from ``SeedSequence(seed, spawn_key=(e, b))``: every episode and copy has its own
+        stream, and a protocol built with the same seed replays them in the same order."""
         if len(self.buses) != B or t == 0 or t < self._day:
-            self.buses = [MessageBus(self.names, self.latency, self.drop_rate, (self.seed, b)) for b in range(B)]
+            self._episode += 1
+            self.buses = [MessageBus(self.names, self.latency, self.drop_rate,
+                                     np.random.SeedSequence(self.seed, spawn_key=(self._episode, b)))
+                          for b in range(B)]
             self._state = [self.new_copy_state() for _ in range(B)]
         self._day = t
         return self.buses
@@ -100,6 +127,11 @@ class Protocol(Policy):
     def messages_dropped(self) -> np.ndarray:
         """Messages dropped so far in this episode, per copy ``(B,)``."""
         return np.array([bus.dropped for bus in self.buses], dtype=np.int64)
+
+    def messages_stale(self) -> np.ndarray:
+        """Delivered messages discarded as too late to honour so far in this episode, per copy ``(B,)``
+        (``on_conflict`` ``"drop"`` or ``"clip"``; each is a ``"stale"`` row of the log)."""
+        return np.array([bus.stale for bus in self.buses], dtype=np.int64)
 
     def _round(self, v: float) -> int:
         u = self.round_to
@@ -148,16 +180,17 @@ class Isolated(Protocol):
 
 
 class SharedInformation(Protocol):
-    """Broadcast stock and forecast to the neighbours; a donor pushes surplus to the neighbours whose
-    *reported* cover is short (largest shortfall first). With latency 1 the reports are a day old;
-    a dropped report means the donor does not know that neighbour's stock and sends it nothing."""
+    """Report stock and forecast to the warehouses that can ship to you; a donor pushes surplus to
+    the warehouses whose *reported* cover is short (largest shortfall first). With latency 1 the
+    reports are a day old; a dropped report means the donor does not know that warehouse's stock
+    and sends it nothing."""
 
     name = "shared information"
 
     def day_of_copy(self, b, bus, day, state, need, surplus, avail, x):
         net, names = self.net, self.names
         for i, n in enumerate(names):
-            for j in net.neighbours[i]:
+            for j in self.senders[i]:  # whoever can ship to i hears its stock and forecast
                 bus.send(StockReport(n, names[j], day, units=int(state.on_hand[b, i])))
                 bus.send(ForecastShare(n, names[j], day, forecast=tuple(state.forecast[b, :, i].tolist())))
         for i, n in enumerate(names):
@@ -182,10 +215,10 @@ class SharedInformation(Protocol):
 class Negotiated(Protocol):
     """Contract net: request -> offer (units reserved) -> accept the cheapest / reject -> ship.
 
-    Offers stay open for ``1 + 2 * latency`` days. Accepting an offer that is no longer open, or
-    for more units than were offered, is a :class:`MessageError` naming the message; an accepted
-    offer that no longer fits the stock raises too, unless ``on_conflict="clip"`` (then it is
-    trimmed and logged as ``"trimmed"``)."""
+    Offers stay open for ``1 + 2 * latency`` days. Accepting an offer for more units than were
+    offered, or one made to another warehouse, is a :class:`MessageError` naming the message. An
+    accept for an offer that is no longer open, or that no longer fits the stock, is handled by
+    ``on_conflict`` (dropped as stale by default, see :class:`Protocol`)."""
 
     name = "negotiated (contract net)"
 
@@ -196,7 +229,7 @@ class Negotiated(Protocol):
         return float(self.net.arc_unit_cost[i, j] + self.net.arc_fixed_cost[i, j] / max(units, 1))
 
     def day_of_copy(self, b, bus, day, state, need, surplus, avail, x):
-        net, names, st = self.net, self.names, self._state[b]
+        names, st = self.names, self._state[b]
         ttl = 1 + 2 * self.latency
         st["offers"] = {k: o for k, o in st["offers"].items() if o["day"] + ttl > day}
         reserved = np.zeros(self.N)
@@ -207,13 +240,12 @@ class Negotiated(Protocol):
         for j, n in enumerate(names):
             units = self._round(need[j])
             last = st["open_request"].get(n)
-            if units > 0 and net.neighbours[j] and (last is None or last + ttl <= day):
+            if units > 0 and self.senders[j] and (last is None or last + ttl <= day):
                 rid = st["next_id"]
                 st["next_id"] += 1
                 st["open_request"][n] = day
-                for i in net.neighbours[j]:
-                    if net.arc[i, j]:
-                        bus.send(TransferRequest(n, names[i], day, units=units, request_id=rid))
+                for i in self.senders[j]:  # the warehouses that can ship to j
+                    bus.send(TransferRequest(n, names[i], day, units=units, request_id=rid))
         accepted = np.zeros(self.N)
         for _ in range(3 if self.latency == 0 else 1):
             offers_in: dict[str, list[TransferOffer]] = {}
@@ -258,21 +290,35 @@ class Negotiated(Protocol):
                 st["open_request"].pop(n, None)
 
     def _ship(self, bus, st, m: Accept, i, avail, shipped, reserved, x) -> None:
-        o = st["offers"].pop(m.offer_id, None)
-        if o is None or o["msg"].receiver != m.sender:
-            raise MessageError(f"{m.label()}: offer {m.offer_id} is not open (withdrawn, expired or unknown)")
+        """Ship the offer ``m`` accepts. Every check comes before any change: an accept from a
+        warehouse the offer was not made to, or for more units than offered, raises and leaves the
+        offer open for its rightful receiver."""
+        o = st["offers"].get(m.offer_id)
+        if o is None:
+            reason = f"offer {m.offer_id} is not open (withdrawn, expired or unknown)"
+            if self.on_conflict == "raise":
+                raise MessageError(f"{m.label()}: {reason}")
+            bus.discard(m, reason)
+            return
         offer = o["msg"]
-        reserved[i] -= offer.units
+        if offer.sender != m.receiver or offer.receiver != m.sender:
+            raise MessageError(f"{m.label()}: offer {m.offer_id} was made to {offer.receiver!r}, not to "
+                               f"{m.sender!r}" + ("" if offer.sender == m.receiver else f", by {offer.sender!r}"))
         if m.units > offer.units:
             raise MessageError(f"{m.label()}.units = {m.units} is not allowed; allowed: at most the "
                                f"{offer.units} units offered")
+        del st["offers"][m.offer_id]
+        reserved[i] -= offer.units
         j = self.names.index(m.sender)
         units = m.units
         room = int(avail[i] - shipped[i])
         if units > room:
+            reason = f"{units} units accepted but {self.names[i]!r} has only {room} left to ship"
             if self.on_conflict == "raise":
-                raise MessageError(f"{m.label()}: {units} units accepted but {self.names[i]!r} has only "
-                                   f"{room} left to ship")
+                raise MessageError(f"{m.label()}: {reason}")
+            if self.on_conflict == "drop":
+                bus.discard(m, reason)
+                return
             units = self._round(room)
             bus.note(m, f"trimmed to {units}")
         x[i, j] += units
@@ -282,7 +328,8 @@ class Negotiated(Protocol):
 class CentralCoordinator(Protocol):
     """Every warehouse reports stock and forecast to a coordinator (``coordinator``, default the first
     warehouse), which matches all needs with all surpluses, cheapest link first, and sends each
-    warehouse an allocation plan. A warehouse whose report or plan is dropped takes no part today."""
+    warehouse an allocation plan. A warehouse whose report or plan is dropped takes no part today;
+    a plan that no longer fits the stock when it arrives (latency 1) is handled by ``on_conflict``."""
 
     name = "central coordinator"
 
@@ -340,13 +387,18 @@ class CentralCoordinator(Protocol):
                     x[i] += self._fit(bus, m, row, avail[i] - x[i].sum())
 
     def _fit(self, bus, msg, row: np.ndarray, room) -> np.ndarray:
-        """A plan's transfers if the stock allows them; else an error or (clip) a trimmed, logged plan."""
+        """A plan's transfers if the stock allows them; else (``on_conflict``) an error, nothing
+        (the plan is discarded as stale) or a trimmed plan, logged."""
         total = int(row.sum())
         if total <= room:
             return row
+        reason = f"{total} units planned but only {room} can be shipped"
         if self.on_conflict == "raise":
             label = msg.label() if msg is not None else f"the coordinator's own plan ({self.coordinator})"
-            raise MessageError(f"{label}: {total} units planned but only {room} can be shipped")
+            raise MessageError(f"{label}: {reason}")
+        if self.on_conflict == "drop" and msg is not None:
+            bus.discard(msg, reason)
+            return np.zeros_like(row)
         out = np.floor(row * (max(room, 0) / total) / self.round_to).astype(np.int64) * self.round_to
         if msg is not None:
             bus.note(msg, f"trimmed to {int(out.sum())}")

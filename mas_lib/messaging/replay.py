@@ -18,7 +18,7 @@ from ..sim.config import EnvConfig
 from ..sim.core import BatchCore
 from ..validation import check_whole
 from .bus import MessageBus
-from .messages import Accept, TransferOffer, TransferRequest
+from .messages import Accept, Reject, TransferOffer, TransferRequest
 
 __all__ = ["requests_as_messages", "fulfil_requests"]
 
@@ -34,19 +34,22 @@ def requests_as_messages(config: EnvConfig, day: int = 0) -> list[TransferReques
 def fulfil_requests(bus: MessageBus, core: BatchCore, day: int, copy: int = 0) -> dict[str, dict[str, int]]:
     """Every supplier answers the transfer requests delivered to it by ``day``: it offers
     ``min(requested, on hand)`` units (whole units, its stock in copy ``copy`` of ``core``; a link to
-    the requester is required), the requester accepts the offer, and the supplier ships. All messages
-    go through ``bus`` (with latency 1 the answer comes a day later: call again). Returns
-    ``{supplier: {requester: units}}`` -- the ``transfer`` part of the environment's action.
-    Paper 4.1, 4.5 (the two-day replay of the paper scenario)."""
+    the requester is required), the requester accepts an offer of at least one unit (and rejects an
+    empty one), and the supplier ships what was accepted. All messages go through ``bus``; each
+    step reads only its own message types (requests, offers, accepts and rejects), so any other
+    message stays pending for its reader. With latency 0 a request is answered and shipped in one
+    call; with latency 1 each step takes a day (request sent on day ``t``: offer on ``t + 1``,
+    accept on ``t + 2``, shipped by the call on ``t + 3``), so call it every day. An accepted offer
+    that no longer fits the supplier's stock on the day it ships is shipped in part and logged with
+    status ``"trimmed to <units>"``. Returns ``{supplier: {requester: units}}`` -- the ``transfer``
+    part of the environment's action. Paper 4.1, 4.5 (the two-day replay of the paper scenario)."""
     day = check_whole(day, "fulfil_requests.day", unit="days", error=ValueError)
     net = core.net
     left = np.asarray(core.on_hand[copy], dtype=np.int64).copy()
     out: dict[str, dict[str, int]] = {}
-    inboxes = {supplier: bus.collect(supplier, day) for supplier in net.names}
+    inboxes = {supplier: bus.collect(supplier, day, TransferRequest) for supplier in net.names}
     for s, supplier in enumerate(net.names):
         for m in inboxes[supplier]:
-            if not isinstance(m, TransferRequest):
-                continue
             r = net.index(m.sender)
             if not net.arc[s, r]:
                 raise ValueError(f"{m.label()}: there is no link {supplier}->{m.sender} to ship on")
@@ -55,14 +58,21 @@ def fulfil_requests(bus: MessageBus, core: BatchCore, day: int, copy: int = 0) -
                                   request_id=m.request_id, offer_id=m.request_id)
             bus.send(offer)
             left[s] -= units
-    received = {requester: bus.collect(requester, day) for requester in net.names}
+    received = {requester: bus.collect(requester, day, TransferOffer) for requester in net.names}
     for requester, inbox in received.items():
         for m in inbox:
-            if isinstance(m, TransferOffer) and m.units > 0:
+            if m.units > 0:
                 bus.send(Accept(requester, m.sender, day, offer_id=m.offer_id, units=m.units))
-    for supplier in net.names:
-        for m in bus.collect(supplier, day):
+            else:
+                bus.send(Reject(requester, m.sender, day, offer_id=m.offer_id))
+    stock = np.asarray(core.on_hand[copy], dtype=np.int64).copy()
+    for s, supplier in enumerate(net.names):
+        for m in bus.collect(supplier, day, (Accept, Reject)):
             if isinstance(m, Accept):
+                units = int(min(m.units, stock[s]))
+                if units < m.units:
+                    bus.note(m, f"trimmed to {units}")
+                stock[s] -= units
                 out.setdefault(supplier, {})
-                out[supplier][m.sender] = out[supplier].get(m.sender, 0) + m.units
+                out[supplier][m.sender] = out[supplier].get(m.sender, 0) + units
     return out
