@@ -136,6 +136,10 @@ def test_run_records_a_consistent_year(syn, syn_run):
     assert closed.any() and (a["ordered"][closed] == 0).all()  # no orders on closed days
     s = syn_run.summary()
     assert 0.5 < s["fill rate"] <= 1.0 and s["total cost"] > 0 and s["refits"] > 0
+    assert isinstance(s, pd.Series) and s.name == syn_run.policy and s.dtype == float   # labelled numbers
+    frame = syn_run.to_frame()
+    assert len(frame) == len(syn_run.dates) * len(syn_run.nodes)
+    assert frame["total_cost"].sum() == pytest.approx(s["total cost"])
 
 
 def test_policies_and_plug_in(syn):

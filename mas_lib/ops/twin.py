@@ -108,9 +108,14 @@ class TwinRun:
         names = [f"{w}:{p}" for w, p in self.nodes]
         return pd.Series(self.arrays["overflow"].sum(axis=0), index=names, name="refused")
 
-    def summary(self) -> dict[str, float]:
-        """Year totals: cost by kind [money], fill rate, forecast MAE [units/day], refits, and the
-        units refused at capacity [units] with their cost [money].
+    def to_frame(self) -> pd.DataFrame:
+        """The run as a tidy table: :meth:`daily` (the results convention of the package)."""
+        return self.daily()
+
+    def summary(self) -> pd.Series:
+        """Year totals as a labelled series named after the policy: cost by kind [money], fill
+        rate, forecast MAE [units/day], refits, and the units refused at capacity [units] with
+        their cost [money]. (The strategy is ``self.strategy``.)
 
         Refused units follow the core's rule: they were paid for when ordered (purchase + freight
         per unit) and are not refunded, so their cost is already inside ``ordering`` and
@@ -119,13 +124,14 @@ class TwinRun:
         a = self.arrays
         d = a["demand"].sum()
         err = (a["demand"] - a["forecast"])[self.open]
-        return {"policy": self.policy, "strategy": self.strategy,
+        return pd.Series({
                 "total cost": float(a["total_cost"].sum()), "holding": float(a["holding_cost"].sum()),
                 "shortage": float(a["shortage_cost"].sum()), "ordering": float(a["ordering_cost"].sum()),
                 "transport": float(a["transport_cost"].sum()),
                 "fill rate": float(a["sales"].sum() / d) if d else 1.0,
                 "forecast MAE": float(np.abs(err).mean()), "refits": self.plan.n_refits,
-                "refused": float(a["overflow"].sum()), "refused cost": float(a["refused_cost"].sum())}
+                "refused": float(a["overflow"].sum()), "refused cost": float(a["refused_cost"].sum())},
+            name=self.policy)
 
 
 def _policy(policy, config: EnvConfig, plan: ForecastPlan, open_days: np.ndarray) -> Policy:
