@@ -17,6 +17,11 @@ process) and other files are never touched; removal is best effort and never fai
 A folder shared by several machines should not be written from two machines at once (a pid
 is only checked on the machine that writes).
 
+Reading is checked as carefully: :func:`read_npz` reads a stored ``.npz`` (never with pickle)
+and turns every way a damaged file fails (truncated, not a zip archive, a single ``.npy``
+array, a flipped byte, a missing array, a header that is not JSON) into the loader's own error
+naming the file and what is wrong; the loaders then check dtypes, shapes and values.
+
 A bottom layer like :mod:`mas_lib.validation`: it imports nothing else from ``mas_lib``. Used by
 every writer of the package: ``QPolicy.save`` (:mod:`mas_lib.decide.tabular.policy`),
 ``MLP.save`` (:mod:`mas_lib.decide.deep.nn`), ``save_policy_table``
@@ -26,16 +31,20 @@ the book pages (:mod:`mas_lib.teach.book`) and the benchmark scripts' result fil
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write", "stale_temporaries", "STALE_SECONDS", "ABANDONED_SECONDS"]
+import numpy as np
+
+__all__ = ["atomic_write", "stale_temporaries", "read_npz", "npz_json", "Refuse", "file_refusal", "STALE_SECONDS", "ABANDONED_SECONDS"]
 
 #: A temporary without a writer pid (earlier versions) is stale after this long unwritten [s].
 STALE_SECONDS = 15 * 60
@@ -135,3 +144,73 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb", encoding: str |
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+#: How a loader refuses a file: ``refuse(what, found, allowed)`` returns the loader's own error,
+#: whose message names the file, ``what`` (an array or "the file"), what was found and what is allowed.
+Refuse = Callable[[str, object, str], Exception]
+
+
+def file_refusal(kind: str, path: str | os.PathLike[str], error: type[Exception] = ValueError) -> Refuse:
+    """The :data:`Refuse` of one loader and file: ``refuse(what, found, allowed)`` is
+    ``error("<kind> '<path>': <what> = <found> is not allowed; allowed: <allowed>")`` -- the
+    message format of :func:`mas_lib.validation.not_allowed`, with ``found`` shown as given (a
+    description such as ``"dtype complex128"`` or a value)."""
+    def refuse(what: str, found: object, allowed: str) -> Exception:
+        return error(f"{kind} {str(path)!r}: {what} = {found} is not allowed; allowed: {allowed}")
+    return refuse
+
+
+def read_npz(path: str | os.PathLike[str], refuse: Refuse, allowed: str,
+             required: Iterable[str] = ()) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` file at ``path``, read at once without pickle (used by
+    ``MLP.load``, ``QPolicy.load`` and ``load_policy_table``).
+
+    A missing or unreadable (permissions) file raises the usual :class:`OSError`. Anything else
+    that stops the file from being read -- truncated, not a zip archive, a single ``.npy``
+    array, pickled data, a damaged byte (a CRC or decompression error), an array of ``required``
+    missing -- raises ``refuse(what, found, allowed)``: ``allowed`` says which file was
+    expected (e.g. ``"a .npz written by QPolicy.save"``)."""
+    path = Path(path)
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except zipfile.BadZipFile as err:
+        raise refuse("the file", f"truncated or not a .npz (zip) archive ({err})", allowed) from None
+    except Exception as err:  # noqa: BLE001 -- any failure to parse is a damaged file, named as such
+        raise refuse("the file", f"truncated or not a .npz (zip) archive ({type(err).__name__}: {err})",
+                     allowed) from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise refuse("the file", f"a single array of shape {np.shape(z)}, not a .npz archive", allowed)
+    with z:
+        missing = [name for name in required if name not in z.files]
+        if missing:
+            raise refuse("missing arrays", missing, f"{allowed} (it holds {sorted(z.files)})")
+        arrays = {}
+        for name in z.files:
+            try:
+                arrays[name] = z[name]
+            except Exception as err:  # noqa: BLE001 -- a CRC, zlib, header or EOF error of one array
+                raise refuse(f"array {name!r}", f"damaged ({type(err).__name__}: {err})", allowed) from None
+    return arrays
+
+
+def npz_json(arrays: dict[str, np.ndarray], key: str, refuse: Refuse) -> dict:
+    """The JSON object stored as the 0-d text array ``arrays[key]`` (a file's header or meta); a
+    missing key, another dtype or shape, text that is not JSON or JSON that is not an object
+    raises ``refuse(key, found, "a JSON object ...")``."""
+    allowed = "a JSON object stored as one text value"
+    if key not in arrays:
+        raise refuse("missing arrays", [key], f"{allowed} named {key!r}")
+    a = arrays[key]
+    if a.dtype.kind != "U" or a.shape != ():
+        raise refuse(key, f"an array of dtype {a.dtype} and shape {a.shape}", allowed)
+    text = str(a)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise refuse(key, repr(text[:60]), allowed)
+    return value
