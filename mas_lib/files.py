@@ -179,8 +179,10 @@ def read_npz(path: str | os.PathLike[str], refuse: Refuse, allowed: str,
     except zipfile.BadZipFile as err:
         raise refuse("the file", f"truncated or not a .npz (zip) archive ({err})", allowed) from None
     except Exception as err:  # noqa: BLE001 -- any failure to parse is a damaged file, named as such
-        raise refuse("the file", f"truncated or not a .npz (zip) archive ({type(err).__name__}: {err})",
-                     allowed) from None
+        # numpy reads a file that is neither a zip nor a .npy as pickled data, and its advice to
+        # load that "unsafely" is not shown to a reader of library files
+        why = "neither a zip archive nor a .npy array" if "pickle" in str(err) else f"{type(err).__name__}: {err}"
+        raise refuse("the file", f"truncated or not a .npz (zip) archive ({why})", allowed) from None
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise refuse("the file", f"a single array of shape {np.shape(z)}, not a .npz archive", allowed)
     with z:
