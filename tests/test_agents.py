@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mas_lib import DiscreteIIDDemand, EnvConfig, LinkConfig, WarehouseConfig
+from mas_lib import DiscreteIIDDemand, EnvConfig, LinkConfig, PoissonDemand, WarehouseConfig
 from mas_lib.decide import (
     ActionTable,
     DoNothing,
@@ -527,3 +527,26 @@ def test_flipped_bytes_load_the_same_policy_or_raise_a_clear_error(saved_policy,
                 np.testing.assert_array_equal(a, b)
 
     check()
+
+
+def test_state_counts_are_exact_and_a_space_no_table_can_index_is_refused():
+    """Six 1,000,001-level features give 1e36 states: an int64 product wrapped (negative or
+    arbitrary counts). Counts are exact Python integers, and a count beyond the largest array
+    index is refused naming the learner, the count and the limit."""
+    import math
+
+    ws = tuple(WarehouseConfig(n, capacity=10**6, initial_inventory=0, lead_time=3, max_order=10**6) for n in "AB")
+    cfg = EnvConfig(warehouses=ws, links=(LinkConfig("A", "B"),), demand=PoissonDemand([1.0, 1.0]),
+                    order_grid=(0, 1), transfer_grid=(0, 1))
+    independent = StateEncoder(cfg, unit=1, form="independent")
+    assert independent.sizes == [(10**6 + 1) ** 3] * 2  # stock and two pipeline slots: fits in int64
+    with pytest.raises(ConfigError, match=rf"StateEncoder states of learner 0 = {(10**6 + 1) ** 6} is not "
+                       rf"allowed; allowed: at most {np.iinfo(np.intp).max}"):
+        StateEncoder(cfg, unit=1, form="central")
+    chain = EnvConfig(  # 16 warehouses in a chain, 16 order x 2 transfer levels: 32 * 64**14 * 32 joint actions
+        warehouses=tuple(WarehouseConfig(f"W{i}", capacity=20, initial_inventory=0) for i in range(16)),
+        links=tuple(LinkConfig(f"W{i}", f"W{i + 1}") for i in range(15)), demand=PoissonDemand([1.0] * 16),
+        order_grid=tuple(range(16)), transfer_grid=(0, 1))
+    table = ActionTable(chain)
+    assert table.learner_sizes("central") == [math.prod(table.sizes)] == [2**94]
+    assert table.learner_sizes("independent") == table.sizes == [32] + [64] * 14 + [32]
