@@ -44,7 +44,8 @@ from typing import IO
 
 import numpy as np
 
-__all__ = ["atomic_write", "stale_temporaries", "read_npz", "npz_json", "Refuse", "file_refusal", "STALE_SECONDS", "ABANDONED_SECONDS"]
+__all__ = ["atomic_write", "stale_temporaries", "read_npz", "npz_json", "Refuse", "file_refusal", "STALE_SECONDS",
+           "ABANDONED_SECONDS"]
 
 #: A temporary without a writer pid (earlier versions) is stale after this long unwritten [s].
 STALE_SECONDS = 15 * 60
@@ -174,7 +175,7 @@ def read_npz(path: str | os.PathLike[str], refuse: Refuse, allowed: str,
     path = Path(path)
     try:
         z = np.load(path, allow_pickle=False)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
         raise
     except zipfile.BadZipFile as err:
         raise refuse("the file", f"truncated or not a .npz (zip) archive ({err})", allowed) from None
@@ -188,7 +189,8 @@ def read_npz(path: str | os.PathLike[str], refuse: Refuse, allowed: str,
     with z:
         missing = [name for name in required if name not in z.files]
         if missing:
-            raise refuse("missing arrays", missing, f"{allowed} (it holds {sorted(z.files)})")
+            raise refuse("missing arrays", missing, f"{allowed}, with {list(required)} (this file holds "
+                         f"{sorted(z.files)})")
         arrays = {}
         for name in z.files:
             try:

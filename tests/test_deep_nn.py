@@ -1,4 +1,4 @@
-"""The numpy network layer of mas_lib.decide.deep (issue 10): gradients checked against finite
+"""The numpy network layer of mas_lib.decide.deep: gradients checked against finite
 differences, softmax and its masks, Adam, clipping, NaN detection and checked .npz files."""
 
 from __future__ import annotations

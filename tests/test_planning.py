@@ -261,7 +261,7 @@ def test_memory_guard_refuses_before_allocating():
 
 @pytest.mark.parametrize("name", ["paper", "cross_border"])
 def test_headline_optimum(solved, name):
-    """The exact optimum the notebooks and benchmarks report (issue 7)."""
+    """The exact optimum the notebooks and benchmarks report."""
     inst, model, opt = solved[name]
     assert opt.daily_cost == pytest.approx(OPTIMUM_DAILY_COST[name], rel=1e-6)
     assert round(opt.daily_cost, 1) == {"paper": 526.0, "cross_border": 552.0}[name]
