@@ -334,8 +334,9 @@ def _state_space(net: Network, unit: int, ogrid: np.ndarray) -> tuple[np.ndarray
 def _check_memory(estimate: MemoryEstimate, max_memory_gib: float) -> None:
     """Phase 4: refuse, before allocating, a model whose estimated memory exceeds the limit."""
     if estimate.gib > max_memory_gib:
+        gib = f"{estimate.gib:.1f}" if estimate.gib < 1e6 else f"{estimate.gib:.3g}"  # 17.7, or 2.98e+34
         raise UnsupportedConfigError(
-            f"the exact model would need about {estimate.gib:.1f} GiB ({estimate.n_states:,} states x "
+            f"the exact model would need about {gib} GiB ({estimate.n_states:,} states x "
             f"{estimate.n_actions:,} actions = {estimate.pairs:,} state-action pairs); allowed: "
             f"max_memory_gib = {max_memory_gib:g} GiB. Use coarser grids (a larger unit, fewer order or "
             "transfer levels) or raise max_memory_gib if the machine has the memory"
