@@ -114,3 +114,22 @@ def test_pages_are_offline_linked_and_widgets_replaced(tmp_path):
     assert second.count("href='index.html'") == 2
     # the widget became a note on how to run it live
     assert "Interactive panel" in first and "make lab" in first and "widget-view+json" not in first
+
+
+def test_pages_are_written_atomically(tmp_path):
+    """The pages and the index go through mas_lib.files.atomic_write: an old page is replaced in
+    one step, and the temporaries that killed builds left next to them are removed."""
+    src = tmp_path / "nbs"
+    src.mkdir()
+    _nb(src / "00_ok.ipynb", "Works", "print(6 * 7)")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "00_ok.html").write_text("old page")
+    dead_pid = 2**22 + 99  # above the kernel's pid_max: the writer is surely dead
+    stale = [out / f".00_ok.html.{dead_pid}-abcd1234.tmp", out / f".index.html.{dead_pid}-abcd1234.tmp"]
+    for p in stale:
+        p.write_text("half a page")
+    entries = build_book(src, out)
+    assert entries[0].error is None and "42" in (out / "00_ok.html").read_text()
+    assert not any(p.exists() for p in stale)
+    assert sorted(p.name for p in out.iterdir() if p.suffix in (".html", ".tmp")) == ["00_ok.html", "index.html"]

@@ -9,7 +9,8 @@ offline: formulas are typeset by a local copy of MathJax 2 taken from the
 page loads anything from the network for its formulas. A widget output (a live panel needs a
 kernel) is replaced by a note saying how to run it live; the Q-learning notebook draws a
 representative run of its panel as a static figure in the next cell. Nothing is written back to ``notebooks/``: the
-committed notebooks stay without outputs.
+committed notebooks stay without outputs. Pages and the index are written through
+:func:`mas_lib.files.atomic_write` (a killed build leaves the previous page, never half of one).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..files import atomic_write
 
 __all__ = ["BookEntry", "notebook_title", "notebook_summary", "ordered_notebooks", "index_html", "build_book",
            "mathjax_source", "nav_html", "replace_widget_outputs", "PAPER_CITATION", "SUMMARIES", "MATHJAX_URL",
@@ -254,13 +257,15 @@ def build_book(notebooks: Path, out: Path, timeout: int = 900, workers: int = 2)
         body = body.replace('<script src="mathjax/', MATHJAX_CONFIG + '<script src="mathjax/', 1)
         body = re.sub(r"(<body[^>]*>)", lambda m, nav=nav: m.group(1) + nav, body, count=1)
         body = body.replace("</body>", nav + "</body>", 1)
-        (out / entry.page).write_text(body, encoding="utf-8")
+        with atomic_write(out / entry.page, "w") as fh:  # a killed build never leaves half a page
+            fh.write(body)
         print(f"{entry.source.name}: {entry.seconds:.1f} s{' FAILED: ' + entry.error if entry.error else ''}",
               flush=True)
     built = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     summaries = {e.page: notebook_summary(e.source) for e in entries}
-    (out / "index.html").write_text(index_html(entries, commit=_git_commit(Path(notebooks)), built=built,
-                                               summaries=summaries), encoding="utf-8")
+    index = index_html(entries, commit=_git_commit(Path(notebooks)), built=built, summaries=summaries)
+    with atomic_write(out / "index.html", "w") as fh:
+        fh.write(index)
     return entries
 
 

@@ -20,10 +20,13 @@ import numpy as np
 from ...sim.config import EnvConfig
 from ...sim.demand import DiscreteIIDDemand
 from ...sim.state import SystemState
-from ...validation import ConfigError, check_choice
+from ...validation import ConfigError, check_choice, not_allowed
 from .config import FORMS
 
-__all__ = ["StateEncoder", "ActionTable", "infer_unit"]
+__all__ = ["StateEncoder", "ActionTable", "infer_unit", "MAX_STATES"]
+
+#: The most states a learner's table can index: the largest numpy array index (2**63 - 1).
+MAX_STATES = int(np.iinfo(np.intp).max)
 
 
 def infer_unit(config: EnvConfig) -> int:
@@ -81,9 +84,9 @@ class ActionTable:
         return (q <= net.max_order[i]) & (out <= available)
 
     def learner_sizes(self, form: str) -> list[int]:
-        """Actions per learner: ``[prod(sizes)]`` (the joint action) for the central form,
-        ``sizes`` (one learner per warehouse) otherwise."""
-        return [int(np.prod(self.sizes, dtype=np.int64))] if form == "central" else list(self.sizes)
+        """Actions per learner: ``[prod(sizes)]`` (the joint action, ``Network.n_joint_actions``: an
+        exact Python integer) for the central form, ``sizes`` (one learner per warehouse) otherwise."""
+        return [self.net.n_joint_actions] if form == "central" else list(self.sizes)
 
     def to_warehouse(self, learner_actions: np.ndarray, form: str) -> np.ndarray:
         """Learner actions ``(B, n_learners)`` -> per-warehouse action indices ``(B, N)`` (the
@@ -119,7 +122,9 @@ class StateEncoder:
     * ``"central"`` -- one learner sees every warehouse's own features.
 
     The index is a mixed-radix number of the feature levels (first feature most significant);
-    :meth:`decode` inverts it. ``sizes[k]`` is the number of states of learner ``k``.
+    :meth:`decode` inverts it. ``sizes[k]`` is the number of states of learner ``k`` (an exact
+    integer); a learner with more than :data:`MAX_STATES` states is refused with a
+    :class:`~mas_lib.validation.ConfigError` naming the count and the limit.
     """
 
     def __init__(
@@ -172,8 +177,16 @@ class StateEncoder:
                         fs.append(_Feature(f"{n}.forecast (shared)", j, "shared_forecast", 0, fc))
                 self.features.append(fs)
         self.shapes = [tuple(f.levels for f in fs) for fs in self.features]
-        self.sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.shapes]
+        # exact Python integers (an int64 product wraps to negative or arbitrary counts)
+        self.sizes = [math.prod(shape) for shape in self.shapes]
         self.n_learners = len(self.features)
+        for k, n in enumerate(self.sizes):
+            if n > MAX_STATES:
+                raise not_allowed(
+                    f"StateEncoder states of learner {k}", n,
+                    f"at most {MAX_STATES} (the largest index of a table; levels {list(self.shapes[k])}). "
+                    "Use a larger unit, fewer share_levels or another form"
+                )
 
     def _level(self, f: _Feature, state: SystemState) -> np.ndarray:
         u, i = self.unit, f.warehouse
