@@ -38,11 +38,10 @@ should do the same.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-
-import numpy as np
 
 from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
 from ..sim.demand import DiscreteIIDDemand
@@ -96,9 +95,10 @@ class Instance:
         """Number of states of the exact model (on-hand levels x live pipeline slots); equals
         ``build_model(...).n_states``."""
         net = self.config.network
-        levels = net.capacity // self.unit + 1
-        slots = np.maximum(net.lead_time - 1, 0)
-        return int(np.prod(levels * len(net.order_grid) ** slots, dtype=np.int64))
+        grid = len(net.order_grid)
+        # exact Python integers: the count can exceed int64 for large capacities or grids
+        return math.prod((int(c) // self.unit + 1) * grid ** max(int(L) - 1, 0)
+                         for c, L in zip(net.capacity, net.lead_time, strict=True))
 
     @property
     def n_actions(self) -> int:
