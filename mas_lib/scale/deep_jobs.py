@@ -11,14 +11,9 @@ evaluation-only model and re-evaluated exactly there. Each process builds these 
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import os
 from pathlib import Path
-
-import numpy as np
-import scipy.sparse as sp
 
 from ..decide import get_instance, simulate
 from ..decide import planning as pl
@@ -46,50 +41,9 @@ def optimum_path(folder: str | os.PathLike[str], name: str) -> Path:
     return Path(folder) / f"{name}_optimum.npz"
 
 
-def _read_only(obj):
-    """Make every numpy array of ``obj`` read-only in place: an ndarray, a scipy sparse matrix (its
-    data and index arrays), or a list of them; other values are left as they are."""
-    if isinstance(obj, np.ndarray):
-        obj.setflags(write=False)
-    elif sp.issparse(obj):
-        for a in (obj.data, getattr(obj, "indices", None), getattr(obj, "indptr", None)):
-            if isinstance(a, np.ndarray):
-                a.setflags(write=False)
-    elif isinstance(obj, (list, tuple)):
-        for item in obj:
-            _read_only(item)
-    return obj
-
-
-def _handout(obj):
-    """A shallow copy of a cached dataclass whose lists are new lists (of the same read-only
-    arrays): a caller can rebind its attributes or change its lists without reaching the cache."""
-    new = copy.copy(obj)
-    for key, value in vars(new).items():
-        if isinstance(value, list):
-            setattr(new, key, list(value))
-    return new
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_reference(name: str, optimum_dir: str | None) -> tuple[pl.MDPModel, pl.PolicyValue]:
-    """The model and the optimum of :func:`exact_reference`, built once per process; every array
-    in them is made read-only."""
-    inst = deep_instance(name)
-    if optimum_dir is not None and optimum_path(optimum_dir, name).exists():
-        model = pl.model_for(inst, with_pairs=False)
-        value, _ = pl.load_policy_table(optimum_path(optimum_dir, name), model)
-    else:
-        model = pl.model_for(inst)
-        value = pl.policy_iteration(model)  # a Solution is the optimum's exact PolicyValue
-    for obj in (model, value):
-        for attr in vars(obj).values():
-            _read_only(attr)
-    return model, value
-
-
 def exact_reference(name: str, optimum_dir: str | None = None) -> tuple[pl.MDPModel, pl.PolicyValue]:
-    """The model to evaluate policies on and the optimum's exact value, built once per process. If
+    """The model to evaluate policies on and the optimum's exact value, from the package's one cache
+    (:func:`mas_lib.decide.planning.reference`, built once per process). If
     ``optimum_dir`` holds ``<name>_optimum.npz`` (:func:`optimum_path`), an evaluation-only model
     is built and the saved table is re-evaluated on it; otherwise the model is built in full and
     solved by policy iteration. Values in money, daily cost in money/day.
@@ -100,12 +54,10 @@ def exact_reference(name: str, optimum_dir: str | None = None) -> tuple[pl.MDPMo
     ``ValueError: assignment destination is read-only``; copy an array to change it -- and each
     call returns fresh model and value objects (with their own lists), so rebinding an attribute
     changes only the caller's copy."""
-    model, value = _cached_reference(name, optimum_dir)
-    model = _handout(model)
-    value = _handout(value)
-    if getattr(value, "model", None) is not None:  # a Solution refers to its model: the caller's copy
-        value.model = model
-    return model, value
+    from ..decide.planning.reference_cache import reference
+
+    return reference(deep_instance(name),
+                     optimum_file=None if optimum_dir is None else optimum_path(optimum_dir, name))
 
 
 def train_deep(instance: str, learner: str, seed: int = 0, scale: float = 1.0,
