@@ -1,4 +1,4 @@
-"""Shared configuration factories for the tests (issue 7): one place that builds the small
+"""Shared configuration factories for the tests: one place that builds the small
 networks the test files simulate, so a change to a config field is made once.
 
 Plain functions (importable from any test file, usable inside hypothesis tests); ``conftest.py``

@@ -1,5 +1,5 @@
 """The package's layering, checked on the source: the simulation never imports decisions, data never
-imports the simulation, and so on (issue 7). Every ``import``/``from ... import`` inside ``mas_lib``
+imports the simulation, and so on. Every ``import``/``from ... import`` inside ``mas_lib``
 -- including imports inside functions -- is resolved to its subpackage and checked against the
 allowed dependencies below. Also: no module grows past the size limit."""
 

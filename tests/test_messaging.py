@@ -1,4 +1,4 @@
-"""The messaging layer (issue 8): typed messages, the bus (latency, drops, log), protocols on any
+"""The messaging layer: typed messages, the bus (latency, drops, log), protocols on any
 network, allocation against the exact optimum, the paper's open request as a message, the talking env,
 and conservation of units when transfers are driven by messages."""
 
