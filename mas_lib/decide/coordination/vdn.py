@@ -130,7 +130,7 @@ def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = No
     dcfg = (dcfg or DecentralisedConfig()).__class__(**{**(dcfg or DecentralisedConfig()).__dict__, **changes})
     qcfg = dcfg._qcfg()
     train_cfg = config.replace(reward=RewardConfig(kind="cost"), episode_length=dcfg.episode_length)
-    enc = StateEncoder(config, None, "shared", None, False, None)
+    enc = StateEncoder(config, None, "shared", None)
     act = ActionTable(config)
     N = act.N
     feasible = [act.feasible(i, enc.own_stock(i, i)) for i in range(N)]

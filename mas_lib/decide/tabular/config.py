@@ -57,7 +57,7 @@ class QLearningConfig:
 
     Attributes:
         form: ``"independent"`` (one learner per warehouse, own state only), ``"shared"`` (plus
-            what its neighbours share: their stock, coarsened, and optionally their forecast --
+            what its neighbours share: their stock, coarsened --
             the paper's information sharing, section 3.1.1(4)) or ``"central"`` (one learner over
             the joint state and joint action).
         gamma: discount factor per day, in [0, 1).
@@ -92,8 +92,6 @@ class QLearningConfig:
             (:func:`~mas_lib.decide.tabular.encoding.infer_unit`).
         share_levels: levels to which a neighbour's stock is coarsened in the ``"shared"`` form;
             ``None`` = full resolution.
-        use_forecast: add today's forecast (coarsened to ``forecast_step`` units) to the state.
-        forecast_step: bin width of the forecast [units]; ``None`` = ``unit``.
         q_init: initial value of every feasible table entry: a finite number (the paper: 0) or
             ``"auto"`` -- the discounted value of always acting at random,
             ``mean daily reward / (1 - gamma)``, estimated from a short simulation before
@@ -122,8 +120,6 @@ class QLearningConfig:
     seed: int = 0
     unit: int | None = None
     share_levels: int | None = 3
-    use_forecast: bool = False
-    forecast_step: int | None = None
     q_init: float | str = 0.0
     log_every: int = 50
 
@@ -148,11 +144,11 @@ class QLearningConfig:
                                   "a probability in (0, 1] with the exponential schedule")
         put("epsilon_decay", check_number(self.epsilon_decay, field("epsilon_decay"), low=0.0, high=1.0,
                                           low_inclusive=False))
-        for name in ("double", "team_reward", "use_forecast"):
+        for name in ("double", "team_reward"):
             put(name, check_bool(getattr(self, name), field(name)))
         for name, low in (("steps", 1), ("batch", 1), ("log_every", 1), ("seed", 0)):
             put(name, check_whole(getattr(self, name), field(name), low=low))
-        for name, low in (("episode_length", 2), ("unit", 1), ("share_levels", 1), ("forecast_step", 1)):
+        for name, low in (("episode_length", 2), ("unit", 1), ("share_levels", 1)):
             put(name, _optional_whole(getattr(self, name), field(name), low))
         for name in ("c1", "c2", "c3"):
             put(name, check_number(getattr(self, name), field(name)))
