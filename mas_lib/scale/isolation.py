@@ -279,7 +279,8 @@ def run_isolated(fn: Callable | bytes, params: Mapping[str, Any], seed: int, fix
     """Run a job in this thread's :class:`JobProcess`; a job whose process died is run again in a
     fresh one, at most ``retries`` more times. The record's ``attempts`` counts the runs. ``fn``
     may be the function pickled by :func:`dumps`. What a Dask worker executes for each job (one
-    process per worker thread, kept for the next job of the sweep), and the serial runner for a
+    process per worker thread, kept for later jobs and sweeps -- it starts in a few seconds -- and
+    ended with the worker or by :func:`close_job_processes`), and the serial runner for a
     sweep with a ``timeout`` (it passes its own ``proc``)."""
     if proc is None:
         proc = _PROCESSES.setdefault(threading.get_ident(), JobProcess())

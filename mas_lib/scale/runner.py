@@ -10,12 +10,17 @@ the constant ``fixed`` arguments and ``seed`` -- that returns a few numbers (a d
 
 Where it runs (the same rows, the same numbers, whichever way):
 
-* serially in this process (the default, and with ``workers="serial"``);
+* serially in this process (the default, and with ``workers="serial"``); with ``timeout=`` each
+  job runs, one at a time, in a child process (:class:`mas_lib.scale.isolation.JobProcess`);
 * on a local Dask cluster started for the sweep with ``workers=k`` (k worker processes with one
   thread each, closed afterwards);
 * on an existing Dask cluster: ``scheduler="tcp://host:8786"``, the environment variable
   ``MAS_LIB_DASK_SCHEDULER`` (used when ``workers`` is None), or ``client=`` a
   ``distributed.Client``.
+
+On Dask every job runs in a child process of its worker (one per worker thread, started on the
+first job -- a few seconds -- and reused by later jobs and sweeps until the worker ends), so a job
+that crashes takes down neither its worker nor the jobs queued there.
 
 Dask is an optional extra (``pip install -e ".[scale]"``): without it the serial path works and
 the others raise an error saying how to install it.
@@ -38,14 +43,14 @@ What a failing job does to the sweep -- never more than its own row, whose ``sta
 * ``"error"``: the job raised -- any exception, also ``KeyboardInterrupt`` or ``SystemExit``
   raised by the job itself -- or an argument cannot be copied or sent to a worker (a generator,
   a lock: the message names the grid parameter). Not retried (the same seed fails the same way).
-* ``"timeout"``: with ``timeout=t`` every job runs in a child process (serially: one at a time;
-  on Dask: one per worker thread) that is killed once the job has run ``t`` seconds.
-* ``"killed"``: the job's process died (a segfault, ``os._exit``, the out-of-memory killer). In
-  a child process (``timeout`` set) that is the job's doing; it is run again in a fresh child at
-  most ``retries`` times. On Dask without a timeout the worker dies: every job that was on it is
-  run again *alone* on the cluster, so only a job that kills its worker while alone is blamed,
-  and it gets ``retries`` more runs alone. Serially without a timeout the job runs in this
-  process, so a job that crashes its process crashes the caller: give such jobs a ``timeout``.
+* ``"timeout"``: with ``timeout=t`` a job still running after ``t`` seconds is stopped (its
+  child process is killed; the next job gets a fresh one). Not retried.
+* ``"killed"``: the job's process died (a segfault, ``os._exit``, the out-of-memory killer). In a
+  child process that is the job's own doing: it is run again in a fresh child at most ``retries``
+  times. Should a Dask worker itself die (killed from outside), each job that was on it is run
+  again *alone* on the cluster, so only a job whose worker dies while it runs alone is blamed (after
+  ``retries`` more runs alone). Serially without a timeout the job runs in this process, so a job
+  that crashes its process crashes the caller: give such jobs a ``timeout``.
 * ``"cancelled"``: Ctrl-C (SIGINT, or a ``KeyboardInterrupt`` from the progress callback) in the
   caller stops the sweep: it returns the finished rows, the unfinished ones ``"cancelled"``, with
   ``frame.attrs["cancelled"] = True`` and a warning (instead of losing everything).
@@ -248,8 +253,9 @@ def run_job(fn: Callable, params: Mapping[str, Any], seed: int, fixed: Mapping[s
     global generators are left as they were), and return ``{"status", "error", "traceback",
     "seconds", "attempts", "results"}`` (status ``"ok"`` or ``"error"``; seconds of wall-clock
     time). Any exception the job raises -- ``KeyboardInterrupt`` and ``SystemExit`` too -- is
-    its ``"error"``; only a real Ctrl-C during a sweep goes through. This is what a Dask worker
-    (or a job's child process) executes for each job. Beyond the paper."""
+    its ``"error"``; only a real Ctrl-C during a sweep goes through. This is what the serial
+    runner and a job's child process (on a Dask worker, or with ``timeout``) execute for each
+    job. Beyond the paper."""
     t0 = time.perf_counter()
     try:
         params, fixed = copied(params, fixed)
@@ -421,10 +427,11 @@ def _run_on_client(client, fn, jobs, fixed, progress, timeout=None, retries=1) -
         cancelled = True
     finally:
         client.cancel([fut for _, _, fut in running.values()])
-        try:  # the workers' job processes (an interrupted one may still be running a job)
-            client.run(close_job_processes)
-        except Exception:
-            pass
+        if cancelled:  # stop the jobs still running in the workers' job processes
+            try:
+                client.run(close_job_processes)
+            except Exception:
+                pass
     return _cancelled(out), cancelled
 
 
@@ -471,13 +478,11 @@ def run_sweep(
         progress: ``True`` for a text progress bar on stderr, ``False`` for none, or a callable
             ``progress(done, total)`` called as jobs finish (a ``KeyboardInterrupt`` it raises
             cancels the sweep, like Ctrl-C).
-        timeout: ``None`` (no limit) or seconds a job may run; then every job runs in a child
-            process (serially one at a time; on Dask one per worker thread) that is killed at
-            the limit, and the row says ``status="timeout"``. Starting the child and loading the
-            job do not count.
-        retries: how many more times (0 to 10) a job is run after its process died while it ran
-            alone (see the module's description of ``"killed"``); exceptions and timeouts are
-            not retried.
+        timeout: ``None`` (no limit) or seconds a job may run (serially every job then runs in
+            a child process); a job still running at the limit is stopped and its row says
+            ``status="timeout"``. Starting the child and loading the job do not count.
+        retries: how many more times (0 to 10) a job is run after its process died (see
+            ``"killed"`` in the module's description); exceptions and timeouts are not retried.
 
     Returns:
         A DataFrame, one row per job in grid order: the grid's parameters, ``seed``, the job's
