@@ -205,7 +205,7 @@ class JobProcess:
             os.close(from_child)
         self._tx, self._rx = Connection(from_parent, readable=False), Connection(to_parent, writable=False)
         if self._receive(START_SECONDS) != "ready":
-            code = self._proc.returncode
+            code = self._proc.poll()
             self.close()
             raise RuntimeError(f"a job process did not start ({_describe_exit(code)})")
 
@@ -248,10 +248,14 @@ class JobProcess:
             if self._proc is None or self._proc.poll() is not None:
                 self.close()
                 self._start()
+        except Exception as exc:  # e.g. mas_lib cannot be imported from the child's path
+            return record("error", f"{type(exc).__name__}: {exc}", traceback.format_exc(), time.perf_counter() - t0)
+        child, started = self._proc, False
+        try:
             self._tx.send_bytes(message)
             answer = self._receive(START_SECONDS)
             if answer == "started":
-                t0 = time.perf_counter()
+                t0, started = time.perf_counter(), True
                 answer = self._receive(timeout)
         except BaseException:
             self.close()
@@ -261,14 +265,18 @@ class JobProcess:
         code = None
         if answer is _DIED:
             try:
-                code = self._proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # closed its pipe but lives on: stop it
+                code = child.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # closed its pipe but lives on: stopped below
                 pass
         self.close()
-        if answer is None:
-            return record("timeout", f"Timeout: the job ran longer than timeout = {timeout:g} s and was stopped",
-                          None, time.perf_counter() - t0)
-        return record("killed", f"Killed: {_describe_exit(code)}", None, time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        if answer is _DIED:
+            return record("killed", f"Killed: {_describe_exit(code)}", None, seconds)
+        if not started:
+            return record("error", f"Timeout: the job's process did not load the job within {START_SECONDS:g} s",
+                          None, seconds)
+        return record("timeout", f"Timeout: the job ran longer than timeout = {timeout:g} s and was stopped",
+                      None, seconds)
 
 
 _PROCESSES: dict[int, JobProcess] = {}

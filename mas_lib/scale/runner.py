@@ -404,7 +404,10 @@ def _run_on_client(client, fn, jobs, fixed, progress, timeout=None, retries=1) -
                 rec = fut.result()
                 rec["attempts"] += deaths[i]
             else:
-                exc = fut.exception()
+                try:
+                    exc = fut.exception()
+                except BaseException as lost:  # cancelled on the cluster by someone else
+                    exc = lost
                 if isinstance(exc, killed_types):
                     deaths[i] += 1
                     solo_deaths[i] += alone
@@ -415,7 +418,7 @@ def _run_on_client(client, fn, jobs, fixed, progress, timeout=None, retries=1) -
                                  f"cluster ({solo_deaths[i]} times; a crash, os._exit or the out-of-memory killer): "
                                  f"{type(exc).__name__}: {exc}", None, attempts=deaths[i])
                 else:  # e.g. the job's arguments could not be unpickled on the worker
-                    tb = fut.traceback()
+                    tb = fut.traceback() if fut.status == "error" else None
                     rec = record("error", f"{type(exc).__name__}: {exc}",
                                  "".join(traceback.format_tb(tb)) if tb is not None else None,
                                  attempts=deaths[i] + 1)
