@@ -56,7 +56,8 @@ DEMO_FIXED = {"fail_above": 2.0}
 # ------------------------------------------------------------------------ serial behaviour
 def test_serial_table_rows_columns_and_grid_order():
     df = scale.run_sweep(scale.demo_job, {"x": [1.0, 0.0]}, seeds=[5, 2], progress=False)
-    assert list(df.columns) == ["x", "seed", "mean", "std", "status", "error", "traceback", "seconds", "ran_on"]
+    assert list(df.columns) == ["x", "seed", "mean", "std", "status", "error", "traceback", "seconds", "attempts",
+                                  "ran_on"]
     assert df[["x", "seed"]].values.tolist() == [[1.0, 5], [1.0, 2], [0.0, 5], [0.0, 2]]
     assert (df["status"] == "ok").all() and df["error"].isna().all() and df["traceback"].isna().all()
     # each job seeds itself: the same (x, seed) gives the same numbers as a direct call
