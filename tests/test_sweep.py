@@ -120,10 +120,10 @@ def test_progress_callback_sees_every_job():
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-def test_text_progress_bar_ends_with_the_count(capsys):
+def test_progress_bar_ends_with_the_count_and_the_failures(capsys):
     scale.run_sweep(scale.demo_job, DEMO_GRID, fixed=DEMO_FIXED, progress=True)
     err = capsys.readouterr().err
-    assert "3/3 jobs, 1 failed" in err and err.endswith("\n")
+    assert "sweep" in err and "3/3" in err and "failed=1" in err and err.endswith("\n")
 
 
 # ------------------------------------------------------------------------ bad input

@@ -4,7 +4,7 @@ one, with identical results, collected in one tidy table.
 
 One module per idea; every public name is re-exported here (``from mas_lib import scale``)::
 
-    runner     run_sweep, expand_grid, run_job, the text progress bar (re-exports local_client)
+    runner     run_sweep, expand_grid, run_job (re-exports local_client)
     isolation  keeping jobs apart: per-job seeding, copied arguments, a child process per job
                when a sweep has a timeout
     cluster    Dask plumbing: local_client, waiting without hanging on a cluster that lost workers

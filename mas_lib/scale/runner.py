@@ -63,10 +63,8 @@ jobs still waiting.
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -79,6 +77,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..progress import ProgressBar
 from ..validation import ConfigError, check_number, check_whole, not_allowed
 from .cluster import (
     INSTALL_HINT,
@@ -101,7 +100,6 @@ __all__ = [
     "run_sweep",
     "local_client",
     "WORKER_MALLOC_ENV",
-    "TextProgress",
     "STATUSES",
     "NO_WORKERS_SECONDS",
 ]
@@ -187,12 +185,12 @@ def _check_workers(workers) -> int | str | None:
 
 def _check_progress(progress) -> Callable[[int, int], None] | None:
     if progress is True:
-        return TextProgress()
+        return ProgressBar("sweep", unit="job")
     if progress is False or progress is None:
         return None
     if callable(progress):
         return progress
-    raise not_allowed("progress", progress, "True (a text progress bar), False, or a callable(done, total)")
+    raise not_allowed("progress", progress, "True (a progress bar: mas_lib.progress.ProgressBar), False, or a callable(done, total)")
 
 
 def _check_timeout(timeout) -> float | None:
@@ -273,35 +271,10 @@ def run_job(fn: Callable, params: Mapping[str, Any], seed: int, fixed: Mapping[s
 
 
 # ----------------------------------------------------------------------------- progress
-class TextProgress:
-    """A one-line text progress bar on stderr (``progress=True``): jobs done, errors, elapsed time.
-    Redrawn at most every ``every`` seconds and once at the end. Beyond the paper."""
-
-    def __init__(self, width: int = 30, every: float = 0.5, stream=None):
-        self.width, self.every, self.stream = width, every, stream
-        self.t0 = self.last = None
-
-    def __call__(self, done: int, total: int, errors: int = 0) -> None:
-        now = time.perf_counter()
-        if self.t0 is None:
-            self.t0, self.last = now, -math.inf
-        if done < total and now - self.last < self.every:
-            return
-        self.last = now
-        fill = int(self.width * done / total) if total else self.width
-        bar = "#" * fill + "." * (self.width - fill)
-        err = f", {errors} failed" if errors else ""
-        stream = self.stream or sys.stderr
-        stream.write(f"\rsweep [{bar}] {done}/{total} jobs{err}, {now - self.t0:.1f} s")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
-
-
 def _notify(progress, done: int, total: int, errors: int) -> None:
     if progress is None:
         return
-    if isinstance(progress, TextProgress):
+    if isinstance(progress, ProgressBar):
         progress(done, total, errors)
     else:
         progress(done, total)
@@ -478,7 +451,7 @@ def run_sweep(
             processes (one thread each) started for this sweep and closed after it.
         scheduler: address of an existing Dask scheduler (``"tcp://host:8786"``).
         client: an existing ``distributed.Client`` (not closed afterwards).
-        progress: ``True`` for a text progress bar on stderr, ``False`` for none, or a callable
+        progress: ``True`` for a progress bar (:class:`mas_lib.progress.ProgressBar`: a widget in Jupyter, text in a terminal), ``False`` for none, or a callable
             ``progress(done, total)`` called as jobs finish (a ``KeyboardInterrupt`` it raises
             cancels the sweep, like Ctrl-C).
         timeout: ``None`` (no limit) or seconds a job may run (serially every job then runs in
