@@ -1,4 +1,4 @@
-"""The sweep runner (issue 11, part 2): serial and a real two-worker Dask ``LocalCluster`` give
+"""The sweep runner: serial and a real two-worker Dask ``LocalCluster`` give
 identical tables; a failed job is reported with its parameters and traceback while the others
 succeed; the scheduler can come from ``MAS_LIB_DASK_SCHEDULER``; bad input names field and value;
 without Dask the serial path works and the distributed ones say how to install the extra."""
