@@ -321,7 +321,8 @@ def validate(obj) -> None:
     each normalised value, then run ``obj._check_together()`` if it exists (rules over several
     fields; it may return a mapping of derived values to store, e.g. a default taken from
     another field). Fields without a check are left alone. A field is named
-    ``Owner.field`` (see :func:`_owner`; the ``name`` field itself is ``ClassName.name``), and
+    ``Owner.field`` (see :func:`_owner`; the ``name`` field itself is ``ClassName.name``; an
+    empty owner names the bare field, as for the keyword arguments of a function), and
     errors are raised as ``type(obj)._error`` (default :class:`ConfigError`).
 
     Works for frozen and plain dataclasses: values are stored with ``object.__setattr__``, the
@@ -332,7 +333,8 @@ def validate(obj) -> None:
         check = f.metadata.get("check")
         if check is None:
             continue
-        label = f"{cls}.name" if f.name == "name" else f"{_owner(obj)}.{f.name}"
+        owner = cls if f.name == "name" else _owner(obj)
+        label = f"{owner}.{f.name}" if owner else f.name
         object.__setattr__(obj, f.name, check(getattr(obj, f.name), label, error=error))
     together = getattr(obj, "_check_together", None)
     derived = together() if together is not None else None
