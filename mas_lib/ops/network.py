@@ -29,7 +29,7 @@ import numpy as np
 
 from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
 from ..sim.demand import DemandProcess
-from ..validation import ConfigError, check_number, check_whole
+from ..validation import ConfigError, Validated, checked, number, whole
 
 __all__ = ["EUROPE", "TwinWarehouse", "TwinLink", "TwinNetwork", "default_network", "node_name"]
 
@@ -42,13 +42,36 @@ EUROPE: tuple[str, ...] = (
 )  # fmt: skip
 
 
+def _twin_name(value, field: str, error: type[Exception] = ConfigError) -> str:
+    """A warehouse name of the twin: a non-empty string without ``':'`` (it separates the node's
+    warehouse from its product)."""
+    if not isinstance(value, str) or not value or ":" in value:
+        raise error(f"{field} = {value!r} is not allowed; allowed: a non-empty string without ':'")
+    return value
+
+
+def _countries(value, field: str, error: type[Exception] = ConfigError) -> tuple[str, ...] | None:
+    """``None`` (the rest of the world) or a non-empty sequence of countries, stored as a tuple."""
+    if value is None:
+        return None
+    value = tuple(value)
+    if not value:
+        raise error(f"{field} is empty; give countries or None (the rest)")
+    return value
+
+
+def _as_tuple(value, field: str, error: type[Exception] = ConfigError) -> tuple:
+    """Any sequence, stored as a tuple (its entries are checked by their own classes)."""
+    return tuple(value)
+
+
 def node_name(warehouse: str, product: str) -> str:
     """The simulation node of one product at one warehouse, e.g. ``"UK:85123A"``."""
     return f"{warehouse}:{product}"
 
 
 @dataclass(frozen=True)
-class TwinWarehouse:
+class TwinWarehouse(Validated):
     """One warehouse of the twin (paper 3.1.1: one agent per warehouse and product).
 
     ``countries``: the countries it serves (``None`` = every country no other warehouse
@@ -56,22 +79,11 @@ class TwinWarehouse:
     ``order_fixed_cost`` [money/order], ``order_unit_cost`` [money/unit] (freight).
     """
 
-    name: str
-    countries: tuple[str, ...] | None
-    lead_time: int
-    order_fixed_cost: float = 15.0
-    order_unit_cost: float = 0.02
-
-    def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name or ":" in self.name:
-            raise ConfigError(f"TwinWarehouse.name = {self.name!r} is not allowed; allowed: a non-empty string without ':'")
-        if self.countries is not None:
-            object.__setattr__(self, "countries", tuple(self.countries))
-            if not self.countries:
-                raise ConfigError(f"TwinWarehouse({self.name!r}).countries is empty; give countries or None (the rest)")
-        check_whole(self.lead_time, f"TwinWarehouse({self.name!r}).lead_time", unit="days")
-        check_number(self.order_fixed_cost, f"TwinWarehouse({self.name!r}).order_fixed_cost", unit="money/order")
-        check_number(self.order_unit_cost, f"TwinWarehouse({self.name!r}).order_unit_cost", unit="money/unit")
+    name: str = checked(_twin_name)
+    countries: tuple[str, ...] | None = checked(_countries)
+    lead_time: int = whole(unit="days")
+    order_fixed_cost: float = number(15.0, unit="money/order")
+    order_unit_cost: float = number(0.02, unit="money/unit")
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ class TwinLink:
 
 
 @dataclass(frozen=True)
-class TwinNetwork:
+class TwinNetwork(Validated):
     """Warehouses, links and the per-unit costs shared by every node (see the module docstring).
 
     ``holding_cost`` [money/unit-day], ``shortage_cost`` [money per lost unit]. A node's
@@ -100,18 +112,18 @@ class TwinNetwork:
     the alerts), never hidden.
     """
 
-    warehouses: tuple[TwinWarehouse, ...]
-    links: tuple[TwinLink, ...] = ()
-    holding_cost: float = 0.02
-    shortage_cost: float = 1.5
-    capacity_days: int = 60
-    min_capacity: int = 500
-    capacity_cover: float = 2.0
+    warehouses: tuple[TwinWarehouse, ...] = checked(_as_tuple)
+    links: tuple[TwinLink, ...] = checked(_as_tuple, ())
+    holding_cost: float = number(0.02, unit="money/unit-day")
+    shortage_cost: float = number(1.5, unit="money/unit")
+    capacity_days: int = whole(60, low=1, unit="days")
+    min_capacity: int = whole(500, low=1, unit="units")
+    capacity_cover: float = number(2.0, low=0, unit="x the largest target stock")
     notes: dict = field(default_factory=dict, compare=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "warehouses", tuple(self.warehouses))
-        object.__setattr__(self, "links", tuple(self.links))
+    def _check_together(self) -> None:
+        """Distinct names, at most one warehouse for "the rest", each country served once,
+        links between known warehouses."""
         names = self.names
         if not names or len(set(names)) != len(names):
             raise ConfigError(f"TwinNetwork.warehouses = {names!r} is not allowed; allowed: distinct names, at least one")
@@ -127,11 +139,6 @@ class TwinNetwork:
             for end in (link.a, link.b):
                 if end not in names:
                     raise ConfigError(f"TwinLink end = {end!r} is not allowed; allowed: one of {names}")
-        check_number(self.holding_cost, "TwinNetwork.holding_cost", unit="money/unit-day")
-        check_number(self.shortage_cost, "TwinNetwork.shortage_cost", unit="money/unit")
-        check_whole(self.capacity_days, "TwinNetwork.capacity_days", low=1, unit="days")
-        check_whole(self.min_capacity, "TwinNetwork.min_capacity", low=1, unit="units")
-        check_number(self.capacity_cover, "TwinNetwork.capacity_cover", low=0, unit="x the largest target stock")
 
     def node_capacity(self, history_max: np.ndarray, target: np.ndarray) -> np.ndarray:
         """``(N,)`` whole units each node holds: the largest of ``min_capacity``,
