@@ -7,7 +7,8 @@ demand and learn replenishment and transfer decisions -- and measures all of it.
 Subpackages, each named after what lives in it (layering checked by ``tests/test_layering.py``):
 
 * :mod:`mas_lib.sim` -- configuration, demand processes, the compiled network, the vectorised batch
-  core, the batched observation builder, the PettingZoo environment, rewards;
+  core, the batched observation builder, the PettingZoo environment, rewards, and every scenario
+  network by name (:mod:`mas_lib.sim.scenarios`);
 * :mod:`mas_lib.data` -- the UCI Online Retail loader, cleaning, calendar, daily tables, synthetic data;
 * :mod:`mas_lib.forecast` -- forecasting models, metrics, backtests, safety stock;
 * :mod:`mas_lib.decide` -- policies, the one rollout loop, instances, tabular RL, exact planning;

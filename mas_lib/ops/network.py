@@ -12,7 +12,9 @@ is served by ``ROW`` (rest of world). Replenishment from suppliers takes 2 days 
 4 / 5 / 10 days into EIRE / EU / ROW; transfers from the hub take 2 / 3 / 7 days, and EIRE and
 EU can also swap stock in 3 days. Costs are illustrative money units (GBP-like), the same for
 every product: a unit held one night costs 0.02, a lost sale 1.5, an order 15 (UK) to 60 (ROW)
-plus freight per unit, a transfer 5 per shipment plus freight per unit.
+plus freight per unit, a transfer 5 per shipment plus freight per unit. These numbers (and
+:data:`EUROPE`, the countries of ``EU``) are written down once, in :mod:`mas_lib.sim.scenarios`
+with every other scenario network; :func:`default_network` wraps them.
 
 In the simulation every (warehouse, product) pair is one *node* of the batch core, named
 ``"UK:85123A"``; transfer links join the nodes of the same product only. That is how the twin
@@ -29,17 +31,10 @@ import numpy as np
 
 from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
 from ..sim.demand import DemandProcess
+from ..sim.scenarios import EUROPE, twin_network_data
 from ..validation import ConfigError, Validated, checked, number, whole
 
 __all__ = ["EUROPE", "TwinWarehouse", "TwinLink", "TwinNetwork", "default_network", "node_name"]
-
-#: European countries of the data set served by the continental warehouse (EIRE and the
-#: Channel Islands have their own; the United Kingdom is the hub).
-EUROPE: tuple[str, ...] = (
-    "Austria", "Belgium", "Cyprus", "Czech Republic", "Denmark", "European Community", "Finland",
-    "France", "Germany", "Greece", "Iceland", "Italy", "Lithuania", "Malta", "Netherlands", "Norway",
-    "Poland", "Portugal", "Spain", "Sweden", "Switzerland",
-)  # fmt: skip
 
 
 def _twin_name(value, field: str, error: type[Exception] = ConfigError) -> str:
@@ -203,19 +198,14 @@ class TwinNetwork(Validated):
 
 def default_network() -> TwinNetwork:
     """The documented default: hub ``UK``, ``EIRE`` (+ Channel Islands), ``EU`` (rest of Europe),
-    ``ROW`` (every other country), with the lead times and costs of the module docstring.
-    Notebook 08 draws it; :func:`mas_lib.ops.load_twin_data` uses it unless told otherwise."""
+    ``ROW`` (every other country), with the lead times and costs of the module docstring -- the data
+    :data:`mas_lib.sim.scenarios.TWIN_NETWORK` (``scenario("twin")``) wrapped as a
+    :class:`TwinNetwork`. Notebook 08 draws it; :func:`mas_lib.ops.load_twin_data` uses it unless
+    told otherwise."""
+    data = twin_network_data()
     return TwinNetwork(
-        warehouses=(
-            TwinWarehouse("UK", ("United Kingdom",), lead_time=2, order_fixed_cost=15.0, order_unit_cost=0.02),
-            TwinWarehouse("EIRE", ("EIRE", "Channel Islands"), lead_time=4, order_fixed_cost=30.0, order_unit_cost=0.05),
-            TwinWarehouse("EU", EUROPE, lead_time=5, order_fixed_cost=30.0, order_unit_cost=0.06),
-            TwinWarehouse("ROW", None, lead_time=10, order_fixed_cost=60.0, order_unit_cost=0.12),
-        ),
-        links=(
-            TwinLink("UK", "EIRE", lead_time=2, unit_cost=0.04),
-            TwinLink("UK", "EU", lead_time=3, unit_cost=0.05),
-            TwinLink("UK", "ROW", lead_time=7, unit_cost=0.10),
-            TwinLink("EIRE", "EU", lead_time=3, unit_cost=0.05),
-        ),
+        warehouses=tuple(TwinWarehouse(**w) for w in data["warehouses"]),
+        links=tuple(TwinLink(**link) for link in data["links"]),
+        holding_cost=data["holding_cost"],
+        shortage_cost=data["shortage_cost"],
     )

@@ -424,7 +424,8 @@ def solution_07_1(seed: int = 0) -> pd.DataFrame:
     defaults and with ``cover=2.0, keep=1.0``. Returns daily cost and transport [money/day] and
     messages per day (8 episodes; paper section 3.1.1(3))."""
     from ..messaging import Negotiated
-    from ..messaging.networks import regional_network, regional_replenishment
+    from ..messaging.networks import regional_replenishment
+    from ..sim.scenarios import regional_network
 
     net = regional_network(lead_time=4)
     rows = {label: _protocol_kpis(Negotiated(net, replenish=regional_replenishment(net, -0.5), **kw), net, seed)
@@ -437,7 +438,8 @@ def solution_07_2(seed: int = 0) -> pd.DataFrame:
     isolated protocol. Returns daily cost [money/day] and messages sent and dropped per day
     (8 episodes; paper section 3.1.1(4))."""
     from ..messaging import PROTOCOLS
-    from ..messaging.networks import regional_network, regional_replenishment
+    from ..messaging.networks import regional_replenishment
+    from ..sim.scenarios import regional_network
 
     net = regional_network(lead_time=4)
     rows = {label: _protocol_kpis(PROTOCOLS[key](net, replenish=regional_replenishment(net, -0.5), **kw), net, seed)
