@@ -378,3 +378,17 @@ def test_joint_action_count_is_the_product_of_the_warehouses_counts(k, t, n):
                     order_grid=tuple(range(0, 10 * k, 10)), transfer_grid=tuple(range(0, 10 * t, 10)))
     want = math.prod(k * t ** len(cfg.network.neighbours[i]) for i in range(n))
     assert cfg.network.n_joint_actions == want and isinstance(cfg.network.n_joint_actions, int)
+
+
+def test_values_and_solutions_follow_the_results_convention(solved):
+    """PolicyValue and Solution have to_frame() (one row per state) and summary() (a labelled series)."""
+    import pandas as pd
+
+    _, model, sol = solved["paper"]
+    frame = sol.to_frame()
+    assert list(frame.columns) == ["state", "value", "action"] and len(frame) == model.n_states
+    s = sol.summary()
+    assert isinstance(s, pd.Series) and s.name == f"optimal ({sol.method})"
+    assert s["daily_cost"] == sol.daily_cost and s["iterations"] == sol.iterations and s["states"] == model.n_states
+    value = evaluate_policy(model, sol.policy_object())
+    assert value.summary()["daily_cost"] == pytest.approx(sol.daily_cost) and "iterations" not in value.summary()
