@@ -111,6 +111,14 @@ class ExperimentResult:
         frames = sum(int(f.memory_usage(deep=True).sum()) for f in (self.curve, self.policy_map))
         return sum(a.nbytes for a in arrays) + frames + int(self.kpis.memory_usage(deep=True))
 
+    def to_frame(self) -> pd.DataFrame:
+        """The learning curve (a copy)."""
+        return self.curve.copy()
+
+    def summary(self) -> pd.Series:
+        """The KPIs (a copy): a labelled series of the run's measured numbers."""
+        return self.kpis.copy()
+
     def copy(self, cached: bool | None = None) -> ExperimentResult:
         """An independent copy (frames, settings and the policy's tables copied), optionally
         with a different ``cached`` flag."""

@@ -104,6 +104,17 @@ class DecentralisedResult:
     seconds: float
     config: DecentralisedConfig
 
+    def to_frame(self) -> pd.DataFrame:
+        """The learning curve (a copy): one row per logged block."""
+        return self.curve.copy()
+
+    def summary(self) -> pd.Series:
+        """The run as a labelled series named after the method: transitions, seconds [s] and the
+        last logged mean daily team cost [money/day]."""
+        last = float(self.curve["team_cost"].iloc[-1]) if len(self.curve) else float("nan")
+        return pd.Series({"transitions": self.transitions, "seconds": self.seconds,
+                          "final mean daily cost": last}, name=self.config.method)
+
 
 def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = None, **changes) -> DecentralisedResult:
     """Train one table per warehouse on ``dcfg.batch`` copies of ``config`` (needs action grids).
