@@ -130,6 +130,7 @@ def test_maths_and_every_script_are_local(tiny):
     pages = list(tiny["html"].rglob("*.html"))
     scripts = [s for p in pages for s in re.findall(r"<script[^>]*\ssrc=[\"']([^\"']+)", p.read_text())]
     assert scripts and not [s for s in scripts if s.startswith(("http:", "https:", "//"))]
+    assert not [p for p in pages if re.search(r"(https?:)?//[^\s\"']+\.js\b", p.read_text())]
     page = (tiny["html"] / "notebooks" / "00_works.html").read_text()
     assert '_static/mathjax/tex-chtml.js' in page and "x^2" in page
     assert (tiny["html"] / "_static" / "mathjax" / "tex-chtml.js").exists()

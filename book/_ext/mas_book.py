@@ -13,6 +13,8 @@ its outputs in jupyter-cache, but one notebook at a time. This extension adds th
   written to ``reports/<page>.err.log``, and the build ends by listing the failures with exit
   status 1. A failed notebook is tried again at the next build; a successful one only when its
   code changes.
+* **Nothing remote.** No page names a script on a CDN: MathJax comes from the site
+  (``sphinx-mathjax-offline``) and the unused Thebe scripts are left out.
 * **Widget outputs.** A static page cannot run a kernel, so an ipywidgets output is replaced by a
   note saying how to run the panel live, and no widget state or widget manager is put on the page
   (the config also sets ``nb_ipywidgets_js: {}``, so nothing is loaded from a CDN).
@@ -87,6 +89,16 @@ def _notebooks(env, docnames) -> dict[str, Path]:
     return out
 
 
+def _expected_seconds(cache, uri: str, book_order: list[Path]) -> float:
+    """How long a notebook is expected to run, to start the longest first: its last run in the
+    cache (an earlier version of it), else longer than any known run, later notebooks of the book
+    before earlier ones (they build on them and run longer: 09, 05 and 06 are the slowest)."""
+    runs = [r for r in cache.list_cache_records() if r.uri == uri and "execution_seconds" in (r.data or {})]
+    if runs:
+        return float(max(runs, key=lambda r: r.created).data["execution_seconds"])
+    return 1e9 + [str(p) for p in book_order].index(uri)
+
+
 def execute_in_parallel(app, env, docnames) -> None:
     """``env-before-read-docs``: execute the notebooks about to be read that the cache lacks."""
     env.mas_book_failed = {d: v for d, v in getattr(env, "mas_book_failed", {}).items() if d not in docnames}
@@ -102,6 +114,7 @@ def execute_in_parallel(app, env, docnames) -> None:
     records = cache.list_unexecuted(filter_uris=[str(p) for p in paths.values()])
     if not records:
         return
+    records.sort(key=lambda r: _expected_seconds(cache, r.uri, list(paths.values())), reverse=True)
     jobs = max(1, min(int(app.config.mas_book_jobs), len(records)))
     LOGGER.info(f"mas_book: executing {len(records)} notebook(s), {jobs} at a time, "
                 f"cell timeout {cfg.execution_timeout} s")
@@ -184,10 +197,21 @@ def report_failures(app, exc) -> None:
     app.statuscode = 1
 
 
+def drop_thebe(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context``: Jupyter Book always loads sphinx-thebe, which puts the address of
+    its script on a CDN in every page; the book has no live code (``launch_buttons.thebe: false``),
+    so its two scripts are left out and no page names a remote script."""
+    context["script_files"] = [
+        js for js in context.get("script_files", [])
+        if not (str(getattr(js, "filename", "") or "").endswith("sphinx-thebe.js")
+                or "THEBE_JS_URL" in str(getattr(js, "attributes", {}).get("body", "")))]
+
+
 def setup(app):
     app.add_config_value("mas_book_jobs", 2, "", int)
     app.connect("env-get-outdated", retry_failed)
     app.connect("env-before-read-docs", execute_in_parallel)
     app.connect("doctree-read", mark_page)
     app.connect("build-finished", report_failures)
+    app.connect("html-page-context", drop_thebe)
     return {"version": "1", "parallel_read_safe": False, "parallel_write_safe": True}
