@@ -72,7 +72,7 @@ def _build(book: Path, out: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """A book of three notebooks (works, raises, a cell over the timeout) with the real config
+    """A book of four notebooks (works, raises, a cell over the timeout, the kernel dies) with the real config
     (timeout 4 s), extension and landing page layout, built once."""
     tmp = tmp_path_factory.mktemp("book")
     book, runs = tmp / "book", tmp / "runs"
@@ -82,7 +82,7 @@ def tiny(tmp_path_factory):
     cfg = yaml.safe_load((BOOK / "_config.yml").read_text())
     cfg["execute"]["timeout"] = 4
     (book / "_config.yml").write_text(yaml.safe_dump(cfg))
-    names = ["00_works", "01_breaks", "02_hangs"]
+    names = ["00_works", "01_breaks", "02_hangs", "03_dies"]
     (book / "_toc.yml").write_text(yaml.safe_dump(
         {"format": "jb-book", "root": "index", "chapters": [{"file": f"notebooks/{n}"} for n in names]}))
     (book / "index.md").write_text("# Tiny book\n\n" + "".join(f"- {{doc}}`notebooks/{n}` — about {n}\n"
@@ -92,6 +92,7 @@ def tiny(tmp_path_factory):
         "import ipywidgets\nipywidgets.IntSlider()")
     _nb(nbs / "01_breaks.ipynb", "Breaks", _count(runs / "01"), "raise ValueError('on purpose')")
     _nb(nbs / "02_hangs.ipynb", "Hangs", _count(runs / "02"), "import time\ntime.sleep(60)")
+    _nb(nbs / "03_dies.ipynb", "Dies", _count(runs / "03"), "import os\nos._exit(1)")
     first = _build(book, tmp / "out")
     return {"book": book, "html": tmp / "out" / "_build" / "html", "runs": runs, "first": first,
             "build": lambda: _build(book, tmp / "out")}
@@ -112,8 +113,9 @@ def test_failed_notebooks_shown_failed_and_the_build_exits_1(tiny):
     first = tiny["first"]
     log = first.stdout + first.stderr
     assert first.returncode == 1, log[-3000:]
-    assert re.search(r"2 notebook\(s\) failed", log)
+    assert re.search(r"3 notebook\(s\) failed", log)
     assert "notebooks/01_breaks: ValueError: on purpose" in log and "notebooks/02_hangs: CellTimeoutError" in log
+    assert "notebooks/03_dies: DeadKernelError" in log
     breaks = (tiny["html"] / "notebooks" / "01_breaks.html").read_text()
     assert "mas-book-failed" in breaks and "ValueError: on purpose" in breaks and "raise ValueError" in breaks
     hangs = (tiny["html"] / "notebooks" / "02_hangs.html").read_text()
@@ -121,7 +123,8 @@ def test_failed_notebooks_shown_failed_and_the_build_exits_1(tiny):
     assert "mas-book-failed" not in (tiny["html"] / "notebooks" / "00_works.html").read_text()
     assert "ValueError: on purpose" in (tiny["html"] / "reports" / "notebooks" / "01_breaks.err.log").read_text()
     # executed once each (not again by MyST-NB), the others finished; sources keep no outputs
-    assert [_runs(tiny["runs"] / n) for n in ["00", "01", "02"]] == [1, 1, 1]
+    assert [_runs(tiny["runs"] / n) for n in ["00", "01", "02", "03"]] == [1, 1, 1, 1]
+    assert "mas-book-failed" in (tiny["html"] / "notebooks" / "03_dies.html").read_text()
     for nb in (tiny["book"] / "notebooks").glob("*.ipynb"):
         assert not any(c.get("outputs") for c in nbformat.read(nb, as_version=4).cells)
 
@@ -146,5 +149,25 @@ def test_widget_output_becomes_a_note(tiny):
 def test_second_build_runs_only_the_failed_notebooks_again(tiny):
     again = tiny["build"]()
     assert again.returncode == 1
-    assert [_runs(tiny["runs"] / n) for n in ["00", "01", "02"]] == [2 - 1, 2, 2]
-    assert "mas_book: executing 2 notebook(s)" in again.stdout + again.stderr
+    assert [_runs(tiny["runs"] / n) for n in ["00", "01", "02", "03"]] == [1, 2, 2, 2]
+    assert "mas_book: executing 3 notebook(s)" in again.stdout + again.stderr
+
+
+def test_the_longest_notebooks_start_first():
+    sys.path.insert(0, str(BOOK / "_ext"))
+    try:
+        from mas_book import _expected_seconds
+    finally:
+        sys.path.remove(str(BOOK / "_ext"))
+
+    class Record:
+        def __init__(self, uri, seconds, created):
+            self.uri, self.data, self.created = uri, {"execution_seconds": seconds}, created
+
+    class Cache:
+        def list_cache_records(self):  # two runs of a.ipynb (the later one counts), one of b
+            return [Record("/a.ipynb", 50.0, 1), Record("/a.ipynb", 5.0, 2), Record("/b.ipynb", 20.0, 1)]
+
+    order = [Path("/a.ipynb"), Path("/b.ipynb"), Path("/c.ipynb"), Path("/d.ipynb")]
+    uris = sorted(map(str, order), key=lambda u: _expected_seconds(Cache(), u, order), reverse=True)
+    assert uris == ["/d.ipynb", "/c.ipynb", "/b.ipynb", "/a.ipynb"]

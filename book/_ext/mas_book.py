@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import re
+import sys
 import time
 import traceback
 from pathlib import Path, PurePosixPath
@@ -123,8 +124,10 @@ def execute_in_parallel(app, env, docnames) -> None:
     failed = []
     t0 = time.perf_counter()
     # a new process for every notebook: a kernel client that had run another notebook in the same
-    # process once hung for the whole cell timeout after notebook 08's widget cell
-    with mp.get_context("spawn").Pool(jobs, maxtasksperchild=1) as pool:
+    # process once hung for the whole cell timeout after notebook 08's widget cell. Forked (where
+    # that is safe) from this process, which has run no kernel: a spawned one re-imports for seconds.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    with mp.get_context(method).Pool(jobs, maxtasksperchild=1) as pool:
         for code, uri, seconds in pool.imap_unordered(Worker(), work, chunksize=1):
             doc = doc_of[uri]
             if code == 0:
