@@ -14,7 +14,7 @@ Subpackages, each named after what lives in it (layering checked by ``tests/test
 * :mod:`mas_lib.decide` -- policies, the one rollout loop, instances, tabular RL, exact planning;
 * :mod:`mas_lib.scale` -- sweeps of (configuration, seed) jobs, serially or on a Dask cluster, and
   catalogue-wide forecasting (Dask is the optional ``scale`` extra);
-* :mod:`mas_lib.teach` -- the paper's scenario, the section 2 problems, widgets, plots, the book.
+* :mod:`mas_lib.teach` -- the paper's scenario, the section 2 problems, widgets, plots.
 """
 
 from .sim.config import (

@@ -237,7 +237,7 @@ def test_nothing_heavy_happens_on_import():
 
     code = (
         "import sys\n"
-        "import mas_lib.teach.book, mas_lib.teach.paper, mas_lib.teach.plotting, mas_lib.teach.problems\n"
+        "import mas_lib.teach.paper, mas_lib.teach.plotting, mas_lib.teach.problems\n"
         "from mas_lib.teach import widgets\n"
         "heavy = [m for m in ('matplotlib.pyplot', 'ipywidgets', 'mas_lib.decide.planning.model',\n"
         "                     'mas_lib.decide.planning.reference_cache') if m in sys.modules]\n"
