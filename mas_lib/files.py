@@ -26,7 +26,8 @@ A bottom layer like :mod:`mas_lib.validation`: it imports nothing else from ``ma
 every writer of the package: ``QPolicy.save`` (:mod:`mas_lib.decide.tabular.policy`),
 ``MLP.save`` (:mod:`mas_lib.decide.deep.nn`), ``save_policy_table``
 (:mod:`mas_lib.decide.planning.store`), the data cache (:func:`mas_lib.data.xlsx_to_csv_gz`),
-the book pages (:mod:`mas_lib.teach.book`) and the benchmark scripts' result files.
+the published benchmark snapshot (:mod:`mas_lib.teach.published`) and the benchmark scripts'
+result files. (The book's pages are written by Jupyter Book, outside the library.)
 """
 
 from __future__ import annotations
