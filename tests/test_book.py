@@ -133,3 +133,22 @@ def test_pages_are_written_atomically(tmp_path):
     assert entries[0].error is None and "42" in (out / "00_ok.html").read_text()
     assert not any(p.exists() for p in stale)
     assert sorted(p.name for p in out.iterdir() if p.suffix in (".html", ".tmp")) == ["00_ok.html", "index.html"]
+
+
+def test_hidden_solution_cells_are_collapsed_in_the_book():
+    from nbconvert import HTMLExporter
+
+    from mas_lib.teach.book import collapse_hidden_cells
+
+    nb = nbformat.v4.new_notebook()
+    hidden = nbformat.v4.new_code_cell("# Solution 1: the answer\nprint(6 * 7)",
+                                       metadata={"tags": ["hide-cell"], "jupyter": {"source_hidden": True}})
+    hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text="42\n")]
+    shown = nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["other"]})
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"), hidden, shown]
+    assert collapse_hidden_cells(nb) == 1
+    assert nb.cells[1].cell_type == "markdown" and nb.cells[2] is shown
+    src = nb.cells[1].source
+    assert src.startswith("<details><summary>Solution 1: the answer</summary>") and "print(6 * 7)" in src and "42" in src
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    assert "<details><summary>Solution 1: the answer</summary>" in body and "<details open" not in body

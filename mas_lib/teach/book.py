@@ -8,7 +8,9 @@ offline: formulas are typeset by a local copy of MathJax 2 taken from the
 ``jupyter-server-mathjax`` package (a declared dependency) and copied to ``<out>/mathjax``; no
 page loads anything from the network for its formulas. A widget output (a live panel needs a
 kernel) is replaced by a note saying how to run it live; the Q-learning notebook draws a
-representative run of its panel as a static figure in the next cell. Nothing is written back to ``notebooks/``: the
+representative run of its panel as a static figure in the next cell. A code cell tagged
+``hide-cell`` or ``hide-input`` (the exercises' worked solutions) is shown collapsed, as a
+``<details>`` block with its code and text output (:func:`collapse_hidden_cells`). Nothing is written back to ``notebooks/``: the
 committed notebooks stay without outputs. Pages and the index are written through
 :func:`mas_lib.files.atomic_write` (a killed build leaves the previous page, never half of one).
 """
@@ -32,7 +34,7 @@ from pathlib import Path
 from ..files import atomic_write
 
 __all__ = ["BookEntry", "notebook_title", "notebook_summary", "ordered_notebooks", "index_html", "build_book",
-           "mathjax_source", "nav_html", "replace_widget_outputs", "PAPER_CITATION", "SUMMARIES", "MATHJAX_URL",
+           "mathjax_source", "nav_html", "replace_widget_outputs", "collapse_hidden_cells", "HIDDEN_TAGS", "PAPER_CITATION", "SUMMARIES", "MATHJAX_URL",
            "MATHJAX_CONFIG"]
 
 #: How the paper is cited on the index page.
@@ -185,6 +187,42 @@ def replace_widget_outputs(nb) -> int:
     nb.metadata.pop("widgets", None)  # no widget state: nothing for a widget manager to load
     return count
 
+#: The cell tags (Jupyter Book's) of a code cell the book shows collapsed: the worked solutions.
+HIDDEN_TAGS = frozenset({"hide-cell", "hide-input"})
+
+
+def _as_text(outputs) -> str:
+    parts = []
+    for out in outputs:
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+        elif out.get("output_type") == "error":
+            parts.append(f"{out.get('ename', '')}: {out.get('evalue', '')}")
+    return "\n".join(p.rstrip("\n") for p in parts if p)
+
+
+def collapse_hidden_cells(nb) -> int:
+    """Replace every code cell tagged with one of :data:`HIDDEN_TAGS` of an executed notebook
+    (``nbformat`` node, changed in place) by a markdown cell holding a closed ``<details>`` block
+    with the cell's code and its text output; returns how many were replaced. For ``make book``:
+    a worked solution stays one click away instead of printing its answer under the questions."""
+    import nbformat
+
+    count = 0
+    for k, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code" or not HIDDEN_TAGS.intersection(cell.get("metadata", {}).get("tags", [])):
+            continue
+        source = "".join(cell.get("source", ""))
+        first = source.lstrip().splitlines()[0].lstrip("# ").strip() if source.strip() else ""
+        summary = html.escape(first or "Solution code")
+        text = _as_text(cell.get("outputs", []))
+        body = f"```python\n{source}\n```\n" + (f"\nOutput:\n\n```\n{text}\n```\n" if text else "")
+        nb.cells[k] = nbformat.v4.new_markdown_cell(f"<details><summary>{summary}</summary>\n\n{body}\n</details>")
+        count += 1
+    return count
+
 
 def mathjax_source() -> Path:
     """The folder of MathJax 2 shipped by the ``jupyter-server-mathjax`` package (the book's
@@ -251,6 +289,7 @@ def build_book(notebooks: Path, out: Path, timeout: int = 900, workers: int = 2)
     exporter = HTMLExporter(mathjax_url=MATHJAX_URL)
     for k, (entry, (nb, _, _)) in enumerate(zip(entries, runs, strict=True)):
         replace_widget_outputs(nb)
+        collapse_hidden_cells(nb)  # the worked solutions: collapsed, not printed under the questions
         body, _ = exporter.from_notebook_node(nb)
         nav = nav_html(entries[k - 1] if k > 0 else None, entries[k + 1] if k + 1 < len(entries) else None)
         body = _REMOTE_SCRIPT.sub("", body)  # require.js from a CDN: only widgets need it, and they are gone
