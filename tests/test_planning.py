@@ -148,6 +148,46 @@ def test_newsvendor_fractile_single_warehouse():
     assert np.array_equal(vi.policy, opt.policy)
 
 
+def _single(shortage_cost=10.0, order_step=10):
+    demand = DiscreteIIDDemand.poisson([60.0], unit=10)
+    return EnvConfig(
+        warehouses=(WarehouseConfig("A", capacity=200, initial_inventory=0, holding_cost=1.0,
+                                    shortage_cost=shortage_cost, order_unit_cost=1.0, max_order=200),),
+        demand=demand, order_grid=tuple(range(0, 201, order_step)), transfer_grid=(0,),
+    )
+
+
+def test_the_newsvendor_level_rises_with_the_lost_sale_penalty():
+    """The level the optimum orders up to is the critical fractile's, for a low and a high penalty."""
+    levels = []
+    for p in (10.0, 40.0):
+        cfg = _single(p)
+        model = build_model(cfg, 10, 0.9)
+        table = planning.policy_table(model, value_iteration(model).policy)
+        ratio = (p - 1.0) / (p + 1.0 - 0.9)
+        demand = cfg.demand
+        s_star = int(demand.support[0][np.argmax(np.cumsum(demand.pmf[0]) >= ratio)])
+        after = table["stock_A"] + table["order_A"]
+        assert int(after[table["order_A"] > 0].max()) == s_star
+        levels.append(s_star)
+    assert levels[1] > levels[0]
+
+
+def test_value_iteration_sweeps_follow_the_contraction_rate():
+    """Value iteration contracts the error by gamma per sweep: from the largest optimal value to
+    ``tol`` it needs about log(max |v| / tol) / log(1 / gamma) sweeps."""
+    model = build_model(_single(), 10, 0.9)
+    vi = value_iteration(model, tol=1e-6)
+    expected = np.log(np.abs(vi.values).max() / 1e-6) / np.log(1 / model.gamma)
+    assert abs(vi.iterations - expected) <= 0.05 * vi.iterations
+
+
+def test_a_finer_action_grid_never_costs_more():
+    """The coarse grid's actions are on the fine grid, so the fine optimum is no worse."""
+    coarse = policy_iteration(build_model(_single(order_step=20), 10, 0.9))
+    fine = policy_iteration(build_model(_single(order_step=10), 10, 0.9))
+    assert fine.daily_cost <= coarse.daily_cost + 1e-9
+
 def _small(lead=2, transfer_lead=1):
     demand = DiscreteIIDDemand.poisson([30.0, 40.0], unit=10)
     ws = tuple(
