@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from factories import npz_damages
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -205,17 +206,7 @@ def test_a_loaded_network_is_finite_or_refused(tmp_path_factory, value):
         assert small.params[0][0, 0] == np.float32(value) and all(np.isfinite(p).all() for p in small.params)
 
 
-def _truncate(path, n):
-    path.write_bytes(path.read_bytes()[:n])
-
-
-@pytest.mark.parametrize("corrupt, problem", [
-    (lambda p: _truncate(p, 0), "truncated or not a .npz"),
-    (lambda p: _truncate(p, 100), "truncated or not a .npz"),
-    (lambda p: _truncate(p, -30), "truncated or not a .npz"),
-    (lambda p: p.write_bytes(b"not a zip at all"), "truncated or not a .npz"),
-    (lambda p: np.save(p.with_suffix(".npy"), np.zeros(3)) or p.with_suffix(".npy").replace(p), "a single array"),
-])
+@pytest.mark.parametrize("corrupt, problem", npz_damages(100, 30, b"not a zip at all"))
 def test_damaged_weight_files_are_clear_errors(tmp_path, corrupt, problem):
     path = MLP([4, 8, 3]).save(tmp_path / "w.npz")
     corrupt(path)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from factories import npz_damages
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,17 +143,7 @@ def saved_table(cross, tmp_path_factory):
     return path, header, light, sol
 
 
-def _truncate(path, n):
-    path.write_bytes(path.read_bytes()[:n])
-
-
-@pytest.mark.parametrize("corrupt, problem", [
-    (lambda p: _truncate(p, 0), "truncated or not a .npz"),
-    (lambda p: _truncate(p, 200), "truncated or not a .npz"),
-    (lambda p: _truncate(p, -40), "truncated or not a .npz"),
-    (lambda p: p.write_bytes(b"PK\x03\x04 not really a zip"), "truncated or not a .npz"),
-    (lambda p: np.save(p.with_suffix(".npy"), np.zeros(3)) or p.with_suffix(".npy").replace(p), "a single array"),
-])
+@pytest.mark.parametrize("corrupt, problem", npz_damages(200, 40, b"PK\x03\x04 not really a zip"))
 def test_load_refuses_damaged_files_naming_the_problem(saved_table, tmp_path, corrupt, problem):
     src, _, light, _ = saved_table
     path = tmp_path / "t.npz"
