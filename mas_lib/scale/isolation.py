@@ -11,9 +11,18 @@
 * :class:`JobProcess` -- a child Python process that runs jobs one at a time, so a job can be
   stopped after ``timeout`` seconds (the child is killed) and a job that crashes its process
   (a segfault, ``os._exit``, the out-of-memory killer) kills only the child. Used for every job
-  on Dask (a crashing job must not kill the worker: Dask's nannies stop restarting workers after
-  a few deaths, and the jobs queued on a dead worker die with it) and for a serial sweep with a
+  on Dask (a crashing job must not kill the worker, see below) and for a serial sweep with a
   ``timeout``.
+
+Why our own child process rather than a standard backend (read in the installed sources): Dask
+cannot stop a running task (``Client.cancel`` only forgets its result; the worker's thread runs
+on), and a job that kills its worker comes back as ``KilledWorker``, without the signal or exit
+code, after the nanny restarted the worker (seconds) and the scheduler ran the job on up to
+``allowed-failures`` + 1 workers. ``concurrent.futures.ProcessPoolExecutor`` (Python 3.11) and
+joblib's loky can stop a task only by shutting the whole pool down, the former reports a crash as
+a ``BrokenProcessPool`` without the exit code, and neither can start processes inside a Dask
+worker (a daemonic process may not have multiprocessing children). A child started with
+``subprocess`` from each worker thread has none of these limits.
 """
 
 from __future__ import annotations
