@@ -86,6 +86,17 @@ def crashes_the_first_time(marker: str, seed: int) -> dict:
     return {"y": 1.0}
 
 
+def _the_worker() -> int:
+    """The pid of the Dask worker running this job: the nearest ancestor that is not one of the
+    runner's job processes (``mas_lib.scale.isolation.serve`` and its forks)."""
+    import psutil
+
+    proc = psutil.Process().parent()
+    while "isolation import serve" in " ".join(proc.cmdline()):
+        proc = proc.parent()
+    return proc.pid
+
+
 def kills_its_worker(marker: str, seed: int) -> dict:
     """Kills the Dask worker running it (its job process's parent), from outside the job's own
     process as the out-of-memory killer would: every time with ``marker`` "always", else only
@@ -94,7 +105,7 @@ def kills_its_worker(marker: str, seed: int) -> dict:
     if marker == "always" or not path.exists():
         if marker != "always":
             path.write_text("ran")
-        os.kill(os.getppid(), signal.SIGKILL)
+        os.kill(_the_worker(), signal.SIGKILL)
         time.sleep(60)
     return {"y": 2.0}
 
@@ -105,6 +116,13 @@ def innocent_or_killer(marker: str, seed: int) -> dict:
         return kills_its_worker(marker, seed)
     time.sleep(0.2)
     return {"y": float(len(marker))}
+
+
+def where_it_ran(x: str, seed: int) -> dict:
+    """The job's process and its parent; crashes its process for ``x == "exit"``."""
+    if x == "exit":
+        os._exit(3)
+    return {"pid": float(os.getpid()), "ppid": float(os.getppid())}
 
 
 def draws_after_a_wait(x: int, seed: int) -> dict:
@@ -153,6 +171,20 @@ def test_a_crashing_job_with_a_timeout_serially_kills_only_its_child_process():
     assert frame["status"].tolist() == ["ok", "killed", "ok", "killed", "ok"]
     assert frame["attempts"].tolist() == [1, 3, 1, 3, 1]
     assert frame["ran_on"].iloc[0] == "serial"
+
+
+def test_each_job_runs_in_a_fresh_fork_of_one_job_process_that_outlives_crashes():
+    """With a timeout every job gets a process of its own (nothing one job leaves in memory
+    reaches the next), forked from one job process that a crashing job does not take down (no new
+    interpreter to start); after the sweep none of them is left."""
+    psutil = pytest.importorskip("psutil")
+    frame = scale.run_sweep(where_it_ran, {"x": ["a", "b", "exit", "c"]}, timeout=30, progress=False)
+    assert frame["status"].tolist() == ["ok", "ok", "killed", "ok"]
+    ok = frame[frame["status"] == "ok"]
+    assert ok["pid"].nunique() == 3 and ok["ppid"].nunique() == 1
+    server = int(ok["ppid"].iloc[0])
+    assert server != os.getpid() and not psutil.pid_exists(server)
+    assert not any(psutil.pid_exists(int(p)) for p in ok["pid"])
 
 
 def test_retries_rerun_a_job_whose_process_died_and_report_the_attempts(tmp_path, client):
