@@ -18,9 +18,10 @@ Where it runs (the same rows, the same numbers, whichever way):
   ``MAS_LIB_DASK_SCHEDULER`` (used when ``workers`` is None), or ``client=`` a
   ``distributed.Client``.
 
-On Dask every job runs in a child process of its worker (one per worker thread, started on the
-first job -- a few seconds -- and reused by later jobs and sweeps until the worker ends), so a job
-that crashes takes down neither its worker nor the jobs queued there. That child is the one thing
+On Dask every job runs in a fork of a child process of its worker (one child per worker thread,
+started on the first job -- a few seconds -- and reused by later jobs and sweeps until the worker
+ends; each job gets a fresh fork), so a job that crashes takes down neither its worker nor the
+jobs queued there. That child is the one thing
 the backends cannot give (see :mod:`mas_lib.scale.isolation`): Dask cannot stop a running task,
 and its ``KilledWorker`` names neither the signal nor the exit code of the death.
 
@@ -46,10 +47,10 @@ What a failing job does to the sweep -- never more than its own row, whose ``sta
   raised by the job itself -- or an argument cannot be copied or sent to a worker (a generator,
   a lock: the message names the grid parameter). Not retried (the same seed fails the same way).
 * ``"timeout"``: with ``timeout=t`` a job still running after ``t`` seconds is stopped (its
-  child process is killed; the next job gets a fresh one). Not retried.
+  fork is killed; the next job gets a fresh one). Not retried.
 * ``"killed"``: the job's process died (a segfault, ``os._exit``, the out-of-memory killer). Every
   job with a ``timeout``, and every job on Dask, runs in a child process, so that is the job's own
-  doing: it is run again in a fresh child at most ``retries`` times, and the row names the signal
+  doing: it is run again in a fresh fork at most ``retries`` times, and the row names the signal
   or exit code. Should a Dask worker itself die (killed from outside), Dask re-runs the job it was
   running on a live worker and gives up after the scheduler's ``allowed-failures``
   (:mod:`mas_lib.scale.cluster`; on a local cluster a worker holds only the job it runs, so no
