@@ -34,9 +34,13 @@ def _no_scheduler_in_env(monkeypatch):
 
 @pytest.fixture(scope="module")
 def client():
-    """One real local Dask cluster for the module (two worker processes, one thread each)."""
+    """One real local Dask cluster for the module (two worker processes, one thread each); Dask
+    gives up on a job after two of its workers died (``allowed-failures`` 1 instead of 3, so the
+    test of a job that keeps killing its worker restarts two workers, not four)."""
     pytest.importorskip("distributed", reason='Dask is the optional "scale" extra')
-    with scale.local_client(2) as c:
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), scale.local_client(2) as c:
         yield c
 
 
@@ -80,6 +84,45 @@ def crashes_the_first_time(marker: str, seed: int) -> dict:
         path.write_text("ran")
         os._exit(9)
     return {"y": 1.0}
+
+
+def _the_worker() -> int:
+    """The pid of the Dask worker running this job: the nearest ancestor that is not one of the
+    runner's job processes (``mas_lib.scale.isolation.serve`` and its forks)."""
+    import psutil
+
+    proc = psutil.Process().parent()
+    while "isolation import serve" in " ".join(proc.cmdline()):
+        proc = proc.parent()
+    return proc.pid
+
+
+def kills_its_worker(marker: str, seed: int) -> dict:
+    """Kills the Dask worker running it (its job process's parent), from outside the job's own
+    process as the out-of-memory killer would: every time with ``marker`` "always", else only
+    until ``marker`` exists (it creates it first)."""
+    path = Path(marker)
+    if marker == "always" or not path.exists():
+        if marker != "always":
+            path.write_text("ran")
+        os.kill(_the_worker(), signal.SIGKILL)
+        time.sleep(60)
+    return {"y": 2.0}
+
+
+def innocent_or_killer(marker: str, seed: int) -> dict:
+    """``kills_its_worker`` for a path or "always"; a short ordinary job (``y`` = its length) else."""
+    if marker == "always" or os.sep in marker:
+        return kills_its_worker(marker, seed)
+    time.sleep(0.2)
+    return {"y": float(len(marker))}
+
+
+def where_it_ran(x: str, seed: int) -> dict:
+    """The job's process and its parent; crashes its process for ``x == "exit"``."""
+    if x == "exit":
+        os._exit(3)
+    return {"pid": float(os.getpid()), "ppid": float(os.getppid())}
 
 
 def draws_after_a_wait(x: int, seed: int) -> dict:
@@ -130,6 +173,20 @@ def test_a_crashing_job_with_a_timeout_serially_kills_only_its_child_process():
     assert frame["ran_on"].iloc[0] == "serial"
 
 
+def test_each_job_runs_in_a_fresh_fork_of_one_job_process_that_outlives_crashes():
+    """With a timeout every job gets a process of its own (nothing one job leaves in memory
+    reaches the next), forked from one job process that a crashing job does not take down (no new
+    interpreter to start); after the sweep none of them is left."""
+    psutil = pytest.importorskip("psutil")
+    frame = scale.run_sweep(where_it_ran, {"x": ["a", "b", "exit", "c"]}, timeout=30, progress=False)
+    assert frame["status"].tolist() == ["ok", "ok", "killed", "ok"]
+    ok = frame[frame["status"] == "ok"]
+    assert ok["pid"].nunique() == 3 and ok["ppid"].nunique() == 1
+    server = int(ok["ppid"].iloc[0])
+    assert server != os.getpid() and not psutil.pid_exists(server)
+    assert not any(psutil.pid_exists(int(p)) for p in ok["pid"])
+
+
 def test_retries_rerun_a_job_whose_process_died_and_report_the_attempts(tmp_path, client):
     serial = scale.run_sweep(crashes_the_first_time, {"marker": [str(tmp_path / "serial")]}, timeout=30,
                              progress=False)
@@ -139,6 +196,22 @@ def test_retries_rerun_a_job_whose_process_died_and_report_the_attempts(tmp_path
     none = scale.run_sweep(crashes_the_first_time, {"marker": [str(tmp_path / "none")]}, timeout=30, retries=0,
                            progress=False)
     assert none.loc[0, "status"] == "killed" and none.loc[0, "attempts"] == 1
+
+
+def test_a_worker_killed_from_outside_is_handled_by_dask_and_blames_only_its_job(tmp_path, client):
+    """Dask re-runs the job of a worker that died on a live worker (its nanny restarts the dead
+    one) and, after ``allowed-failures`` more deaths, fails only that job: ``"killed"``."""
+    grid = {"marker": ["a", str(tmp_path / "once"), "bb", "always", "ccc"]}
+
+    frame = _within(240, lambda: scale.run_sweep(innocent_or_killer, grid, client=client, progress=False))
+    assert frame["status"].tolist() == ["ok", "ok", "ok", "killed", "ok"], frame["error"].tolist()
+    assert frame.loc[[0, 2, 4], "y"].tolist() == [1.0, 2.0, 3.0]
+    assert frame.loc[[0, 2, 4], "attempts"].tolist() == [1, 1, 1]
+    assert frame.loc[1, "y"] == 2.0 and (tmp_path / "once").exists()
+    assert frame.loc[3, "error"].startswith("Killed: every worker that ran this job died (2 times")
+    assert "KilledWorker" in frame.loc[3, "error"] and frame.loc[3, "attempts"] == 2
+    again = _within(120, lambda: scale.run_sweep(faulty, {"x": ["a"]}, seeds=[0, 1], client=client, progress=False))
+    assert (again["status"] == "ok").all()
 
 
 # ------------------------------------------------------------------------ KeyboardInterrupt / SystemExit

@@ -7,7 +7,7 @@ One module per idea; every public name is re-exported here (``from mas_lib impor
     runner     run_sweep, expand_grid, run_job (re-exports local_client)
     isolation  keeping jobs apart: per-job seeding, copied arguments, a child process per job
                when a sweep has a timeout
-    cluster    Dask plumbing: local_client, waiting without hanging on a cluster that lost workers
+    cluster    Dask plumbing: local_client and the scheduler settings the runner relies on
     jobs       ready-made decision jobs: exact_baseline, simulate_baseline, train_tabular, demo_job
     deep_jobs  deep-RL jobs: train_deep (a recipe trained and scored exactly)
     catalogue  catalogue-wide forecasting: backtest_series, forecast_catalogue, catalogue_leaderboard

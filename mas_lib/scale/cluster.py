@@ -1,28 +1,35 @@
-"""Dask plumbing for the sweep runner (beyond the paper): importing the optional extra, the local
-cluster :func:`local_client` (worker malloc settings; a job whose worker dies comes straight back to
-the runner) and waiting on finished jobs without hanging on a cluster that lost its workers. Used
-by :mod:`mas_lib.scale.runner` and the deep-RL benchmark.
+"""Dask plumbing for the sweep runner (beyond the paper): importing the optional extra and the
+local cluster :func:`local_client` with the scheduler settings the runner relies on. Used by
+:mod:`mas_lib.scale.runner` and the deep-RL benchmark.
+
+What Dask itself gives the runner (so the runner has no code for it): a worker that dies is
+restarted by its nanny and the job it was running is run again on a live worker, at most
+``distributed.scheduler.allowed-failures`` more times (then the job's future fails with
+``KilledWorker``); jobs wait in the scheduler, not on a worker (``worker-saturation`` 1.0 here:
+each one-thread worker holds only the job it runs, so a worker's death is held against that job
+alone); a job that has waited for :data:`NO_WORKERS_SECONDS` on a cluster without workers fails
+(``no-workers-timeout``); ``Client.cancel`` drops the jobs not yet finished.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..validation import check_whole
 
 __all__ = ["INSTALL_HINT", "WORKER_MALLOC_ENV", "NO_WORKERS_SECONDS", "import_distributed", "local_client",
-           "killed_worker_types", "next_done", "NoWorkers"]
+           "lost_worker_types"]
 
 #: how to get Dask when it is missing
 INSTALL_HINT = 'pip install -e ".[scale]"  (or: pip install "dask[distributed]>=2024.1")'
-#: seconds a Dask cluster may have no workers before the jobs still waiting are reported killed
+#: seconds a job may wait on a local cluster that has no workers before it fails ("killed")
 NO_WORKERS_SECONDS = 60.0
 
 
 def import_distributed():
+    """The ``distributed`` package, or an ImportError saying how to install the ``scale`` extra."""
     try:
         import distributed
     except ImportError as exc:
@@ -43,9 +50,9 @@ WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOL
 @contextmanager
 def local_client(n_workers: int) -> Iterator:
     """A ``distributed.Client`` on a local cluster of ``n_workers`` worker processes with one
-    thread each and :data:`WORKER_MALLOC_ENV` set before they start; closed on exit. What
-    :func:`run_sweep` uses for ``workers=k`` (and a benchmark running several sweeps on one cluster).
-    Beyond the paper."""
+    thread each, :data:`WORKER_MALLOC_ENV` set before they start, ``worker-saturation`` 1.0 and a
+    ``no-workers-timeout`` of :data:`NO_WORKERS_SECONDS`; closed on exit. What :func:`run_sweep`
+    uses for ``workers=k`` (and a benchmark running several sweeps on one cluster). Beyond the paper."""
     distributed = import_distributed()
     import logging
 
@@ -57,10 +64,9 @@ def local_client(n_workers: int) -> Iterator:
     saved = {k: os.environ.get(k) for k in WORKER_MALLOC_ENV}
     os.environ.update(WORKER_MALLOC_ENV)
     try:
-        # allowed-failures 0: a job whose worker dies comes back to the runner at once, which runs it
-        # again alone (Dask's own retries would run it beside other jobs and might blame them)
         with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV,
-                              "distributed.scheduler.allowed-failures": 0}), \
+                              "distributed.scheduler.worker-saturation": 1.0,
+                              "distributed.scheduler.no-workers-timeout": f"{NO_WORKERS_SECONDS:g}s"}), \
                 distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                 distributed.Client(cluster) as client:
@@ -73,33 +79,10 @@ def local_client(n_workers: int) -> Iterator:
                 os.environ[k] = v
 
 
-def killed_worker_types(distributed) -> tuple[type, ...]:
-    from distributed.scheduler import KilledWorker
+def lost_worker_types() -> tuple[type[BaseException], ...]:
+    """The exceptions a job's future fails with when Dask gave up on running it: its workers kept
+    dying (``KilledWorker``) or the cluster had no workers for too long (``NoWorkerError``,
+    ``NoValidWorkerError``)."""
+    from distributed.scheduler import KilledWorker, NoValidWorkerError, NoWorkerError
 
-    return (KilledWorker,)
-
-
-def next_done(ac, client, waiting_since: list[float]):
-    """The next finished future of ``ac`` (None when none is left); polls so that Ctrl-C works
-    and gives up once the cluster has had no workers for :data:`NO_WORKERS_SECONDS`."""
-    last_check = time.monotonic()
-    while not ac.is_empty():
-        if ac.has_ready():
-            return next(ac)
-        time.sleep(0.02)
-        now = time.monotonic()
-        if now - last_check > 1.0:
-            last_check = now
-            try:
-                workers = len(client.scheduler_info().get("workers", {}))
-            except Exception:
-                workers = 0
-            if workers:
-                waiting_since[0] = now
-            elif now - waiting_since[0] > NO_WORKERS_SECONDS:
-                raise NoWorkers
-    return None
-
-
-class NoWorkers(Exception):
-    """The cluster has had no workers for too long."""
+    return (KilledWorker, NoWorkerError, NoValidWorkerError)

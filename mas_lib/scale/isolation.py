@@ -8,12 +8,22 @@
 * :func:`copied` -- each job gets a deep copy of its arguments, so a job that changes them changes
   neither the caller's grid nor a later job's arguments; a value that cannot be copied (a
   generator, a lock) is reported by name.
-* :class:`JobProcess` -- a child Python process that runs jobs one at a time, so a job can be
-  stopped after ``timeout`` seconds (the child is killed) and a job that crashes its process
-  (a segfault, ``os._exit``, the out-of-memory killer) kills only the child. Used for every job
-  on Dask (a crashing job must not kill the worker: Dask's nannies stop restarting workers after
-  a few deaths, and the jobs queued on a dead worker die with it) and for a serial sweep with a
+* :class:`JobProcess` -- a child Python process that runs jobs one at a time, each in a fork of
+  itself (the interpreter and the job's module load once; a fork costs milliseconds), so a job
+  can be stopped after ``timeout`` seconds (its fork is killed) and a job that crashes its
+  process (a segfault, ``os._exit``, the out-of-memory killer) kills only its fork. Used for every job
+  on Dask (a crashing job must not kill the worker, see below) and for a serial sweep with a
   ``timeout``.
+
+Why our own child process rather than a standard backend (read in the installed sources): Dask
+cannot stop a running task (``Client.cancel`` only forgets its result; the worker's thread runs
+on), and a job that kills its worker comes back as ``KilledWorker``, without the signal or exit
+code, after the nanny restarted the worker (seconds) and the scheduler ran the job on up to
+``allowed-failures`` + 1 workers. ``concurrent.futures.ProcessPoolExecutor`` (Python 3.11) and
+joblib's loky can stop a task only by shutting the whole pool down, the former reports a crash as
+a ``BrokenProcessPool`` without the exit code, and neither can start processes inside a Dask
+worker (a daemonic process may not have multiprocessing children). A child started with
+``subprocess`` from each worker thread (and forking one process per job) has none of these limits.
 """
 
 from __future__ import annotations
@@ -154,8 +164,11 @@ def _watch_parent(parent: int) -> None:
 
 
 def serve(read_fd: int, write_fd: int) -> None:
-    """The child's loop: receive ``(fn, params, seed, fixed)``, answer ``"started"`` once loaded,
-    then the job's record (from :func:`mas_lib.scale.runner.run_job`). Ctrl-C is the parent's
+    """The child's loop: receive ``(fn, params, seed, fixed)``, load it (the job's module stays
+    imported here), then fork: the fork answers ``("started", pid)`` and the job's record (from
+    :func:`mas_lib.scale.runner.run_job`) and exits; this process waits for it and answers
+    ``("ended", exit code)``. A job that crashes or is stopped kills only its fork, so the next job
+    starts in milliseconds instead of a fresh interpreter's seconds. Ctrl-C is the parent's
     business (it stops the child), so the child ignores SIGINT."""
     from .runner import run_job
 
@@ -175,17 +188,33 @@ def serve(read_fd: int, write_fd: int) -> None:
         except BaseException as exc:
             tx.send_bytes(pickle.dumps(record("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())))
             continue
-        tx.send_bytes(pickle.dumps("started"))
-        tx.send_bytes(pickle.dumps(run_job(fn, params, seed, fixed)))
+        pid = os.fork()
+        if pid == 0:  # the job's own process
+            code = 0
+            try:
+                threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+                tx.send_bytes(pickle.dumps(("started", os.getpid())))
+                tx.send_bytes(pickle.dumps(run_job(fn, params, seed, fixed)))
+            except BaseException:
+                code = 1
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:
+                        pass
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        tx.send_bytes(pickle.dumps(("ended", os.waitstatus_to_exitcode(status))))
 
 
 _DIED = "the job's process died"
 
 
 class JobProcess:
-    """A child Python process running jobs one at a time; :meth:`run` gives a job at most
-    ``timeout`` seconds (then the child is killed and the next job gets a fresh one). POSIX only
-    (the jobs travel over inherited pipes). Beyond the paper."""
+    """A child Python process running jobs one at a time, each in a fork of it; :meth:`run` gives
+    a job at most ``timeout`` seconds (then its fork is killed). POSIX only (the jobs travel over
+    inherited pipes; the child forks). Beyond the paper."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
@@ -197,9 +226,9 @@ class JobProcess:
         to_parent, from_child = os.pipe()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         code = f"from mas_lib.scale.isolation import serve; serve({to_child}, {from_child})"
-        try:
+        try:  # a session of its own: close() stops the child and every job fork at once
             self._proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child, from_child),
-                                          stdin=subprocess.DEVNULL, env=env, close_fds=True)
+                                          stdin=subprocess.DEVNULL, env=env, close_fds=True, start_new_session=True)
         finally:
             os.close(to_child)
             os.close(from_child)
@@ -215,25 +244,36 @@ class JobProcess:
             if not self._rx.poll(seconds):
                 return None
             return pickle.loads(self._rx.recv_bytes())
-        except (EOFError, OSError):
+        except (EOFError, OSError, pickle.UnpicklingError):
             return _DIED
 
     def close(self) -> None:
-        """Stop the child (kill it if it is busy) and free the pipes."""
+        """Stop the child and its job forks (kill them if they are busy) and free the pipes."""
         if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             self._proc.wait()
         for conn in (self._rx, self._tx):
             if conn is not None:
                 conn.close()
         self._proc = self._rx = self._tx = None
 
+    def _ended(self) -> int | None:
+        """The exit code of the job's fork (its ``("ended", code)`` message); None if the child died."""
+        answer = self._receive(30.0)
+        if isinstance(answer, tuple) and answer[0] == "ended":
+            return answer[1]
+        self.close()
+        return None
+
     def run(self, fn: Callable | bytes, params: Mapping[str, Any], seed: int, fixed: Mapping[str, Any] | None,
             timeout: float | None) -> dict:
-        """Run one job in the child and return its record; status ``"timeout"`` after ``timeout``
-        seconds of the job's own run (starting the child and loading the job do not count),
-        ``"killed"`` when the child died. An interrupt (Ctrl-C) in the caller kills the child."""
+        """Run one job in a fork of the child and return its record; status ``"timeout"`` after
+        ``timeout`` seconds of the job's own run (starting the child and loading the job do not
+        count), ``"killed"`` when the job's process died. An interrupt (Ctrl-C) in the caller
+        stops the child."""
         t0 = time.perf_counter()
         try:
             message = dumps((fn, dict(params), seed, dict(fixed or {})))
@@ -250,33 +290,38 @@ class JobProcess:
                 self._start()
         except Exception as exc:  # e.g. mas_lib cannot be imported from the child's path
             return record("error", f"{type(exc).__name__}: {exc}", traceback.format_exc(), time.perf_counter() - t0)
-        child, started = self._proc, False
         try:
             self._tx.send_bytes(message)
             answer = self._receive(START_SECONDS)
-            if answer == "started":
-                t0, started = time.perf_counter(), True
-                answer = self._receive(timeout)
+            if isinstance(answer, dict):  # the job could not be loaded
+                return answer
+            if not (isinstance(answer, tuple) and answer[0] == "started"):
+                self.close()
+                return record("killed", f"Killed: {_describe_exit(None)}", None, time.perf_counter() - t0) \
+                    if answer is _DIED else \
+                    record("error", f"Timeout: the job's process did not load the job within {START_SECONDS:g} s",
+                           None, time.perf_counter() - t0)
+            t0, pid = time.perf_counter(), answer[1]
+            answer = self._receive(timeout)
+            seconds = time.perf_counter() - t0
+            if isinstance(answer, dict):
+                self._ended()
+                return answer
+            if answer is None:  # still running at the limit: stop its fork
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self._ended()
+                return record("timeout", f"Timeout: the job ran longer than timeout = {timeout:g} s and was stopped",
+                              None, seconds)
+            code = answer[1] if isinstance(answer, tuple) and answer[0] == "ended" else None
+            if code is None:
+                self.close()
+            return record("killed", f"Killed: {_describe_exit(code)}", None, seconds)
         except BaseException:
             self.close()
             raise
-        if isinstance(answer, dict):
-            return answer
-        code = None
-        if answer is _DIED:
-            try:
-                code = child.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # closed its pipe but lives on: stopped below
-                pass
-        self.close()
-        seconds = time.perf_counter() - t0
-        if answer is _DIED:
-            return record("killed", f"Killed: {_describe_exit(code)}", None, seconds)
-        if not started:
-            return record("error", f"Timeout: the job's process did not load the job within {START_SECONDS:g} s",
-                          None, seconds)
-        return record("timeout", f"Timeout: the job ran longer than timeout = {timeout:g} s and was stopped",
-                      None, seconds)
 
 
 _PROCESSES: dict[int, JobProcess] = {}

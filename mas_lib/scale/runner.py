@@ -18,9 +18,12 @@ Where it runs (the same rows, the same numbers, whichever way):
   ``MAS_LIB_DASK_SCHEDULER`` (used when ``workers`` is None), or ``client=`` a
   ``distributed.Client``.
 
-On Dask every job runs in a child process of its worker (one per worker thread, started on the
-first job -- a few seconds -- and reused by later jobs and sweeps until the worker ends), so a job
-that crashes takes down neither its worker nor the jobs queued there.
+On Dask every job runs in a fork of a child process of its worker (one child per worker thread,
+started on the first job -- a few seconds -- and reused by later jobs and sweeps until the worker
+ends; each job gets a fresh fork), so a job that crashes takes down neither its worker nor the
+jobs queued there. That child is the one thing
+the backends cannot give (see :mod:`mas_lib.scale.isolation`): Dask cannot stop a running task,
+and its ``KilledWorker`` names neither the signal nor the exit code of the death.
 
 Dask is an optional extra (``pip install -e ".[scale]"``): without it the serial path works and
 the others raise an error saying how to install it.
@@ -44,20 +47,24 @@ What a failing job does to the sweep -- never more than its own row, whose ``sta
   raised by the job itself -- or an argument cannot be copied or sent to a worker (a generator,
   a lock: the message names the grid parameter). Not retried (the same seed fails the same way).
 * ``"timeout"``: with ``timeout=t`` a job still running after ``t`` seconds is stopped (its
-  child process is killed; the next job gets a fresh one). Not retried.
-* ``"killed"``: the job's process died (a segfault, ``os._exit``, the out-of-memory killer). In a
-  child process that is the job's own doing: it is run again in a fresh child at most ``retries``
-  times. Should a Dask worker itself die (killed from outside), each job that was on it is run
-  again *alone* on the cluster, so only a job whose worker dies while it runs alone is blamed (after
-  ``retries`` more runs alone). Serially without a timeout the job runs in this process, so a job
-  that crashes its process crashes the caller: give such jobs a ``timeout``.
+  fork is killed; the next job gets a fresh one). Not retried.
+* ``"killed"``: the job's process died (a segfault, ``os._exit``, the out-of-memory killer). Every
+  job with a ``timeout``, and every job on Dask, runs in a child process, so that is the job's own
+  doing: it is run again in a fresh fork at most ``retries`` times, and the row names the signal
+  or exit code. Should a Dask worker itself die (killed from outside), Dask re-runs the job it was
+  running on a live worker and gives up after the scheduler's ``allowed-failures``
+  (:mod:`mas_lib.scale.cluster`; on a local cluster a worker holds only the job it runs, so no
+  other job is blamed). Serially without a timeout the job runs
+  in this process, so a job that crashes its process crashes the caller: give such jobs a ``timeout``.
 * ``"cancelled"``: Ctrl-C (SIGINT, or a ``KeyboardInterrupt`` from the progress callback) in the
   caller stops the sweep: it returns the finished rows, the unfinished ones ``"cancelled"``, with
   ``frame.attrs["cancelled"] = True`` and a warning (instead of losing everything).
 
-The ``attempts`` column counts how often each job was started. The sweep itself never waits on a
-dead cluster forever: a cluster left without workers for :data:`NO_WORKERS_SECONDS` fails the
-jobs still waiting.
+The ``attempts`` column counts how often each job was started (on Dask: in the worker that
+finished it). Standard Dask does the distributed part -- queueing, re-running a job whose worker
+died, cancelling, failing jobs that waited :data:`NO_WORKERS_SECONDS` on a local cluster without
+workers (an existing cluster follows its own ``no-workers-timeout``) -- and the runner adds only
+the tidy rows, the failures kept with their tracebacks, the seeding and the child process.
 """
 
 from __future__ import annotations
@@ -83,11 +90,9 @@ from .cluster import (
     INSTALL_HINT,
     NO_WORKERS_SECONDS,
     WORKER_MALLOC_ENV,
-    NoWorkers,
     import_distributed,
-    killed_worker_types,
     local_client,
-    next_done,
+    lost_worker_types,
 )
 from .isolation import JobProcess, close_job_processes, copied, dumps, record, run_isolated, seeded
 
@@ -325,9 +330,23 @@ def _run_serial(fn, jobs, fixed, progress, timeout, retries) -> tuple[list[dict]
     return _cancelled(out), cancelled
 
 
+def _lost(exc: BaseException) -> dict:
+    """The row of a job Dask gave up on (see :mod:`mas_lib.scale.cluster`): status ``"killed"``."""
+    runs = getattr(exc, "allowed_failures", None)
+    if runs is not None:  # KilledWorker: each worker that ran it died (killed from outside the job)
+        return record("killed", f"Killed: every worker that ran this job died ({runs + 1} times; killed from "
+                      f"outside the job, e.g. by the out-of-memory killer): {type(exc).__name__}: {exc}",
+                      attempts=runs + 1)
+    return record("killed", f"Killed: the cluster had no workers: {type(exc).__name__}: {exc}", attempts=0)
+
+
 def _run_on_client(client, fn, jobs, fixed, progress, timeout=None, retries=1) -> tuple[list[dict], bool]:
+    """Each job is one Dask future running :func:`run_isolated` on a worker (the job in the
+    worker's child process, which keeps a crashing or hanging job from taking the worker down);
+    results are taken as they complete. Dask re-runs a job whose worker died and gives up after
+    its ``allowed-failures``; Ctrl-C cancels the futures and stops the job processes."""
     distributed = import_distributed()
-    killed_types = killed_worker_types(distributed)
+    lost_types = lost_worker_types()
     n = len(jobs)
     out: list[dict | None] = [None] * n
     for i, (params, _) in enumerate(jobs):  # an unpicklable grid value fails its row, not the sweep
@@ -338,63 +357,26 @@ def _run_on_client(client, fn, jobs, fixed, progress, timeout=None, retries=1) -
     # hash=False: a fresh key per sweep (re-scattering equal data under its hash key while the last
     # sweep's copy is being released makes the new jobs fail with "lost dependencies")
     fixed_arg = client.scatter([fixed], broadcast=True, hash=False)[0] if fixed else None
-    deaths = [0] * n  # runs of each job that ended with its worker dead
-    solo_deaths = [0] * n  # ... of those, runs while it was the only job on the cluster
-    running: dict[str, tuple[int, bool, Any]] = {}
-    ac = distributed.as_completed()
-
     fn_bytes = dumps(fn)  # the worker hands it on to its job process without importing it
-
-    def submit(i: int, alone: bool) -> None:
-        params, seed = jobs[i]
-        fut = client.submit(run_isolated, fn_bytes, params, seed, fixed_arg, timeout, retries, pure=False)
-        running[fut.key] = (i, alone, fut)
-        ac.add(fut)
-
-    for i in range(n):
-        if out[i] is None:
-            submit(i, False)
-    suspects: list[int] = []
-    done = sum(rec is not None for rec in out)
-    errors, cancelled, waiting_since = done, False, [time.monotonic()]
+    futures = {client.submit(run_isolated, fn_bytes, jobs[i][0], jobs[i][1], fixed_arg, timeout, retries,
+                             pure=False): i for i in range(n) if out[i] is None}
+    done = errors = n - len(futures)
+    cancelled = False
     try:
         _notify(progress, done, n, errors)
-        while True:
-            try:
-                fut = next_done(ac, client, waiting_since)
-            except NoWorkers:
-                for i in [i for i, _, _ in running.values()] + suspects:
-                    out[i] = record("killed", f"Killed: the cluster had no workers for {NO_WORKERS_SECONDS:g} s",
-                                    attempts=deaths[i] + (i not in suspects))
-                break
-            if fut is None:
-                if not suspects:
-                    break
-                submit(suspects.pop(0), True)  # a job whose worker died runs again, alone on the cluster
-                continue
-            i, alone, _ = running.pop(fut.key)
-            if fut.status == "finished":
-                rec = fut.result()
-                rec["attempts"] += deaths[i]
+        # with_results: each record is fetched as soon as its job ends (Dask recomputes a result
+        # lost with its worker before it arrived); a failed future gives (type, exception, traceback)
+        for fut, value in distributed.as_completed(list(futures), with_results=True, raise_errors=False):
+            i = futures[fut]
+            if isinstance(value, dict):
+                rec = value
             else:
-                try:
-                    exc = fut.exception()
-                except BaseException as lost:  # cancelled on the cluster by someone else
-                    exc = lost
-                if isinstance(exc, killed_types):
-                    deaths[i] += 1
-                    solo_deaths[i] += alone
-                    if not alone or solo_deaths[i] <= retries:
-                        suspects.insert(0, i) if alone else suspects.append(i)
-                        continue
-                    rec = record("killed", f"Killed: the worker process died each time this job ran alone on the "
-                                 f"cluster ({solo_deaths[i]} times; a crash, os._exit or the out-of-memory killer): "
-                                 f"{type(exc).__name__}: {exc}", None, attempts=deaths[i])
-                else:  # e.g. the job's arguments could not be unpickled on the worker
-                    tb = fut.traceback() if fut.status == "error" else None
+                exc, tb = (value[1], value[2]) if isinstance(value, tuple) else (value, None)
+                if isinstance(exc, lost_types):
+                    rec = _lost(exc)
+                else:  # e.g. the job's arguments could not be unpickled on the worker, or cancelled elsewhere
                     rec = record("error", f"{type(exc).__name__}: {exc}",
-                                 "".join(traceback.format_tb(tb)) if tb is not None else None,
-                                 attempts=deaths[i] + 1)
+                                 "".join(traceback.format_tb(tb)) if tb is not None else None)
             out[i] = rec
             done += 1
             errors += rec["status"] != "ok"
@@ -402,7 +384,7 @@ def _run_on_client(client, fn, jobs, fixed, progress, timeout=None, retries=1) -
     except KeyboardInterrupt:  # Ctrl-C, or the progress callback stopping the sweep
         cancelled = True
     finally:
-        client.cancel([fut for _, _, fut in running.values()])
+        client.cancel([fut for fut, i in futures.items() if out[i] is None])
         if cancelled:  # stop the jobs still running in the workers' job processes
             try:
                 client.run(close_job_processes)
