@@ -98,6 +98,19 @@ def test_milp_is_the_brute_force_optimum_and_lp_is_below(case):
     assert exact.exact and exact.bound == pytest.approx(best, abs=1e-9)
     assert exact.cost == pytest.approx(exact.to_frame()["total"].sum(), abs=1e-9)
     assert relaxed.bound <= best + 1e-9
+    # the window inequalities are valid: the MILP without them has the same optimum, the LP stays below
+    assert hindsight_bound(cfg, D, HindsightOptions(mode="milp", mip_rel_gap=0.0, cut_window=0)).bound \
+        == pytest.approx(best, abs=1e-9)
+    assert hindsight_bound(cfg, D, HindsightOptions(cut_window=0)).bound <= relaxed.bound + 1e-9
+
+
+def test_window_cuts_raise_the_lp_bound_under_fixed_order_costs():
+    D = np.array([[2], [1], [2], [1], [2], [1]])
+    cfg = config_for([W("A", capacity=9, max_order=9, order_fixed_cost=4.0, holding_cost=0.1, lead_time=1)], [], D)
+    plain = hindsight_bound(cfg, D, HindsightOptions(cut_window=0)).bound
+    cut = hindsight_bound(cfg, D, LP).bound
+    best = hindsight_bound(cfg, D, MILP).bound
+    assert plain < cut - 1.0 and cut <= best + 1e-9
 
 
 def test_lp_can_be_strictly_below_when_the_forced_rules_bind():

@@ -52,13 +52,17 @@ class HindsightOptions(Validated):
     (the simulator's integer rules exactly). ``time_limit`` [s] of one solve (a stopped MILP
     reports its dual bound). ``mip_rel_gap``: relative optimality gap at which the MILP stops
     (0 = prove optimality). ``max_variables``: the largest model built; a bigger one is refused
-    with the estimate (:func:`model_size`) before any memory is used.
+    with the estimate (:func:`model_size`) before any memory is used. ``cut_window`` [days]: add
+    the window inequalities of :func:`_window_cuts` for windows up to this long (default 7; 0 = none); they
+    cut off fractional plans that dodge fixed order costs, so the LP's bound rises (the MILP's
+    optimum is unchanged), at the price of ``N x T x cut_window`` more rows.
     """
 
     mode: str = choice("lp", ("lp", "milp"))
     time_limit: float = number(600.0, low=0.0, unit="s")
     mip_rel_gap: float = number(1e-6, low=0.0, high=1.0)
     max_variables: int = whole(2_000_000, low=1)
+    cut_window: int = whole(7, unit="days")
 
 
 def check_demand(demand, config: EnvConfig, field: str = "demand") -> np.ndarray:
@@ -141,6 +145,37 @@ class _Model:
 
 def _add(terms: dict[int, float], v: int, c: float) -> None:
     terms[v] = terms.get(v, 0.0) + c
+
+
+def _window_cuts(m: _Model, window: int, D: np.ndarray, net, config: EnvConfig, pipe: np.ndarray, inbound: dict,
+                 q: np.ndarray, y: np.ndarray, x: dict, s: np.ndarray, end: np.ndarray) -> None:
+    """Valid inequalities that make the relaxation pay for fixed order costs (``docs/hindsight.md``).
+
+    For a warehouse ``i`` with a fixed order cost and days ``t <= l < t + window``: the units sold in
+    ``[t, l]`` are at most the closing stock of day ``t - 1``, plus what arrives in ``[t, l]`` from
+    the initial pipeline and by transfer, plus, for each order placed on day ``u`` arriving in
+    ``[t, l]``, the demand from its arrival to ``l`` times its 0/1 indicator. (Without an order no
+    replenishment arrives; with one, sales after the first arrival are at most the demand.) Every
+    plan of the simulator satisfies them, so adding them keeps both models' optimum a lower bound."""
+    T, N = D.shape
+    cum = np.vstack([np.zeros((1, N)), np.cumsum(D, axis=0)])
+    for i in range(N):
+        if y[0, i] < 0:
+            continue
+        L = int(net.lead_time[i])
+        for t in range(T):
+            start = float(net.initial_inventory[i]) if t == 0 else 0.0
+            for last in range(t, min(T, t + window)):
+                terms: dict[int, float] = {int(s[u, i]): 1.0 for u in range(t, last + 1)}
+                if t > 0:
+                    terms[int(end[t - 1, i])] = -1.0
+                const = start + float(pipe[t:last + 1, i].sum())
+                for j, lead in inbound[i]:
+                    for u in range(max(0, t - lead), last - lead + 1):
+                        _add(terms, x[u, j, i], -1.0)
+                for u in range(max(0, t - L), last - L + 1):
+                    _add(terms, int(y[u, i]), -float(cum[last + 1, i] - cum[u + L, i]))
+                m.row(terms, -np.inf, const)
 
 
 @dataclass
@@ -329,6 +364,8 @@ def hindsight_bound(
                 z = m.var(0.0, 1.0, integer=True)  # 1: the stock runs out (sales = stock)
                 m.row({int(s[t, i]): 1.0, z: float(D[t, i])}, float(D[t, i]), np.inf)
                 m.row({int(s[t, i]): 1.0, after: -1.0, z: -cap[i]}, -cap[i], np.inf)
+    if opts.cut_window > 0:
+        _window_cuts(m, opts.cut_window, D, net, config, pipe, inbound, q, y, x, s, end)
     constant = float((net.shortage_cost * D).sum())
     n_var, n_con = len(m.lb), len(m.rlb)
     A = sp.csr_array((m.vals, (m.rows, m.cols)), shape=(n_con, n_var))
