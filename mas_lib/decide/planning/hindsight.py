@@ -188,7 +188,9 @@ class HindsightBound:
     ``(T, N)`` per cost kind of :data:`COSTS` [money]; ``ordered``, ``shipped`` (``(T, N, N)``,
     ``shipped[t, i, j]`` from i to j), ``sales``, ``on_hand`` (closing stock) and ``refused``
     (units refused at capacity) of the plan [units]; ``status`` the solver's message; ``seconds``
-    the CPU time of the solve [s]; ``exact``: True for the MILP solved to its gap.
+    the CPU time of the solve [s]; ``exact``: True for the MILP solved to its gap. A MILP stopped by
+    the time limit reports as ``bound`` the better of the solver's dual bound and the LP relaxation
+    of the same model; if it found no plan yet, ``cost`` and the plan's arrays are NaN.
     """
 
     names: list[str]
@@ -370,22 +372,35 @@ def hindsight_bound(
     n_var, n_con = len(m.lb), len(m.rlb)
     A = sp.csr_array((m.vals, (m.rows, m.cols)), shape=(n_con, n_var))
     tic = time.process_time()
-    res = milp(np.asarray(m.cost), integrality=np.asarray(m.integer), bounds=Bounds(m.lb, m.ub),
-               constraints=LinearConstraint(A, m.rlb, m.rub),
-               options={"time_limit": opts.time_limit, "mip_rel_gap": opts.mip_rel_gap, "presolve": True})
-    seconds = time.process_time() - tic
-    if res.x is None:
-        raise RuntimeError(f"the hindsight model could not be solved: {res.message}")
-    v = res.x
-    if exact:
-        v = np.where(np.asarray(m.integer) == 1, np.round(v), v)
-    cost = float(res.fun) + constant
-    if exact and res.status == 0:
-        bound = cost
-    elif exact:
+    integer = np.asarray(m.integer)
+
+    def solve(integrality: np.ndarray):
+        return milp(np.asarray(m.cost), integrality=integrality, bounds=Bounds(m.lb, m.ub),
+                    constraints=LinearConstraint(A, m.rlb, m.rub),
+                    options={"time_limit": opts.time_limit, "mip_rel_gap": opts.mip_rel_gap, "presolve": True})
+
+    res = solve(integer)
+    status = str(res.message)
+    if exact and res.status != 0:
+        # stopped early: the better of the solver's dual bound and the relaxation of this same model
         dual = getattr(res, "mip_dual_bound", None)
-        bound = float(dual) + constant if dual is not None and np.isfinite(dual) else -np.inf
+        relaxed = solve(np.zeros_like(integer))
+        cands = [float(dual) + constant] if dual is not None and np.isfinite(dual) else []
+        if relaxed.status == 0:
+            cands.append(float(relaxed.fun) + constant)
+        if not cands:
+            raise RuntimeError(f"the hindsight model could not be solved: {res.message}")
+        bound = max(cands)
+        status += f" (bound: the best of the dual bound and the relaxation; {len(cands)} available)"
+    elif res.x is None:
+        raise RuntimeError(f"the hindsight model could not be solved: {res.message}")
+    seconds = time.process_time() - tic
+    if res.x is None:  # a MILP stopped without a plan: the bound stands, the plan is unknown (NaN)
+        v, cost = np.full(len(m.lb), np.nan), np.nan
     else:
+        v = np.where(integer == 1, np.round(res.x), res.x) if exact else res.x
+        cost = float(res.fun) + constant
+    if not exact or res.status == 0:
         bound = cost
     ordered = v[q]
     shipped = np.zeros((T, N, N))
@@ -402,6 +417,6 @@ def hindsight_bound(
              "ordering": fixed + net.order_unit_cost * ordered, "transport": transport}
     return HindsightBound(
         names=list(config.names), mode=opts.mode, bound=bound, cost=cost, costs=costs, ordered=ordered,
-        shipped=shipped, sales=sales, on_hand=v[end], refused=ref, status=str(res.message), seconds=seconds,
+        shipped=shipped, sales=sales, on_hand=v[end], refused=ref, status=status, seconds=seconds,
         n_variables=n_var, n_constraints=n_con, exact=exact and res.status == 0, demand=D.astype(float),
     )
