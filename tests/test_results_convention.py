@@ -14,7 +14,8 @@ RESULTS = [
     ("mas_lib.decide.planning.tuning", "TuningResult"), ("mas_lib.decide.rollout", "SimulationSummary"),
     ("mas_lib.decide.tabular.training", "TrainingResult"), ("mas_lib.decide.search", "SearchResult"),
     ("mas_lib.ops.twin", "TwinRun"), ("mas_lib.decide.planning.evaluate", "PolicyValue"),
-    ("mas_lib.decide.planning.solve", "Solution"),
+    ("mas_lib.decide.planning.solve", "Solution"), ("mas_lib.decide.planning.hindsight", "HindsightBound"),
+    ("mas_lib.ops.hindsight", "TwinBounds"),
 ]
 
 

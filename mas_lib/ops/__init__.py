@@ -13,6 +13,7 @@ One module per idea; every public name is re-exported here (``from mas_lib impor
     monitor      KPIs per warehouse, product and week; alert rules and alerts
     dashboard    the matplotlib dashboard and the ipywidgets panel
     retrain      retraining strategies compared over the year
+    hindsight    the clairvoyant lower bound of every product and each policy's gap to it
 
 Pipeline::
 
@@ -35,6 +36,8 @@ from .drift import *  # noqa: F403
 from .drift import __all__ as _drift_all
 from .forecasting import *  # noqa: F403
 from .forecasting import __all__ as _forecasting_all
+from .hindsight import *  # noqa: F403
+from .hindsight import __all__ as _hindsight_all
 from .monitor import *  # noqa: F403
 from .monitor import __all__ as _monitor_all
 from .network import *  # noqa: F403
@@ -48,5 +51,5 @@ from .twin import __all__ as _twin_all
 
 __all__ = [
     *_network_all, *_demand_all, *_drift_all, *_forecasting_all, *_policies_all, *_twin_all,
-    *_monitor_all, *_dashboard_all, *_retrain_all,
+    *_monitor_all, *_dashboard_all, *_retrain_all, *_hindsight_all,
 ]

@@ -39,7 +39,7 @@ from .demand import TwinData
 from .forecasting import ForecastPlan
 from .policies import PlannedBaseStock, PlannedSs, largest_target, lead_time_demand
 
-__all__ = ["POLICIES", "RECORDED", "TwinRun", "run_twin"]
+__all__ = ["POLICIES", "RECORDED", "TwinRun", "run_twin", "twin_config"]
 
 #: built-in policies by name
 POLICIES = ("base-stock", "(s, S)", "base-stock + transfers")
@@ -130,6 +130,32 @@ def _policy(policy, config: EnvConfig, plan: ForecastPlan, open_days: np.ndarray
     return Combined(base, TransferRule(config, cover=3.0, keep=10.0, min_shipment=10))
 
 
+def twin_config(data: TwinData, plan: ForecastPlan) -> tuple[EnvConfig, pd.DataFrame, np.ndarray, np.ndarray]:
+    """The simulation :func:`run_twin` runs: ``(config, frame, open_days, leads)`` -- the
+    :class:`EnvConfig` of every node (capacity and starting stock as :func:`run_twin` documents), the
+    simulated days' demand [units/day], the shop's calendar and each node's lead time [days]. Also
+    what :mod:`mas_lib.ops.hindsight` bounds. Checks that ``plan`` was made from ``data``."""
+    if plan.made_for != data.fingerprint:
+        raise not_allowed("plan", f"made for {plan.made_for}",
+                          f"a plan made by scheduled_forecasts from this data ({data.fingerprint})")
+    units = data.units
+    first = int(np.searchsorted(units.index, data.start))
+    frame = units.iloc[first:]
+    T, N = frame.shape
+    if plan.mean.shape[0] != T or plan.mean.shape[2] != N:
+        raise ValueError(f"the plan covers {plan.mean.shape[0]} days x {plan.mean.shape[2]} nodes but the data "
+                         f"has {T} x {N}: make the plan from the same data")
+    net = data.network
+    open_days = data.open.to_numpy(dtype=bool)[first:]
+    leads = np.repeat([w.lead_time for w in net.warehouses], len(data.products))
+    start_level = lead_time_demand(plan.mean[:1], leads)[0] + plan.safety[0]
+    history_max = units.iloc[:first].to_numpy().max(axis=0)
+    capacity = net.node_capacity(history_max, largest_target(plan.mean, plan.safety, leads))
+    config = net.env_config(data.products, RecordedDemand(frame, forecasts=plan.mean), T, plan.mean.shape[1],
+                            np.rint(start_level).astype(np.int64), capacity)
+    return config, frame, open_days, leads
+
+
 def run_twin(
     data: TwinData, plan: ForecastPlan, policy: str | PolicyFactory = "base-stock",
     progress: Callable[[int, int], None] | None = None,
@@ -149,24 +175,10 @@ def run_twin(
     agents see. Units refused at capacity anyway are recorded (``overflow``, ``refused_cost``).
     Returns a :class:`TwinRun`. Paper 3.2.3-3.2.5; notebook 08 and ``benchmarks/bench_system.py``.
     """
-    if plan.made_for != data.fingerprint:
-        raise not_allowed("plan", f"made for {plan.made_for}",
-                          f"a plan made by scheduled_forecasts from this data ({data.fingerprint})")
-    units = data.units
-    first = int(np.searchsorted(units.index, data.start))
-    frame = units.iloc[first:]
+    config, frame, open_days, leads = twin_config(data, plan)
     T, N = frame.shape
-    if plan.mean.shape[0] != T or plan.mean.shape[2] != N:
-        raise ValueError(f"the plan covers {plan.mean.shape[0]} days x {plan.mean.shape[2]} nodes but the data "
-                         f"has {T} x {N}: make the plan from the same data")
     net = data.network
-    open_days = data.open.to_numpy(dtype=bool)[first:]
-    leads = np.repeat([w.lead_time for w in net.warehouses], len(data.products))
-    start_level = lead_time_demand(plan.mean[:1], leads)[0] + plan.safety[0]
-    history_max = units.iloc[:first].to_numpy().max(axis=0)
-    capacity = net.node_capacity(history_max, largest_target(plan.mean, plan.safety, leads))
-    config = net.env_config(data.products, RecordedDemand(frame, forecasts=plan.mean), T, plan.mean.shape[1],
-                            np.rint(start_level).astype(np.int64), capacity)
+    capacity = config.network.capacity.copy()
     pol = _policy(policy, config, plan, open_days)
     name = policy if isinstance(policy, str) else getattr(pol, "name", "custom")
     rec = {k: np.zeros((T, N)) for k in (*RECORDED, "level")}

@@ -7,7 +7,8 @@
 * :mod:`.solve` -- value iteration and policy iteration;
 * :mod:`.tuning` -- tuned classical baselines and policy tables;
 * :mod:`.store` -- an optimum saved once (``.npz``) and loaded onto an evaluation-only model;
-* :mod:`.reference_cache` -- :func:`reference`, the one cache of (model, optimum) every caller shares.
+* :mod:`.reference_cache` -- :func:`reference`, the one cache of (model, optimum) every caller shares;
+* :mod:`.hindsight` -- the clairvoyant lower bound of a network on a known demand path (LP / MILP).
 """
 
 from .evaluate import (
@@ -18,6 +19,7 @@ from .evaluate import (
     expected_episode_cost,
     gap,
 )
+from .hindsight import HindsightBound, HindsightOptions, hindsight_bound
 from .model import (
     MDPModel,
     MemoryEstimate,
@@ -40,6 +42,9 @@ from .tuning import (
 )
 
 __all__ = [
+    "HindsightBound",
+    "HindsightOptions",
+    "hindsight_bound",
     "reference",
     "clear_reference_cache",
     "UnsupportedConfigError",

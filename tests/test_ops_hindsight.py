@@ -1,0 +1,97 @@
+"""The twin's hindsight limit (mas_lib.ops.hindsight): one bound per product network with the
+capacities and starting stock run_twin uses, below every built-in policy; the gap tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mas_lib import ops
+from mas_lib.decide.planning.hindsight import HindsightOptions
+from mas_lib.validation import ConfigError
+
+
+@pytest.fixture(scope="module")
+def syn():
+    return ops.synthetic_twin_data(n_products=2, seed=3, n_days=120)
+
+
+@pytest.fixture(scope="module")
+def syn_plan(syn):
+    return ops.scheduled_forecasts(syn, "4-weekly")
+
+
+@pytest.fixture(scope="module")
+def syn_bounds(syn, syn_plan):
+    return ops.twin_bounds(syn, syn_plan)
+
+
+@pytest.fixture(scope="module")
+def syn_runs(syn, syn_plan):
+    return {p: ops.run_twin(syn, syn_plan, p) for p in ops.POLICIES}
+
+
+def test_bounds_use_the_runs_network(syn, syn_plan, syn_bounds, syn_runs):
+    config, frame, _, _ = ops.twin_config(syn, syn_plan)
+    run = syn_runs["base-stock"]
+    assert np.array_equal(syn_bounds.capacity, run.capacity) and np.array_equal(config.network.capacity, run.capacity)
+    assert syn_bounds.days == len(run.dates) == len(frame)
+    assert syn_bounds.products == syn.products and len(syn_bounds.bounds) == 2
+    # a product's model sees that product's demand, whole units as the core replays it
+    first = syn_bounds.bounds[0]
+    assert first.names == [f"{w}:{syn.products[0]}" for w in syn.warehouses]
+    P = len(syn.products)
+    assert np.array_equal(first.demand, run.arrays["demand"][:, ::P])
+    assert syn_bounds.plan_cost().to_numpy().sum() == pytest.approx(syn_bounds.total)
+    assert syn_bounds.to_frame()["bound"].sum() == pytest.approx(syn_bounds.summary()["bound"])
+
+
+def test_every_policy_pays_at_least_the_bound(syn_bounds, syn_runs):
+    for name, run in syn_runs.items():
+        net = ops.hindsight_gap(run, syn_bounds)
+        assert list(net.index) == [*run.warehouses, "network"] and net.attrs["policy"] == name
+        assert net.loc["network", "policy cost"] == pytest.approx(run.summary()["total cost"])
+        assert net.loc["network", "policy cost"] >= net.loc["network", "bound"]
+        assert net.loc["network", "gap %"] == pytest.approx(
+            100 * (net.loc["network", "policy cost"] / syn_bounds.total - 1))
+        assert net["policy cost"].iloc[:-1].sum() == pytest.approx(net.loc["network", "policy cost"])
+        prod = ops.hindsight_gap(run, syn_bounds, by="product")
+        assert (prod["policy cost"] >= prod["bound"] - 1e-6).all() and (prod["gap %"] >= 0).all()
+
+
+def test_subset_and_mismatches_are_refused(syn, syn_plan, syn_runs):
+    one = ops.twin_bounds(syn, syn_plan, products=[syn.products[1]])
+    gap = ops.hindsight_gap(syn_runs["(s, S)"], one, by="product")
+    assert list(gap.index) == [syn.products[1]]
+    with pytest.raises(ConfigError, match=r"products = \['NOPE'\] is not allowed"):
+        ops.twin_bounds(syn, syn_plan, products=["NOPE"])
+    with pytest.raises(ConfigError, match="by = 'country' is not allowed"):
+        ops.hindsight_gap(syn_runs["(s, S)"], one, by="country")
+    other = ops.synthetic_twin_data(n_products=2, seed=4, n_days=100)
+    other_bounds = ops.twin_bounds(other, ops.scheduled_forecasts(other, "never"))
+    with pytest.raises(ConfigError, match="bounds"):
+        ops.hindsight_gap(syn_runs["(s, S)"], other_bounds)
+
+
+def test_milp_bound_with_a_time_limit_is_still_below(syn, syn_plan, syn_runs):
+    short = ops.twin_bounds(syn, syn_plan, HindsightOptions(mode="milp", time_limit=2.0, mip_rel_gap=1e-3),
+                            products=[syn.products[1]])
+    b = short.bounds[0]
+    # the limit is wall-clock: stopped (a dual bound, maybe no plan yet) or solved, the bound is below the plan
+    assert np.isnan(b.cost) or b.bound <= b.cost + 1e-6
+    assert b.exact == (b.bound == b.cost)
+    lp = ops.twin_bounds(syn, syn_plan, products=[syn.products[1]]).bounds[0]
+    assert b.bound >= lp.bound - 1e-6  # at least the relaxation of the same (tighter) model
+    for run in syn_runs.values():
+        assert ops.hindsight_gap(run, short, by="product")["gap %"].iloc[0] >= 0
+
+
+def test_real_top20_policies_above_the_bound(retail_path):
+    data = ops.load_twin_data(n_products=20)
+    plan = ops.scheduled_forecasts(data, "4-weekly")
+    bounds = ops.twin_bounds(data, plan)
+    assert len(bounds.bounds) == 20 and bounds.total > 0
+    for name in ops.POLICIES:
+        run = ops.run_twin(data, plan, name)
+        gap = ops.hindsight_gap(run, bounds, by="product")
+        assert (gap["policy cost"] >= gap["bound"] - 1e-6).all(), name
