@@ -56,7 +56,8 @@ class StrategyTables:
     ``saving`` (vs ``baseline``; 0 for the baseline itself) with ``saving low`` / ``saving high``
     (the ``level`` bootstrap interval over products) and ``products``.
     ``per_product``: tidy ``set, policy, strategy, product`` + :func:`per_product_totals`.
-    ``failed``: ``{(set, strategy): error message}``.
+    ``failed``: ``{(set, strategy): error message}``. ``runs``: ``{(set, policy, strategy):
+    TwinRun}`` when :func:`strategy_tables` was asked to keep them, else empty.
     """
 
     table: pd.DataFrame
@@ -65,6 +66,7 @@ class StrategyTables:
     level: float = 0.9
     source: str = "real"
     failed: dict[tuple[str, str], str] = field(default_factory=dict)
+    runs: dict[tuple[str, str, str], TwinRun] = field(default_factory=dict, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The table, one row per (set, policy, strategy)."""
@@ -127,13 +129,14 @@ def strategy_tables(
     sets: Mapping[str, TwinData], policies: Sequence[str] = ("base-stock", "(s, S)"),
     strategies: Sequence[str] = tuple(STRATEGIES), baseline: str = "never", level: float = 0.9,
     n_boot: int = 2000, seed: int = 0, model=None, service_level: float = 0.95,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, keep_runs: bool = False,
 ) -> StrategyTables:
     """Run every policy x strategy on every product set and tabulate (module docstring).
 
     ``sets``: ``{name: TwinData}`` (e.g. ``{n: load_twin_data(product_set=n) for n in
     PRODUCT_SETS}``); ``baseline`` must be one of ``strategies``. ``level``: the interval's
     central share; ``n_boot`` resamples with ``seed``. ``progress`` gets ``"set / strategy"``.
+    ``keep_runs``: keep every :class:`TwinRun` in ``.runs`` (memory grows with the sets).
     Returns a :class:`StrategyTables`; a (set, strategy) that raises is in ``.failed``.
     """
     if not sets:
@@ -152,7 +155,7 @@ def strategy_tables(
         raise not_allowed("baseline", baseline, f"one of the strategies {strategies}")
     level = check_number(level, "level", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     n_boot = check_whole(n_boot, "n_boot", low=1)
-    year, per, failed = [], [], {}
+    year, per, failed, kept = [], [], {}, {}
     for set_name, data in sets.items():
         for strat in strategies:
             if progress is not None:
@@ -168,11 +171,15 @@ def strategy_tables(
                 s = run.summary()
                 year.append({**key, **period_summary(run), "holding": s["holding"], "fits": plan.n_refits})
                 per.append(per_product_totals(run).reset_index().assign(**key))
+                if keep_runs:
+                    kept[(set_name, pol, strat)] = run
     if not year:
         raise RuntimeError(f"strategy_tables: every (set, strategy) failed: {failed}")
     sources = sorted({d.source for d in sets.values()})
     per_product = pd.concat(per, ignore_index=True)
     per_product = per_product[["set", "policy", "strategy", "product",
                                *[c for c in per_product.columns if c not in ("set", "policy", "strategy", "product")]]]
-    return tables_from_frames(pd.DataFrame(year), per_product, baseline, level, n_boot, seed,
-                              "+".join(sources), failed)
+    out = tables_from_frames(pd.DataFrame(year), per_product, baseline, level, n_boot, seed,
+                             "+".join(sources), failed)
+    out.runs = kept
+    return out
