@@ -91,6 +91,8 @@ def test_real_load_twin_data_product_set_and_bad_codes(retail_clean):
         ops.load_twin_data(["85123A"], product_set="top 1-20")
     with pytest.raises(ConfigError, match="product_set = 'best' is not allowed"):
         ops.load_twin_data(product_set="best")
+    with pytest.raises(ConfigError, match=r"n_products = 100000 .*not allowed.*sold before 2011-01-01"):
+        ops.load_twin_data(n_products=100_000)
 
 
 # ------------------------------------------------------------------ strategy tables

@@ -233,8 +233,10 @@ def load_twin_data(
             raise not_allowed("product_set", product_set, "None when products are given (one or the other)")
         products = P.product_set(product_set, res, start)
     elif products is None:
-        n_products = check_whole(n_products, "n_products", low=1, unit="products")
-        products = P.products_by_rank(P.ranked_before(res, start), 1, n_products)
+        ranked = P.ranked_before(res, start)
+        n_products = check_whole(n_products, "n_products", low=1, high=len(ranked),
+                                 unit=f"products (those sold before {pd.Timestamp(start).date()})")
+        products = P.products_by_rank(ranked, 1, n_products)
     products = _check_products(products, clean)
     sub = clean.loc[clean["stock_code"].isin(products), ["date", "country", "stock_code", "quantity"]]
     sub = sub.assign(warehouse=sub["country"].map(network.warehouse_of))
