@@ -8,6 +8,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from mas_lib import ops  # noqa: E402
@@ -44,13 +46,13 @@ def test_panel_updates_without_rerunning(runs, monkeypatch):
     assert dash.redraws == n0 + 1
     row = dash.week_table().iloc[0]
     assert row["week"] > first["week"]
-    dash.policy.value = "(s, S)"
+    dash.policy.value = "base-stock"  # the panel opened on (s, S)
     dash.warehouse.value = "EU"
     dash.product.value = runs["base-stock"].products[1]
     assert dash.redraws == n0 + 4 and calls == []
     assert "alert(s) this week" in dash.table.value
     assert dash.week_table()["warehouse"].iloc[0] if "warehouse" in dash.week_table() else True
-    sel = dash.kpis["(s, S)"]
+    sel = dash.kpis["base-stock"]
     assert len(dash.week_table()) == 1 and dash.week_table().index[0] in sel.index
     assert dash.week.max == len(dash.weeks) - 1
     plt.close("all")
@@ -71,4 +73,57 @@ def test_panel_refuses_runs_over_different_days(runs):
     one = ops.run_twin(other, ops.scheduled_forecasts(other, "never"))
     with pytest.raises(ConfigError, match=r"runs\['one product'\] = .* is not allowed.*products"):
         ops.TwinDashboard({"base-stock": runs["base-stock"], "one product": one})
+    plt.close("all")
+
+
+def test_stock_panel_labels_what_it_draws(runs):
+    """(s, S): the recorded level is the reorder point s, drawn and labelled as such, with the
+    order-up-to level S = s + a review period of forecast; base-stock draws its order-up-to level."""
+    ss, bs = runs["(s, S)"], runs["base-stock"]
+    i = 0
+    levels = ops.stock_levels(ss, i)
+    assert list(levels) == ["reorder point s", "order-up-to level S"]
+    np.testing.assert_allclose(levels["reorder point s"], ss.arrays["level"][:, i])
+    expected_S = ss.arrays["level"][:, i] + ops.REVIEW_DAYS * ss.plan.mean[:, :, i].mean(axis=1)
+    np.testing.assert_allclose(levels["order-up-to level S"], expected_S)
+    assert (levels["order-up-to level S"] >= levels["reorder point s"]).all()
+    assert list(ops.stock_levels(bs, i)) == ["order-up-to level"]
+    fig = ops.plot_dashboard(ss, "UK", ss.products[0])
+    labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
+    assert "reorder point s" in labels and "order-up-to level S" in labels and "order-up-to level" not in labels
+    plt.close(fig)
+
+
+def test_extra_line_hook(runs):
+    run = runs["(s, S)"]
+    fig = ops.plot_dashboard(run, "UK", run.products[0],
+                             extra_lines={"bound": lambda r, node: r.arrays["demand"][:, node] * 2})
+    line = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "bound"]
+    assert len(line) == 1
+    np.testing.assert_allclose(line[0].get_ydata(), run.arrays["demand"][:, 0] * 2)
+    plt.close(fig)
+    with pytest.raises(ConfigError, match=r"extra_lines\['short'\] = .*shape \(3,\).* is not allowed"):
+        ops.plot_dashboard(run, "UK", run.products[0], extra_lines={"short": lambda r, node: np.zeros(3)})
+    dash = ops.TwinDashboard(runs, extra_lines={"bound": lambda r, node: r.arrays["demand"][:, node]})
+    assert "bound" in [ln.get_label() for ln in dash._fig.axes[0].get_lines()]
+    plt.close("all")
+
+
+def test_panel_opens_on_discussed_policy_and_a_week_with_demand():
+    data = ops.synthetic_twin_data(n_products=1, seed=2, n_days=120)
+    # no demand at all in the first three simulated weeks of the first node
+    first = data.units.columns[0]
+    units = data.units.copy()
+    units.loc[(units.index >= data.start) & (units.index < data.start + pd.Timedelta(days=21)), first] = 0.0
+    quiet = ops.TwinData(units, data.open, data.start, data.products, data.network, data.source)
+    plan = ops.scheduled_forecasts(quiet, "never")
+    runs = {p: ops.run_twin(quiet, plan, p) for p in ("base-stock", "(s, S)")}
+    dash = ops.TwinDashboard(runs)
+    assert dash.policy.value == "(s, S)"
+    k = dash.week_table()
+    assert k["demand"].iloc[0] > 0 and dash.week.value >= 2
+    assert dash.week.value == ops.first_week_with_demand(dash.kpis["(s, S)"], "UK", quiet.products[0])
+    assert ops.TwinDashboard(runs, policy="base-stock").policy.value == "base-stock"
+    with pytest.raises(ConfigError, match=r"policy = 'nope' is not allowed.*base-stock"):
+        ops.TwinDashboard(runs, policy="nope")
     plt.close("all")

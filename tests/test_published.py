@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_shipped_file_is_there_with_its_provenance():
     assert set(P.PUBLISHED_FILES) == {"coordination.json", "deep_rl.csv", "deep_rl_curve.csv", "deep_rl_solve.csv",
-                                     "long_lead_optimum.npz"}
+                                     "long_lead_optimum.npz", "system_strategy_sets.csv"}
     assert isinstance(P.published("coordination.json")["learners"], list)
     for name in P.PUBLISHED_FILES:
         assert P.published_path(name).is_file()
@@ -27,6 +27,20 @@ def test_every_shipped_file_is_there_with_its_provenance():
     runs = P.published("deep_rl.csv")
     assert {"instance", "learner", "seed", "gap_pct"} <= set(runs.columns)
     assert (runs["gap_pct"] >= 0).all()
+
+
+def test_shipped_strategy_table_covers_the_four_product_sets():
+    """The twin's strategy table notebook 08 shows: every named set x policy x strategy, with the
+    saving against never retraining inside its bootstrap interval over 20 products."""
+    from mas_lib import ops
+
+    t = P.published("system_strategy_sets.csv")
+    assert list(t["set"].unique()) == list(ops.PRODUCT_SETS)
+    assert len(t) == len(ops.PRODUCT_SETS) * 2 * len(ops.STRATEGIES) and (t["products"] == ops.SET_SIZE).all()
+    assert ((t["saving low"] <= t["saving"] + 1e-9) & (t["saving"] <= t["saving high"] + 1e-9)).all()
+    assert (t.loc[t["strategy"] == "never", ["saving", "saving low", "saving high"]] == 0).all().all()
+    cheap = ops.StrategyTables(t, pd.DataFrame()).cheapest()
+    assert len(cheap) == len(ops.PRODUCT_SETS) * 2 and set(cheap["cheapest"]) <= set(ops.STRATEGIES)
 
 
 def test_unknown_or_non_table_names_are_clear_errors():

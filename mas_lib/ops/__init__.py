@@ -5,6 +5,7 @@
 One module per idea; every public name is re-exported here (``from mas_lib import ops``)::
 
     network      the warehouses (UK hub + overseas), lead times, links, costs; nodes per product
+    products     which products: ranked before the twin's start, the named sets, new products
     demand       the twin's demand per (warehouse, product): real data, synthetic fallback, checks
     drift        drift detectors (tracking signal, CUSUM, Page-Hinkley) and a detection study
     forecasting  morning forecasts and safety stocks re-fitted on a schedule, past data only
@@ -13,6 +14,7 @@ One module per idea; every public name is re-exported here (``from mas_lib impor
     monitor      KPIs per warehouse, product and week; alert rules and alerts
     dashboard    the matplotlib dashboard and the ipywidgets panel
     retrain      retraining strategies compared over the year
+    strategy_sets  the strategy table on several product sets, bootstrap intervals over products
     hindsight    the clairvoyant lower bound of every product and each policy's gap to it
 
 Pipeline::
@@ -44,12 +46,17 @@ from .network import *  # noqa: F403
 from .network import __all__ as _network_all
 from .policies import *  # noqa: F403
 from .policies import __all__ as _policies_all
+from .products import *  # noqa: F403
+from .products import __all__ as _products_all
 from .retrain import *  # noqa: F403
 from .retrain import __all__ as _retrain_all
+from .strategy_sets import *  # noqa: F403
+from .strategy_sets import __all__ as _strategy_sets_all
 from .twin import *  # noqa: F403
 from .twin import __all__ as _twin_all
 
 __all__ = [
     *_network_all, *_demand_all, *_drift_all, *_forecasting_all, *_policies_all, *_twin_all,
-    *_monitor_all, *_dashboard_all, *_retrain_all, *_hindsight_all,
+    *_monitor_all, *_dashboard_all, *_products_all, *_retrain_all,
+    *_strategy_sets_all, *_hindsight_all,
 ]

@@ -3,22 +3,31 @@ that switches warehouse, product, policy and week **without re-running the simul
 run and its KPI table are computed once and the panel only redraws (notebook 08).
 
 The figure has four panels for one (warehouse, product) of one run: stock on hand against the
-order-up-to level and the demand; the morning forecast against the demand; the weekly fill
-rate with its target; the weekly cost by kind. The chosen week is shaded.
+policy's levels -- the order-up-to level of base-stock; for (s, S) both the reorder point ``s``
+and the order-up-to level ``S`` -- and the demand; the morning forecast against the demand; the
+weekly fill rate with its target; the weekly cost by kind. The chosen week is shaded.
+
+More lines for the stock panel (e.g. a bound computed with hindsight) plug in through
+``extra_lines``: ``{label: f}`` with ``f(run, node) -> (T,)`` units per simulated day, drawn with
+the label given; :class:`TwinDashboard` passes them on to every redraw.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..validation import ConfigError, not_allowed
 from .monitor import ALERT_RULES, alerts, weekly_kpis
+from .policies import REVIEW_DAYS
 from .twin import TwinRun
 
-__all__ = ["plot_dashboard", "TwinDashboard"]
+__all__ = ["ExtraLine", "plot_dashboard", "first_week_with_demand", "stock_levels", "TwinDashboard"]
+
+#: an extra line of the stock panel: ``f(run, node index) -> (T,)`` units per simulated day
+ExtraLine = Callable[[TwinRun, int], np.ndarray]
 
 
 def _node(run: TwinRun, warehouse: str, product: str) -> int:
@@ -29,10 +38,34 @@ def _node(run: TwinRun, warehouse: str, product: str) -> int:
     return run.warehouses.index(warehouse) * len(run.products) + run.products.index(product)
 
 
+def stock_levels(run: TwinRun, node: int) -> dict[str, np.ndarray]:
+    """The levels the policy of ``run`` steered node ``node`` by, ``{label: (T,) units}``:
+    base-stock (with or without transfers): ``"order-up-to level"``; (s, S): ``"reorder point s"``
+    (the recorded level) and ``"order-up-to level S"`` (``s`` + :data:`REVIEW_DAYS` days of the
+    morning's mean forecast, as :class:`~mas_lib.ops.policies.PlannedSs` orders). Another
+    policy's recorded level is labelled ``"level"``."""
+    level = run.arrays["level"][:, node]
+    if run.policy == "(s, S)":
+        S = level + REVIEW_DAYS * run.plan.mean[:, :, node].mean(axis=1)
+        return {"reorder point s": level, "order-up-to level S": S}
+    if run.policy.startswith("base-stock"):
+        return {"order-up-to level": level}
+    return {"level": level}
+
+
+def first_week_with_demand(kpis: pd.DataFrame, warehouse: str, product: str) -> int:
+    """Index (0 = first week) of the first week with demand > 0 at (``warehouse``, ``product``)
+    in a :func:`weekly_kpis` table; 0 when the node has none."""
+    k = kpis[(kpis["warehouse"] == warehouse) & (kpis["product"] == product)].reset_index(drop=True)
+    busy = np.flatnonzero(k["demand"].to_numpy() > 0)
+    return int(busy[0]) if len(busy) else 0
+
+
 def plot_dashboard(run: TwinRun, warehouse: str, product: str, week: int = 0, kpis: pd.DataFrame | None = None,
-                   fig=None):
+                   fig=None, extra_lines: Mapping[str, ExtraLine] | None = None):
     """Draw the dashboard of one node of ``run`` (see the module docstring); ``week`` is the
     index of the week to shade (0 = first). ``kpis``: a cached :func:`weekly_kpis` table.
+    ``extra_lines``: more lines for the stock panel, ``{label: f(run, node) -> (T,) units}``.
     Returns the figure. Notebook 08."""
     import matplotlib.pyplot as plt
 
@@ -47,7 +80,14 @@ def plot_dashboard(run: TwinRun, warehouse: str, product: str, week: int = 0, kp
     ax = fig.subplots(2, 2, sharex=True).ravel()
     a, dates = run.arrays, run.dates
     ax[0].plot(dates, a["on_hand"][:, i], lw=1, label="on hand")
-    ax[0].plot(dates, a["level"][:, i], lw=1, ls="--", label="order-up-to level")
+    for (label, line), style in zip(stock_levels(run, i).items(), ("--", ":"), strict=False):
+        ax[0].plot(dates, line, lw=1, ls=style, label=label)
+    for label, f in (extra_lines or {}).items():
+        line = np.asarray(f(run, i), dtype=float)
+        if line.shape != (len(dates),):
+            raise not_allowed(f"extra_lines[{label!r}]", f"a line of shape {line.shape}",
+                              f"one value per simulated day, shape ({len(dates)},)")
+        ax[0].plot(dates, line, lw=1, label=label)
     ax[0].bar(dates, a["demand"][:, i], color="0.6", width=1, label="demand")
     ax[0].set_ylabel("units")
     ax[0].legend(fontsize=7, loc="upper left")
@@ -100,18 +140,27 @@ class TwinDashboard:
     """ipywidgets dashboard over finished runs: pick warehouse, product, policy and a week.
 
     ``runs`` maps a policy label to a :class:`TwinRun`; all must cover the same days and nodes
-    (else :class:`~mas_lib.validation.ConfigError` naming each one's range). KPI tables and
+    (else :class:`~mas_lib.validation.ConfigError` naming each one's range). The panel opens on
+    ``policy`` (default ``"(s, S)"`` when there is one -- the policy notebook 08 discusses --
+    else the first) and on the first week with demand of the first warehouse and product.
+    ``extra_lines`` go to :func:`plot_dashboard` on every redraw. KPI tables and
     alerts are computed once here; :meth:`update` only redraws, so moving the slider never
     re-runs the simulation. :attr:`controls`, :attr:`table` (HTML of the week's KPIs and alerts)
     and :attr:`widget` (the whole panel) can be used headlessly (tested). Notebook 08.
     """
 
-    def __init__(self, runs: Mapping[str, TwinRun]):
+    def __init__(self, runs: Mapping[str, TwinRun], policy: str | None = None,
+                 extra_lines: Mapping[str, ExtraLine] | None = None):
         import ipywidgets as W
 
         if not runs:
             raise ConfigError("runs = {} is not allowed; allowed: at least one TwinRun")
         self.runs = dict(runs)
+        if policy is None:
+            policy = "(s, S)" if "(s, S)" in self.runs else next(iter(self.runs))
+        elif policy not in self.runs:
+            raise not_allowed("policy", policy, f"one of the runs {list(self.runs)}")
+        self.extra_lines = dict(extra_lines or {})
         first = next(iter(self.runs.values()))
         _check_same_days_and_nodes(self.runs)
         self.kpis = {name: weekly_kpis(r) for name, r in self.runs.items()}
@@ -119,8 +168,9 @@ class TwinDashboard:
         self.weeks = sorted(self.kpis[next(iter(self.kpis))]["week"].unique())
         self.warehouse = W.Dropdown(options=first.warehouses, description="warehouse")
         self.product = W.Dropdown(options=first.products, description="product")
-        self.policy = W.Dropdown(options=list(self.runs), description="policy")
-        self.week = W.IntSlider(min=0, max=len(self.weeks) - 1, value=0, description="week")
+        self.policy = W.Dropdown(options=list(self.runs), value=policy, description="policy")
+        start = first_week_with_demand(self.kpis[policy], first.warehouses[0], first.products[0])
+        self.week = W.IntSlider(min=0, max=len(self.weeks) - 1, value=start, description="week")
         self.controls = W.HBox([self.warehouse, self.product, self.policy, self.week])
         self.table = W.HTML()
         self.plot = W.Output()
@@ -159,7 +209,8 @@ class TwinDashboard:
                 # below the widget, when the cell finishes (caught by the real-browser test)
                 self._fig = Figure(figsize=(11, 6.5))
             plot_dashboard(self.runs[self.policy.value], self.warehouse.value, self.product.value,
-                           self.week.value, self.kpis[self.policy.value], fig=self._fig)
+                           self.week.value, self.kpis[self.policy.value], fig=self._fig,
+                           extra_lines=self.extra_lines)
             try:
                 from IPython.display import display
 

@@ -2,7 +2,8 @@
 is absent, from the synthetic generator -- and the checks that keep bad input out (paper 3.2.2).
 
 :func:`load_twin_data` maps every country to its warehouse (:class:`~mas_lib.ops.network.TwinNetwork`),
-keeps the chosen products (default: the top 20 by units), and returns a :class:`TwinData`: a
+keeps the chosen products (default: the top 20 by units sold *before* the twin's start, see
+:mod:`mas_lib.ops.products`), and returns a :class:`TwinData`: a
 days x nodes table of units/day on every day the data covers -- never a day before its first or
 after its last -- and the shop's open flag per day. A day missing from a series (also before a
 product's first sale) counts as **zero demand** on an open day (never dropped); closed days
@@ -19,7 +20,9 @@ import pandas as pd
 from .. import data as D
 from ..data import synthetic as S
 from ..validation import ConfigError, check_whole, not_allowed
+from . import products as P
 from .network import TwinNetwork, default_network, node_name
+from .products import TWIN_START
 
 __all__ = ["MIN_SIM_DAYS", "DataFingerprint", "TwinData", "load_twin_data", "synthetic_twin_data", "twin_data_from_frame"]
 
@@ -184,8 +187,9 @@ def _check_products(products, clean: pd.DataFrame) -> list[str]:
     products = [str(p).strip().upper() for p in products]
     if not products:
         raise ConfigError("products = [] is not allowed; allowed: at least one stock code, e.g. ['85123A']")
-    if len(set(products)) != len(products):
-        raise ConfigError(f"products = {products!r} is not allowed; allowed: distinct stock codes")
+    twice = sorted({p for p in products if products.count(p) > 1})
+    if twice:
+        raise ConfigError(f"products = {twice!r} (given more than once) is not allowed; allowed: distinct stock codes")
     codes = pd.Series(products)
     bad = codes[~D.is_product_code(codes).to_numpy()].tolist()
     if bad:
@@ -202,12 +206,18 @@ def _check_products(products, clean: pd.DataFrame) -> list[str]:
 
 def load_twin_data(
     products: Sequence[str] | None = None, n_products: int = 20, network: TwinNetwork | None = None,
-    start: str = "2011-01-01", end: str | None = None, path=None,
+    start: str = TWIN_START, end: str | None = None, path=None, product_set: str | None = None,
 ) -> TwinData:
     """Real demand for the twin from the UCI Online Retail data (notebook 08, paper 3.2.2).
 
-    ``products``: any list of stock codes (default: the top ``n_products`` by units); unknown
-    or non-product codes raise :class:`~mas_lib.validation.ConfigError` naming them. History
+    ``products``: any list of stock codes; default the top ``n_products`` by units sold
+    **before** ``start`` (:func:`~mas_lib.ops.products.ranked_before`), so no product is chosen
+    because of the sales the twin then serves -- products first sold on or after ``start`` are
+    listed by :func:`~mas_lib.ops.products.new_products` and run only when passed explicitly.
+    ``product_set``: one of :data:`~mas_lib.ops.products.PRODUCT_SETS` instead (``"top 1-20"``,
+    ``"ranks 21-40"``, ``"ranks 41-60"``, ``"random 20"``; not together with ``products``).
+    Unknown, duplicate or non-product codes raise :class:`~mas_lib.validation.ConfigError`
+    naming them. History
     starts on the first day of the data (2010-12-01) for every product -- a product first sold
     later has zero demand on the open days before its first sale; simulation from ``start`` to
     ``end`` (default the last day, 2011-12-09). A window outside the data, or shorter than
@@ -218,9 +228,15 @@ def load_twin_data(
     network = default_network() if network is None else network
     res = D.load_clean_online_retail(path)
     clean = res.frame
-    if products is None:
-        n_products = check_whole(n_products, "n_products", low=1, unit="products")
-        products = D.top_products(res, n=n_products)["stock_code"].tolist()
+    if product_set is not None:
+        if products is not None:
+            raise not_allowed("product_set", product_set, "None when products are given (one or the other)")
+        products = P.product_set(product_set, res, start)
+    elif products is None:
+        ranked = P.ranked_before(res, start)
+        n_products = check_whole(n_products, "n_products", low=1, high=len(ranked),
+                                 unit=f"products (those sold before {pd.Timestamp(start).date()})")
+        products = P.products_by_rank(ranked, 1, n_products)
     products = _check_products(products, clean)
     sub = clean.loc[clean["stock_code"].isin(products), ["date", "country", "stock_code", "quantity"]]
     sub = sub.assign(warehouse=sub["country"].map(network.warehouse_of))

@@ -2,8 +2,9 @@
 in force that day (paper 3.1.1: replenishment from forecasts; 3.2.6: parameters re-tuned).
 
 Both rules are ordinary :class:`mas_lib.decide.Policy` objects, so anything that speaks the same
-interface -- a learner, or the coordination protocols of the messaging layer once they exist --
-plugs into :func:`mas_lib.ops.run_twin` the same way (pass a factory ``(config, plan) -> Policy``).
+interface -- a learner, or the coordination protocols of the messaging layer (:mod:`mas_lib.messaging`,
+notebook 07) -- plugs into :func:`mas_lib.ops.run_twin` the same way (pass a factory
+``(config, plan, open_days) -> Policy``).
 
 * :class:`PlannedBaseStock` -- order up to *forecast demand over the lead time + 1 day + safety*.
 * :class:`PlannedSs` -- (s, S) with ``s`` = the same order-up-to level and ``S = s + review``

@@ -43,7 +43,9 @@ def compare_strategies(
     """One row per retraining strategy: ``strategy, cost, fill rate, MAE, refused`` for the year,
     the same prefixed ``peak`` for ``peak``, ``fits`` and ``fit seconds``.
 
-    Returns ``(table, runs)``. Notebook 08 and ``benchmarks/bench_system.py``.
+    Returns ``(table, runs)``: one product set and one policy, with the autumn peak (paper
+    3.2.6). To compare strategies on several product sets with intervals over products, as
+    ``benchmarks/bench_system.py`` does, use :func:`mas_lib.ops.strategy_tables`.
     """
     rows, runs = [], {}
     for s in strategies:
