@@ -98,7 +98,7 @@ def transition_matrix(model: MDPModel, y, r, pipe_next) -> sp.csr_matrix:
     Horner's rule over (stock level, pipeline slots) of each warehouse -- the same numbers as
     ``np.ravel_multi_index`` without materialising one coordinate array per dimension. A pipeline
     entry off the order grid raises the ValueError ``np.ravel_multi_index`` raises. Used by exact
-    evaluation and policy iteration (notebooks 05, 06, 09; paper section 4.5)."""
+    evaluation and policy iteration (paper section 4.5)."""
     N, M = model.net.N, y.shape[0]
     cap = model.net.capacity
     prob = np.ones((M, 1))
