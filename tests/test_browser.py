@@ -3,11 +3,12 @@ Q-learning panel and notebook 08's monitoring dashboard.
 
 The headless widget tests (tests/test_widgets.py) prove the wiring; this one proves that a student
 sees it work: JupyterLab starts on a free loopback port, headless Chromium opens notebook 05, runs
-every cell above the panel and the panel cell, presses Run, moves the epsilon slider with the
-mouse, presses Run again, and checks that the learning curve (pixels of its axes) and the KPI
-table changed. For notebook 08 it runs the cells up to the dashboard, moves the week slider with
-the keyboard and checks that the figure and the week's KPI table are redrawn (without re-running
-the simulation). Screenshots go to the test's tmp_path and to build/test-artifacts/.
+the panel cell (it imports what it needs; the cells above it train for minutes and are checked by
+nbval), presses Run, moves the epsilon slider with the mouse, presses Run again, and checks that
+the learning curve (pixels of its axes) and the KPI table changed. For notebook 08 it runs the
+cells up to the dashboard, moves the week slider with the keyboard and checks that the figure
+and the week's KPI table are redrawn (without re-running the simulation). One JupyterLab serves
+both tests. Screenshots go to the test's tmp_path and to build/test-artifacts/.
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` Python package (dev
 extra); Playwright only drives that browser, nothing is downloaded. Skips, saying how to enable
@@ -34,7 +35,7 @@ HOW_TO_ENABLE = ("to run the browser test: as root `apt-get install chromium` (D
 
 NOTEBOOK = "05_q_learning.ipynb"
 ARTIFACTS = ROOT / "build" / "test-artifacts"
-RUN_ABOVE_TIMEOUT_S = 300  # the cells above the panel train for ~30 s on an idle 2-core machine
+RUN_CELLS_TIMEOUT_S = 300  # the cells above notebook 08's dashboard run for ~30 s on an idle 2-core machine
 PANEL_RUN_TIMEOUT_S = 180  # one panel run trains for a few seconds
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -47,9 +48,10 @@ def sync_playwright():
     return mod.sync_playwright
 
 
-@pytest.fixture
-def lab(tmp_path):
-    server = start_lab(tmp_path)
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """One throwaway JupyterLab for the module's tests (each opens its own notebook and kernel)."""
+    server = start_lab(tmp_path_factory.mktemp("lab"))
     yield server
     server.stop()
 
@@ -123,10 +125,11 @@ def test_monitoring_dashboard_in_chromium(sync_playwright, lab, tmp_path):
     _in_browser(sync_playwright, lab, tmp_path, _drive_dashboard, "notebook08_failure.png")
 
 
-def _open_and_run_to(page, lab, notebook: str, marker: str):
-    """Open ``notebook``, wait for its kernel, run every cell above the one code cell whose source
-    matches ``marker`` and that cell; return the cell's locator."""
-    page.goto(lab.url(f"lab/tree/{notebook}"), wait_until="domcontentloaded", timeout=60_000)
+def _open_and_run(page, lab, notebook: str, marker: str, above: bool):
+    """Open ``notebook`` in a fresh workspace (``?reset``: the other test's notebook is not restored
+    beside it), wait for its kernel and run the one code cell whose source matches ``marker`` --
+    after every cell above it if ``above``; return the cell's locator."""
+    page.goto(lab.url(f"lab/tree/{notebook}?reset"), wait_until="domcontentloaded", timeout=60_000)
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
         " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -138,8 +141,8 @@ def _open_and_run_to(page, lab, notebook: str, marker: str):
     cell = cells.filter(has=page.locator(".jp-InputArea", has_text=re.compile(marker)))
     assert cell.count() == 1, f"expected one cell matching {marker!r}, found {cell.count()}"
     cell.locator(".jp-InputPrompt").click()  # select it (command mode)
-    page.evaluate("async () => { const c = window.jupyterapp.commands;"
-                  " await c.execute('notebook:run-all-above'); await c.execute('notebook:run-cell'); }")
+    first = "await c.execute('notebook:run-all-above'); " if above else ""
+    page.evaluate(f"async () => {{ const c = window.jupyterapp.commands; {first}await c.execute('notebook:run-cell'); }}")
     return cell
 
 
@@ -158,13 +161,13 @@ def _settle(page, image, quiet_s: float = 3.0, timeout_s: float = 60.0) -> None:
 
 
 def _drive_dashboard(page, lab, tmp_path: Path) -> None:
-    cell = _open_and_run_to(page, lab, "08_the_system_in_operation.ipynb", r"TwinDashboard\(")
+    cell = _open_and_run(page, lab, "08_the_system_in_operation.ipynb", r"TwinDashboard\(", above=True)
     out = cell.locator(".jp-Cell-outputArea")
     week = out.locator(".widget-slider").filter(
         has=page.locator("label.widget-label", has_text=re.compile(r"^\s*week")))
     image = out.locator(".widget-output img")
     table = out.locator(".widget-html-content table")
-    _wait(page, lambda: week.count() == 1 and image.count() == 1 and table.count() >= 1, RUN_ABOVE_TIMEOUT_S,
+    _wait(page, lambda: week.count() == 1 and image.count() == 1 and table.count() >= 1, RUN_CELLS_TIMEOUT_S,
           "the cells above the dashboard and the dashboard to render", on_poll=lambda: _fail_on_traceback(page))
     readout = week.locator(".widget-readout")
     w1, src1, tab1 = int(readout.inner_text()), image.get_attribute("src"), table.first.inner_text()
@@ -189,13 +192,13 @@ def _drive_dashboard(page, lab, tmp_path: Path) -> None:
 
 
 def _drive_panel(page, lab, tmp_path: Path) -> None:
-    # The panel cell: the one code cell whose source calls make_panel(...).
-    panel_cell = _open_and_run_to(page, lab, NOTEBOOK, r"make_panel\(")
+    # The panel cell: the one code cell whose source calls make_panel(...); it imports make_panel.
+    panel_cell = _open_and_run(page, lab, NOTEBOOK, r"make_panel\(", above=False)
 
     out = panel_cell.locator(".jp-Cell-outputArea")
     run = out.locator("button.widget-button", has_text=re.compile(r"^\s*Run\s*$"))
-    _wait(page, lambda: run.count() == 1 and run.is_visible(), RUN_ABOVE_TIMEOUT_S,
-          "the cells above the panel and the panel cell to run", on_poll=lambda: _fail_on_traceback(page))
+    _wait(page, lambda: run.count() == 1 and run.is_visible(), RUN_CELLS_TIMEOUT_S,
+          "the panel cell to run", on_poll=lambda: _fail_on_traceback(page))
 
     eps = out.locator(".widget-slider").filter(
         has=page.locator("label.widget-label", has_text=re.compile(r"^\s*epsilon")))

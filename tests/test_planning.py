@@ -217,6 +217,65 @@ def test_pipeline_and_transfer_lead_one_match_simulation():
     assert abs(expected_episode_cost(model, opt.policy) - sim_opt.daily_cost) <= sim_opt.daily_cost_ci
 
 
+def _transition_matrix_by_coordinates(model, y, r, pipe_next):
+    """The definition: one coordinate array per state dimension for every (row, joint demand)
+    pair, flattened by ``np.ravel_multi_index`` and summed by scipy's COO -> CSR conversion."""
+    import scipy.sparse as sp
+
+    from mas_lib.decide.planning.dynamics import grid_index
+
+    M, prob, coords, shape = y.shape[0], np.ones((y.shape[0], 1)), [], []
+    for i in range(model.net.N):
+        d, p = model.demand_support[i], model.demand_pmf[i]
+        nxt = np.minimum(np.maximum(y[:, i, None] - d[None, :], 0) + r[:, i, None], model.net.capacity[i]) // model.unit
+        prob = (prob[:, :, None] * p[None, None, :]).reshape(M, -1)
+        coords = [np.repeat(c, d.size, axis=1) for c in coords] + [np.tile(nxt, (1, prob.shape[1] // d.size))]
+        shape.append(model.levels[i])
+        for j in range(model.slots[i]):
+            coords.append(np.repeat(grid_index(model.order_grid, pipe_next[:, i, j])[:, None], prob.shape[1], axis=1))
+            shape.append(len(model.order_grid))
+        coords = [np.broadcast_to(c, prob.shape) for c in coords]
+    cols = np.ravel_multi_index(tuple(c.ravel() for c in coords), tuple(shape))
+    rows = np.repeat(np.arange(M), prob.shape[1])
+    return sp.csr_matrix((prob.ravel(), (rows, cols)), shape=(M, model.n_states))
+
+
+@pytest.fixture(scope="module")
+def lead_two_model():
+    return build_model(_small(lead=2, transfer_lead=1), 10, 0.9)
+
+
+def test_transition_matrix_is_bit_for_bit_its_definition(solved, lead_two_model):
+    """The Horner-rule transition matrix has the same data, column indices and row pointers as the
+    coordinate-array definition, with and without pipelines, for random feasible action tables;
+    a pipeline entry off the order grid is refused like ``np.ravel_multi_index`` refuses it."""
+    from mas_lib.decide.planning.dynamics import rows_for_actions, transition_matrix
+
+    models = [solved["paper"][1], lead_two_model]
+
+    @given(seed=st.integers(0, 2**32 - 1), which=st.integers(0, 1))
+    @settings(max_examples=12, deadline=None)
+    def same(seed, which):
+        model = models[which]
+        actions = np.random.default_rng(seed).integers(0, model.n_actions, model.n_states)
+        feas = rows_for_actions(model, actions)[0]
+        _, _, y, r, pn = rows_for_actions(model, np.where(feas, actions, 0))
+        new, old = transition_matrix(model, y, r, pn), _transition_matrix_by_coordinates(model, y, r, pn)
+        for part in ("data", "indices", "indptr"):
+            np.testing.assert_array_equal(getattr(new, part), getattr(old, part))
+            assert getattr(new, part).dtype == getattr(old, part).dtype
+        assert new.shape == old.shape and new.has_canonical_format
+
+    same()
+    model = lead_two_model
+    _, _, y, r, pn = rows_for_actions(model, np.zeros(model.n_states, dtype=np.int64))
+    pn = pn.copy()
+    pn[0, 0, 0] = 10  # not on the order grid (0, 20, 40, 60)
+    for build in (transition_matrix, _transition_matrix_by_coordinates):
+        with pytest.raises(ValueError, match="invalid entry in coordinates array"):
+            build(model, y, r, pn)
+
+
 def test_long_run_average_cost_close_to_long_simulation(solved):
     inst, model, _ = solved["paper"]
     pol = BaseStock(inst.config, (100, 140), round_to=inst.round_to)

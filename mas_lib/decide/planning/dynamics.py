@@ -91,26 +91,39 @@ def post_index(model: MDPModel, y, r, pipe_next) -> np.ndarray:
 
 
 def transition_matrix(model: MDPModel, y, r, pipe_next) -> sp.csr_matrix:
-    """Sparse ``(M, S)`` matrix of next-state probabilities for M rows of ``(y, r, pipe_next)``."""
+    """Sparse ``(M, S)`` matrix of next-state probabilities for M rows of ``(y, r, pipe_next)``.
+
+    Row ``m`` has one entry per joint demand outcome (warehouse 0's demand varying slowest), in
+    that order before duplicates are summed; the column is the flat next-state index, built by
+    Horner's rule over (stock level, pipeline slots) of each warehouse -- the same numbers as
+    ``np.ravel_multi_index`` without materialising one coordinate array per dimension. A pipeline
+    entry off the order grid raises the ValueError ``np.ravel_multi_index`` raises. Used by exact
+    evaluation and policy iteration (paper section 4.5)."""
     N, M = model.net.N, y.shape[0]
     cap = model.net.capacity
     prob = np.ones((M, 1))
-    coords: list[np.ndarray] = []
-    shape = []
+    cols = np.zeros((M, 1), dtype=np.intp)
     for i in range(N):
         d, p = model.demand_support[i], model.demand_pmf[i]
         nxt = np.minimum(np.maximum(y[:, i, None] - d[None, :], 0) + r[:, i, None], cap[i]) // model.unit
+        _in_range(nxt, model.levels[i])
         prob = (prob[:, :, None] * p[None, None, :]).reshape(M, -1)
-        coords = [np.repeat(c, d.size, axis=1) for c in coords] + [np.tile(nxt, (1, prob.shape[1] // d.size))]
-        shape.append(model.levels[i])
+        cols = (cols[:, :, None] * model.levels[i] + nxt[:, None, :].astype(np.intp)).reshape(M, -1)
         for j in range(model.slots[i]):
             g = grid_index(model.order_grid, pipe_next[:, i, j])
-            coords.append(np.repeat(g[:, None], prob.shape[1], axis=1))
-            shape.append(len(model.order_grid))
-        coords = [np.broadcast_to(c, prob.shape) for c in coords]
-    cols = np.ravel_multi_index(tuple(c.ravel() for c in coords), tuple(shape))
-    rows = np.repeat(np.arange(M), prob.shape[1])
-    return sp.csr_matrix((prob.ravel(), (rows, cols)), shape=(M, model.n_states))
+            _in_range(g, len(model.order_grid))
+            cols = cols * len(model.order_grid) + g[:, None].astype(np.intp)
+    K = prob.shape[1]
+    indptr = np.arange(0, M * K + 1, K, dtype=np.intp)
+    P = sp.csr_matrix((prob.ravel(), cols.ravel(), indptr), shape=(M, model.n_states))
+    P.sum_duplicates()
+    return P
+
+
+def _in_range(coords: np.ndarray, size: int) -> None:
+    """The check ``np.ravel_multi_index`` makes: every coordinate in ``[0, size)``."""
+    if coords.size and (coords.min() < 0 or coords.max() >= size):
+        raise ValueError("invalid entry in coordinates array")
 
 
 def rows_for_actions(model: MDPModel, actions: np.ndarray):

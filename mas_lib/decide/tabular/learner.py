@@ -62,15 +62,15 @@ class TabularLearner:
         else:
             self.feasible = [act.feasible(i, enc.own_stock(i, i)) for i in range(act.N)]
         self.n_learners = enc.n_learners
+        # feasible actions of every state, padded: a random action is feasible_idx[s, nth]
+        self.n_feasible = [f.sum(axis=1) for f in self.feasible]
+        self.feasible_idx = [np.argsort(~f, axis=1, kind="stable") for f in self.feasible]
         self.q_start = self._initial_values() if qcfg.q_init == "auto" else np.full(self.n_learners, float(qcfg.q_init))
         self.tables = [np.where(f, q0, -np.inf) for f, q0 in zip(self.feasible, self.q_start, strict=True)]
         self.tables2 = [t.copy() for t in self.tables] if qcfg.double else None
         self.visits = [np.zeros(t.shape, dtype=np.int64) for t in self.tables]
         self.visits2 = [np.zeros(t.shape, dtype=np.int64) for t in self.tables] if qcfg.double else None
         self.alpha_fn = lambda n: learning_rate(qcfg, n)
-        # feasible actions of every state, padded: a random action is feasible_idx[s, nth]
-        self.n_feasible = [f.sum(axis=1) for f in self.feasible]
-        self.feasible_idx = [np.argsort(~f, axis=1, kind="stable") for f in self.feasible]
         # caches of each row's greedy action and maximum, refreshed for the rows that change
         self.greedy = [np.argmax(self._values(k), axis=1) for k in range(self.n_learners)]
         self.row_max = [t.max(axis=1) for t in self.tables]
@@ -89,10 +89,10 @@ class TabularLearner:
         def random_play(state: SystemState) -> tuple[np.ndarray, np.ndarray]:
             s = self.encoder.encode(state)
             a = np.empty(s.shape, dtype=np.int64)
-            for k in range(self.n_learners):
-                f = self.feasible[k][s[:, k]]
-                nth = np.floor(rng.random(s.shape[0]) * f.sum(axis=1)).astype(np.int64)
-                a[:, k] = np.argmax(np.cumsum(f, axis=1) > nth[:, None], axis=1)
+            for k in range(self.n_learners):  # the nth feasible action (in index order) of each copy
+                sk = s[:, k]
+                nth = np.floor(rng.random(s.shape[0]) * self.n_feasible[k][sk]).astype(np.int64)
+                a[:, k] = self.feasible_idx[k][sk, nth]
             return self.actions.decode(self.to_warehouse(a))
 
         total = np.zeros(self.n_learners)
