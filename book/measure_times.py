@@ -5,7 +5,8 @@ kernel, one notebook at a time, with the 1-minute load average before and after.
     python book/measure_times.py                 # every notebook, rewrite book/course.md
     python book/measure_times.py 00 03 --dry-run # two notebooks, print the table only
 
-A notebook that fails is listed as "failed" and the others are still measured. The kernel starts in
+A notebook that fails is listed as "not measured" (its error printed) and the others are still
+measured. With notebook prefixes the table holds only those notebooks: use --dry-run and copy the rows. The kernel starts in
 notebooks/, as in JupyterLab; the environment (MAS_LIB_ONLINE_RETAIL, ...) is inherited.
 """
 

@@ -82,21 +82,26 @@ class NotebookTime:
 
     notebook: str          #: file stem, e.g. ``00_start_here``
     read_minutes: float    #: estimate from :func:`reading_minutes` [min]
-    run_seconds: float | None  #: measured wall time of one top-to-bottom run [s]; None: failed
+    run_seconds: float | None  #: wall time of one top-to-bottom run [s]; None: failed or not run
     load_before: float     #: 1-minute load average when the run started
     load_after: float      #: 1-minute load average when it ended
 
 
 def _run_text(seconds: float | None) -> str:
     if seconds is None:
-        return "failed"
+        return "not measured"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _load_text(before: float, after: float) -> str:
+    return "–" if before != before or after != after else f"{before:.2f} → {after:.2f}"  # NaN: none
 
 
 def times_table(rows: Sequence[NotebookTime], *, date: str, cores: int) -> str:
     """The markdown table of reading and running times, with the date and machine load under it.
 
-    Every row must have a non-negative reading time; ``date`` is printed as given.
+    Every row must have a non-negative reading time; ``date`` is printed as given. A row without a
+    run time (the run failed or was stopped) says "not measured" and is left out of the total.
     """
     if not rows:
         raise ConfigError("rows: got no rows; need at least one NotebookTime")
@@ -105,10 +110,11 @@ def times_table(rows: Sequence[NotebookTime], *, date: str, cores: int) -> str:
     for r in rows:
         check_number(r.read_minutes, f"read_minutes of {r.notebook}", low=0, unit="min")
         lines.append(f"| {r.notebook} | {r.read_minutes:.0f} min | {_run_text(r.run_seconds)} | "
-                     f"{r.load_before:.2f} → {r.load_after:.2f} |")
+                     f"{_load_text(r.load_before, r.load_after)} |")
     read = sum(r.read_minutes for r in rows)
     ran = [r.run_seconds for r in rows if r.run_seconds is not None]
-    lines.append(f"| **total** | **{read / 60:.1f} h** | **{sum(ran) / 60:.1f} min** | |")
+    some = " (measured ones)" if len(ran) < len(rows) else ""
+    lines.append(f"| **total** | **{read / 60:.1f} h** | **{sum(ran) / 60:.1f} min**{some} | |")
     lines.append("")
     lines.append(f"Measured {date} on a {cores}-core machine, one notebook at a time in a fresh "
                  "kernel (wall time of a top-to-bottom run). The load average shows how busy the "
