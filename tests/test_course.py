@@ -117,7 +117,7 @@ def test_course_page_holds_a_measured_table_for_every_notebook():
     page = (BOOK / "course.md").read_text()
     table = page.split(TABLE_START)[1].split(TABLE_END)[0]
     assert [p.stem for p in NOTEBOOKS] == re.findall(r"^\| (\d\d_\w+) \|", table, re.M)
-    assert re.search(r"Measured \d{4}-\d\d-\d\d \d\d:\d\d UTC", table)
+    assert re.search(r"Measured \d{4}-\d\d-\d\d \d\d:\d\d(–\d\d:\d\d)? UTC", table)
     assert "failed" not in table
     # the reading column is the function's estimate of the notebooks as they are now (+-1 min)
     for p in NOTEBOOKS:
