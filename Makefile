@@ -11,7 +11,7 @@ export MAS_LIB_ONLINE_RETAIL ?= $(SHARED_RETAIL)
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: lab test unit notebooks lint book bench clean
+.PHONY: lab test unit notebooks lint book figures bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ lab: $(STAMP)  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/ --ip=$(LAB_IP) --port=$(LAB_PORT) $(LAB_ROOT) $(LAB_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check mas_lib tests benchmarks notebooks book/_ext
+	$(BIN)/ruff check mas_lib tests benchmarks notebooks book/_ext book/*.py
 
 test: $(STAMP) lint  ## unit tests + every notebook under nbval (lax)
 	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n auto --dist loadfile
@@ -51,6 +51,9 @@ book: $(STAMP)  ## execute every notebook in a fresh kernel (cached) and build t
 	@status=0; $(BIN)/jupyter-book build book --path-output build/jupyter-book || status=$$?; \
 	rm -rf build/book && cp -r build/jupyter-book/_build/html build/book && \
 	echo "book: build/book/index.html" && exit $$status
+
+figures: $(STAMP)  ## every notebook figure as a PNG for slides, in build/figures/ (reuses make book's runs)
+	$(BIN)/python book/export_figures.py
 
 bench: $(STAMP)  ## print the benchmark figures shown in the README
 	$(BIN)/python benchmarks/bench_env.py
