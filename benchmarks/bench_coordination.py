@@ -151,8 +151,9 @@ def learners(inst, model, opt, steps, batch, pair_rows: list[dict], baselines: b
 
 def value_of_information(inst, model, opt, rows: list[dict]) -> list[dict]:
     """Exact gaps per level of information: the rules, then isolated / messages / central learners
-    (the best of VDN and independent at each decentralised level, seed 0; the central learner's
-    seed 0), the optimum; ``value_of_communication`` [money/day] on the messages row."""
+    (VDN and independent, each without and with messages, seed 0; the central learner's seed 0),
+    the optimum; ``value_of_communication`` [money/day] on each messages row: the same learner's
+    daily cost without messages minus with."""
     p = TUNED[inst.name]
     local = SnapToGrid(ss(inst), model)
     shared = SnapToGrid(Combined(ss(inst), TransferRule(inst.config, p["cover"], p["keep"], round_to=inst.round_to)),
@@ -163,18 +164,15 @@ def value_of_information(inst, model, opt, rows: list[dict]) -> list[dict]:
         {"instance": inst.name, "information": "shared (rule)", "policy": "(s, S) + transfer rule on the neighbour's stock",
          "gap_pct": gap(evaluate_policy(model, shared), opt)},
     ]
-    best = {}
-    for talk in ("no messages", "messages"):
-        mine = [r for r in rows if r["learner"].endswith(", " + talk)]
-        if mine:
-            best[talk] = min(mine, key=lambda r: r["gap_pct"])
-    for talk, label in (("no messages", "isolated"), ("messages", "messages")):
-        if talk in best:
-            r = best[talk]
-            out.append({"instance": inst.name, "information": label, "policy": f"{r['learner']} (learned, seed 0)",
-                        "gap_pct": r["gap_pct"], "daily_cost": r["daily_cost"]})
-    if len(best) == 2:
-        out[-1]["value_of_communication"] = best["no messages"]["daily_cost"] - best["messages"]["daily_cost"]
+    for method in ("vdn", "independent"):  # the same learner without and with messages
+        got = {r["learner"]: r for r in rows if r["learner"].startswith(method + ",")}
+        alone, talk = got.get(f"{method}, no messages"), got.get(f"{method}, messages")
+        for r, label in ((alone, "isolated"), (talk, "messages")):
+            if r is not None:
+                out.append({"instance": inst.name, "information": label, "policy": f"{r['learner']} (learned, seed 0)",
+                            "gap_pct": r["gap_pct"], "daily_cost": r["daily_cost"]})
+        if alone is not None and talk is not None:
+            out[-1]["value_of_communication"] = alone["daily_cost"] - talk["daily_cost"]
     central = [r for r in rows if r["learner"] == CENTRAL and r["seed"] == 0]
     if central:
         out.append({"instance": inst.name, "information": "central", "policy": f"{CENTRAL} (seed 0)",
