@@ -8,19 +8,26 @@ For the two planner instances (:mod:`mas_lib.decide.instances`) and the five-war
   tuned (s, S) rule and plays on the optimum's action grids), and in simulation on the
   five-warehouse network: cost, fill rate, transport and messages per day (also with latency 1
   and 20% dropped messages);
-* **decentralised learners** over three seeds: the coordination-graph pair (team table learned
-  by Q-learning, executed by variable elimination over messages; the seeds of both instances run
-  through the sweep runner ``mas_lib.scale.run_sweep``, on a local Dask cluster of ``--workers``)
-  and -- seed 0 -- value decomposition (VDN) and independent learners, each evaluated exactly;
-* **value of information** on the planner instances: local information only, shared
-  information, full optimum, each evaluated exactly (restricted policy classes, see the table);
+* **learners**, each evaluated exactly: the central learner over three seeds (one joint table
+  learned by Q-learning, executed through messages by variable elimination,
+  :class:`mas_lib.messaging.CentralByMessages`; the seeds of both instances run through the
+  sweep runner ``mas_lib.scale.run_sweep``, on a local Dask cluster of ``--workers``) and --
+  seed 0 -- the decentralised learners (VDN and independent: a table per warehouse) **with**
+  stock-report messages (:class:`mas_lib.messaging.MessagingAgents`, one number per report,
+  latency 0, rounded to ``--message-levels``) and **without** (own stock only), with the CPU
+  seconds of each training run;
+* **value of information** on the planner instances: isolated agents, agents with messages and
+  the central learner (the same learner family at each level, the value of communication as a
+  difference of exact costs), the rules (local (s, S), (s, S) + transfer rule on the neighbour's
+  stock) and the full optimum, each evaluated exactly;
 * the **Cachon & Fisher (2000)** comparison on the five-warehouse network: sharing information
   vs halving the replenishment lead time (each rule's safety factor tuned by simulation);
 * **allocation** from a hub with scarce supply: the four rules against the exact optimum of a
   one-day instance, and in a 120-day simulation of the cross-border hub network.
 
 Writes ``benchmarks/results/coordination.json``. Usage:
-``python benchmarks/bench_coordination.py [--steps 20000 --batch 1024] [--seeds 0 1 2] [--workers 2] [--quick]``
+``python benchmarks/bench_coordination.py [--steps 20000 --batch 1024] [--seeds 0 1 2] [--workers 2]
+[--message-levels N] [--quick]``
 """
 
 from __future__ import annotations
@@ -45,9 +52,10 @@ from mas_lib.messaging import (  # noqa: E402
     PROTOCOLS,
     RULES,
     HubAllocation,
+    MessagingAgents,
     allocation_study,
     hub_network,
-    train_coordinated_pair,
+    train_central_by_messages,
 )
 from mas_lib.messaging.networks import regional_network, regional_replenishment  # noqa: E402
 from mas_lib.scale import run_sweep  # noqa: E402
@@ -99,50 +107,79 @@ def regional_protocols(episodes: int) -> list[dict]:
     return rows
 
 
+CENTRAL = "central learner (executed through messages)"
+
+
 def pair_seeds(names, steps, batch, seeds, workers) -> dict[str, list[dict]]:
-    """The coordination-graph pair on every instance and seed, through the sweep runner (serially or
-    on a local Dask cluster of ``workers``; the same numbers either way): rows per instance."""
-    frame = run_sweep(train_coordinated_pair, {"instance": list(names)}, seeds=list(seeds), workers=workers,
+    """The central learner executed through messages on every instance and seed, through the sweep
+    runner (serially or on a local Dask cluster of ``workers``; the same numbers either way): rows
+    per instance."""
+    frame = run_sweep(train_central_by_messages, {"instance": list(names)}, seeds=list(seeds), workers=workers,
                       fixed={"steps": steps, "batch": batch})
     bad = frame[frame["status"] != "ok"]
     if len(bad):
-        raise RuntimeError("coordination-graph jobs failed:\n" + "\n".join(bad["traceback"]))
+        raise RuntimeError("central-learner jobs failed:\n" + "\n".join(bad["traceback"]))
     out: dict[str, list[dict]] = {name: [] for name in names}
     for r in frame.itertuples():
-        out[r.instance].append({"instance": r.instance, "learner": "coordination graph (messages)", "seed": r.seed,
-                                "gap_pct": r.gap_pct, "transitions": r.transitions, "seconds": r.seconds})
-    print(f"coordination-graph pair: {len(frame)} runs ({frame['ran_on'].iloc[0]})", flush=True)
+        out[r.instance].append({"instance": r.instance, "learner": CENTRAL, "seed": r.seed, "gap_pct": r.gap_pct,
+                                "daily_cost": r.daily_cost, "transitions": r.transitions, "seconds": r.seconds})
+    print(f"central learner: {len(frame)} runs ({frame['ran_on'].iloc[0]})", flush=True)
     return out
 
 
-def learners(inst, model, opt, steps, batch, pair_rows: list[dict], baselines: bool) -> list[dict]:
+def learners(inst, model, opt, steps, batch, pair_rows: list[dict], baselines: bool,
+             levels: int | None) -> list[dict]:
+    """The central learner's rows and -- with ``baselines`` -- VDN and independent learners (seed 0),
+    each with and without stock-report messages, evaluated exactly as :class:`MessagingAgents`
+    (``cpu_seconds``: process CPU time of the training run)."""
     rows = list(pair_rows)
     if baselines:
         for method in ("vdn", "independent"):
-            t0 = time.perf_counter()
-            res = train_decentralised(inst.config, method=method, steps=steps, batch=batch, gamma=inst.gamma, seed=0)
-            rows.append({"instance": inst.name, "learner": f"{method} (own tables)", "seed": 0,
-                         "gap_pct": gap(evaluate_policy(model, res.policy), opt), "transitions": steps * batch,
-                         "seconds": time.perf_counter() - t0})
+            for messages in (True, False):
+                t0, c0 = time.perf_counter(), time.process_time()
+                res = train_decentralised(inst.config, method=method, steps=steps, batch=batch, gamma=inst.gamma,
+                                          seed=0, messages=messages, message_levels=levels if messages else None)
+                cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+                team = MessagingAgents(res.policy)
+                value = evaluate_policy(model, team)
+                rows.append({"instance": inst.name, "learner": f"{method}, {'messages' if messages else 'no messages'}",
+                             "seed": 0, "gap_pct": gap(value, opt), "daily_cost": value.daily_cost,
+                             "numbers_per_day": team.numbers_per_decision, "transitions": steps * batch,
+                             "seconds": wall, "cpu_seconds": cpu})
     return rows
 
 
-def value_of_information(inst, model, opt, pair_gap: float | None) -> list[dict]:
+def value_of_information(inst, model, opt, rows: list[dict]) -> list[dict]:
+    """Exact gaps per level of information: the rules, then isolated / messages / central learners
+    (VDN and independent, each without and with messages, seed 0; the central learner's seed 0),
+    the optimum; ``value_of_communication`` [money/day] on each messages row: the same learner's
+    daily cost without messages minus with."""
     p = TUNED[inst.name]
     local = SnapToGrid(ss(inst), model)
     shared = SnapToGrid(Combined(ss(inst), TransferRule(inst.config, p["cover"], p["keep"], round_to=inst.round_to)),
                         model)
-    rows = [
-        {"instance": inst.name, "information": "local only", "policy": "best (s, S), no transfers (class tuned)",
+    out = [
+        {"instance": inst.name, "information": "local only (rule)", "policy": "best (s, S), no transfers (class tuned)",
          "gap_pct": gap(evaluate_policy(model, local), opt)},
-        {"instance": inst.name, "information": "shared", "policy": "(s, S) + transfer rule on the neighbour's stock",
+        {"instance": inst.name, "information": "shared (rule)", "policy": "(s, S) + transfer rule on the neighbour's stock",
          "gap_pct": gap(evaluate_policy(model, shared), opt)},
     ]
-    if pair_gap is not None:
-        rows.append({"instance": inst.name, "information": "shared + coordination",
-                     "policy": "coordination graph (learned, seed 0)", "gap_pct": pair_gap})
-    rows.append({"instance": inst.name, "information": "full", "policy": "exact optimum", "gap_pct": 0.0})
-    return rows
+    for method in ("vdn", "independent"):  # the same learner without and with messages
+        got = {r["learner"]: r for r in rows if r["learner"].startswith(method + ",")}
+        alone, talk = got.get(f"{method}, no messages"), got.get(f"{method}, messages")
+        for r, label in ((alone, "isolated"), (talk, "messages")):
+            if r is not None:
+                out.append({"instance": inst.name, "information": label, "policy": f"{r['learner']} (learned, seed 0)",
+                            "gap_pct": r["gap_pct"], "daily_cost": r["daily_cost"]})
+        if alone is not None and talk is not None:
+            out[-1]["value_of_communication"] = alone["daily_cost"] - talk["daily_cost"]
+    central = [r for r in rows if r["learner"] == CENTRAL and r["seed"] == 0]
+    if central:
+        out.append({"instance": inst.name, "information": "central", "policy": f"{CENTRAL} (seed 0)",
+                    "gap_pct": central[0]["gap_pct"], "daily_cost": central[0]["daily_cost"]})
+    out.append({"instance": inst.name, "information": "full", "policy": "exact optimum", "gap_pct": 0.0,
+                "daily_cost": opt.daily_cost})
+    return out
 
 
 def cachon_fisher(episodes: int) -> list[dict]:
@@ -182,7 +219,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1024)
     ap.add_argument("--quick", action="store_true", help="small budgets, one seed (a smoke run)")
     ap.add_argument("--no-baselines", action="store_true", help="skip the VDN / independent learners")
-    ap.add_argument("--seeds", type=int, nargs="+", help="seeds of the coordination-graph pair (default 0 1 2; "
+    ap.add_argument("--message-levels", type=int, default=None,
+                    help="levels a stock report is rounded to (default: full resolution)")
+    ap.add_argument("--seeds", type=int, nargs="+", help="seeds of the central learner (default 0 1 2; "
                     "0 with --quick), run through mas_lib.scale.run_sweep")
     ap.add_argument("--workers", default="2", help="'serial' or the number of local Dask workers for the seeds")
     ap.add_argument("--publish", action="store_true",
@@ -193,7 +232,7 @@ def main() -> None:
     workers = args.workers if args.workers == "serial" else int(args.workers)
     episodes = 8 if args.quick else 32
     t_all = time.perf_counter()
-    out: dict = {"steps": steps, "batch": batch}
+    out: dict = {"steps": steps, "batch": batch, "message_levels": args.message_levels}
     out["protocols_exact"], out["learners"], out["value_of_information"] = [], [], []
     names = ("paper", "cross_border")
     pairs = pair_seeds(names, steps, batch, seeds, workers)
@@ -202,10 +241,10 @@ def main() -> None:
         model = model_for(inst)
         opt = policy_iteration(model)
         out["protocols_exact"] += exact_protocols(inst, model, opt)
-        rows = learners(inst, model, opt, steps, batch, pairs[name], not args.no_baselines)
+        rows = learners(inst, model, opt, steps, batch, pairs[name], not args.no_baselines, args.message_levels)
         out["learners"] += rows
         print(pd.DataFrame(rows).to_string(), flush=True)
-        out["value_of_information"] += value_of_information(inst, model, opt, rows[0]["gap_pct"])
+        out["value_of_information"] += value_of_information(inst, model, opt, rows)
     out["protocols_regional"] = regional_protocols(episodes)
     out["cachon_fisher"] = cachon_fisher(episodes)
     out["allocation_exact"], out["allocation_sim"] = allocation(episodes)

@@ -8,9 +8,11 @@
 * :mod:`.protocols` -- isolated, shared information, negotiated (contract net), central coordinator;
 * :mod:`.allocation` -- a hub with limited supply: proportional, fair share, by penalty, optimal;
 * :mod:`.replay` -- the paper's section 4 open order of 50 units as a real transfer request;
-* :mod:`.teams` -- :class:`CoordinatedPair`: a learned team table executed by two warehouses that
-  each choose their own action after exchanging messages (coordination graph, variable elimination);
-  :func:`train_coordinated_pair`, the sweep job that learns and scores one (``mas_lib.scale.run_sweep``);
+* :mod:`.teams` -- :class:`CentralByMessages`: the central learner's joint table executed by two
+  warehouses through messages (variable elimination; it plays the central learner's actions);
+  :func:`train_central_by_messages`, the sweep job that learns and scores one
+  (``mas_lib.scale.run_sweep``); :class:`MessagingAgents`: per-warehouse tables that act on their
+  own stock plus the stock reports received on the bus;
 * :mod:`.talking_env` -- :class:`TalkingEnv`: the PettingZoo env with messages in actions and observations.
 
 Paper sections 3.1.1(2)-(4), 3.2.1 and 4.
@@ -52,7 +54,7 @@ from .protocols import (
 )
 from .replay import fulfil_requests, requests_as_messages
 from .talking_env import TalkingEnv
-from .teams import CoordinatedPair, train_coordinated_pair
+from .teams import CentralByMessages, MessagingAgents, train_central_by_messages
 
 __all__ = [
     "MessageBus", "LOG_COLUMNS", "SENT_STATUSES", "messages_per_day", "message_counts", "plot_sequence", "Message", "MessageError",
@@ -60,5 +62,5 @@ __all__ = [
     "ValueMessage", "PlanAnnouncement", "MESSAGE_TYPES", "Protocol", "Isolated", "SharedInformation",
     "Negotiated", "CentralCoordinator", "PROTOCOLS", "ON_CONFLICT", "RULES", "allocate", "expected_cost", "exact_allocation",
     "allocation_study", "hub_network", "HubAllocation", "requests_as_messages", "fulfil_requests", "TalkingEnv",
-    "CoordinatedPair", "train_coordinated_pair",
+    "CentralByMessages", "MessagingAgents", "train_central_by_messages",
 ]

@@ -1,10 +1,13 @@
 """Decentralised learners that coordinate through a team value (paper 3.1.1(4), 3.1.2, 4.4-4.5).
 
 Every warehouse keeps its **own** table ``Q_i(o_i, a_i)`` and picks its **own** action from it.
-Its observation ``o_i`` is its own stock plus the stock reports its neighbours sent this morning
-(a :class:`~mas_lib.messaging.StockReport` each, latency 0): on the two-warehouse instances that
-is the joint stock, so ``o_i`` indexes the same 546 states as the central learner -- but each
-agent only ranks its own 44 actions, never the 1,936 joint ones.
+Its observation ``o_i`` is its own features plus the stock reports its neighbours sent this
+morning (a :class:`~mas_lib.messaging.StockReport` each, one number, latency 0, rounded to
+``message_levels`` bands; :class:`mas_lib.messaging.MessagingAgents` sends them over the bus).
+At full resolution on the two-warehouse instances that is the joint stock, so ``o_i`` indexes
+the same 546 states as the central learner -- but each agent only ranks its own 44 actions,
+never the 1,936 joint ones. With ``messages=False`` the same learner sees its own features only
+(isolated agents): the two exact costs differ by the value of communication.
 
 Two ways to train such tables (notebook 07):
 
@@ -19,11 +22,11 @@ Two ways to train such tables (notebook 07):
   every agent can still act alone (greedy in its own table) and the team acts greedily in the
   summed value.
 
-Measured (``benchmarks/bench_coordination.py``, 20.48 M transitions, seed 0, exact gap to the
-optimum): VDN 12.8% (paper) and 8.6% (cross-border), independent 15.4% and 10.5%, hysteretic
-(``beta = 0.1``) 66% on paper. The sum cannot express how one warehouse's order and the other's
-transfer interact; :class:`mas_lib.messaging.CoordinatedPair` keeps that interaction and reaches
-1.2-2.6%.
+The full-budget exact gaps to the optimum, with and without messages, are in
+``benchmarks/bench_coordination.py``'s results. The sum cannot express how one warehouse's order
+and the other's transfer interact; the central learner
+(:class:`mas_lib.messaging.CentralByMessages` executes it through messages) keeps that
+interaction, at the size of the joint table.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import pandas as pd
 
 from ...sim.config import EnvConfig, RewardConfig
 from ...sim.state import SystemState
-from ...validation import Validated, choice, number, whole
+from ...validation import Validated, choice, flag, number, optional, whole
 from ..rollout import rollout
 from ..tabular.config import QLearningConfig, exploration_schedule, learning_rate
 from ..tabular.encoding import ActionTable, StateEncoder
@@ -67,6 +70,11 @@ class DecentralisedConfig(Validated):
         beta: the hysteretic factor in (0, 1] (1 = independent learners).
         episode_length: days per training episode [days].
         seed: exploration and demand seed.
+        messages: ``True`` -- each agent observes its own features plus every neighbour's
+            morning stock report (one number per report, latency 0); ``False`` -- the same
+            learner with the messages replaced by nothing (own features only: isolated agents).
+        message_levels: the levels a reported stock is rounded to (``None``: full resolution,
+            one level per stock unit); only with ``messages``.
     """
 
     method: str = choice("vdn", METHODS)
@@ -80,6 +88,16 @@ class DecentralisedConfig(Validated):
     beta: float = number(0.1, low=0.0, high=1.0)
     episode_length: int = whole(1000, low=2)
     seed: int = whole(0, low=0)
+    messages: bool = flag(True)
+    message_levels: int | None = optional(whole(None, low=2))
+
+    def encoder(self, config: EnvConfig) -> StateEncoder:
+        """What each agent observes: its own features plus, with ``messages``, each neighbour's
+        reported stock (the ``"shared"`` encoding at ``message_levels``); without, its own
+        features only (the ``"independent"`` encoding)."""
+        if self.messages:
+            return StateEncoder(config, None, "shared", self.message_levels)
+        return StateEncoder(config, None, "independent", None)
 
     def _qcfg(self) -> QLearningConfig:
         """The equivalent tabular settings (for the shared learning-rate and exploration schedules)."""
@@ -119,8 +137,10 @@ class DecentralisedResult:
 def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = None, **changes) -> DecentralisedResult:
     """Train one table per warehouse on ``dcfg.batch`` copies of ``config`` (needs action grids).
 
-    Each agent observes its own stock and its neighbours' stock reports (the ``"shared"``
-    encoding at full resolution) and acts epsilon-greedily in its own table. The update depends
+    Each agent observes what :meth:`DecentralisedConfig.encoder` gives it (its own features, plus
+    its neighbours' stock reports when ``dcfg.messages``) and acts epsilon-greedily in its own
+    table. :class:`mas_lib.messaging.MessagingAgents` executes the trained tables with the
+    reports sent over a message bus. The update depends
     on ``dcfg.method`` (see the module docstring). Team reward = minus the total daily cost.
     ``changes`` override fields of ``dcfg``. Notebook 07 and ``benchmarks/bench_coordination.py``
     measure the result with :func:`mas_lib.decide.planning.evaluate_policy`; paper 4.4-4.5.
@@ -129,7 +149,7 @@ def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = No
     dcfg = (dcfg or DecentralisedConfig()).__class__(**{**(dcfg or DecentralisedConfig()).__dict__, **changes})
     qcfg = dcfg._qcfg()
     train_cfg = config.replace(reward=RewardConfig(kind="cost"), episode_length=dcfg.episode_length)
-    enc = StateEncoder(config, None, "shared", None)
+    enc = dcfg.encoder(config)
     act = ActionTable(config)
     N = act.N
     feasible = [act.feasible(i, enc.own_stock(i, i)) for i in range(N)]
@@ -183,6 +203,7 @@ def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = No
         if now["day"] % log_every == 0:
             rows.append({"day": now["day"], "team_cost": float(np.mean(block))})
             block = []
-    policy = QPolicy(config, enc, tables, None, visits, label=f"decentralised {dcfg.method}")
-    policy.name = f"decentralised ({dcfg.method})"
+    talk = "messages" if dcfg.messages else "no messages"
+    policy = QPolicy(config, enc, tables, None, visits, label=f"decentralised {dcfg.method}, {talk}")
+    policy.name = f"decentralised ({dcfg.method}, {talk})"
     return DecentralisedResult(policy, pd.DataFrame(rows), n_days * B, time.perf_counter() - t0, dcfg)

@@ -179,13 +179,38 @@ class StateEncoder:
                     "Use a larger unit, fewer share_levels or another form"
                 )
 
+    def stock_level(self, warehouse: int, units: np.ndarray, levels: int | None = None) -> np.ndarray:
+        """The level of ``units`` on-hand stock [units] of ``warehouse`` (capped at its capacity),
+        coarsened to ``levels`` levels if fewer than the capacity's (``None``: full resolution):
+        what a stock feature, own or shared, holds."""
+        cap = int(self.cap_levels[warehouse])
+        lv = np.clip(np.asarray(units, dtype=np.int64) // self.unit, 0, cap - 1)
+        if levels is not None and levels < cap:
+            lv = np.minimum(lv * levels // cap, levels - 1)
+        return lv
+
+    def level_floor(self, warehouse: int, level: np.ndarray, levels: int | None = None) -> np.ndarray:
+        """The smallest stock [units] of ``warehouse`` whose :meth:`stock_level` is ``level``
+        (the lower edge of the level's band): what a stock report rounded to ``levels`` says."""
+        cap = int(self.cap_levels[warehouse])
+        lv = np.asarray(level, dtype=np.int64)
+        if levels is not None and levels < cap:
+            lv = -((-lv * cap) // levels)  # ceil(level * cap / levels)
+        return lv * self.unit
+
+    def index(self, coords: list[np.ndarray], learner: int = 0) -> np.ndarray:
+        """State indices of ``learner`` from its feature levels (one array per feature, in the
+        order of :meth:`feature_names`): the inverse of :meth:`decode`."""
+        return np.ravel_multi_index(tuple(np.asarray(c, dtype=np.int64) for c in coords), self.shapes[learner])
+
+    def feature_level(self, f: _Feature, state: SystemState) -> np.ndarray:
+        """The level ``(B,)`` of one feature (an entry of ``features[k]``) in ``state``."""
+        return self._level(f, state)
+
     def _level(self, f: _Feature, state: SystemState) -> np.ndarray:
         u, i = self.unit, f.warehouse
         if f.kind in ("stock", "shared_stock"):
-            lv = np.clip(state.on_hand[:, i] // u, 0, self.cap_levels[i] - 1)
-            if f.kind == "shared_stock" and f.levels < self.cap_levels[i]:
-                lv = np.minimum(lv * f.levels // self.cap_levels[i], f.levels - 1)
-            return lv
+            return self.stock_level(i, state.on_hand[:, i], f.levels if f.kind == "shared_stock" else None)
         if f.kind == "backlog":
             return np.clip(state.backlog[:, i] // u, 0, f.levels - 1)
         if f.kind == "pipeline":
@@ -208,7 +233,7 @@ class StateEncoder:
                 if key not in cache:
                     cache[key] = self._level(f, state).astype(np.int64)
                 coords.append(cache[key])
-            out[:, k] = np.ravel_multi_index(tuple(coords), self.shapes[k])
+            out[:, k] = self.index(coords, k)
         return out
 
     def decode(self, index: np.ndarray | int, learner: int = 0) -> np.ndarray:
