@@ -18,7 +18,7 @@ fixed suite drawn from a seeded generator:
   exact optimum **without transfers** (their gap is the value of transfers) and the best tuned
   (s, S) rule, for the suite and the published instances.
 
-Paper sections 3.1.1 (the network), 4.5 (the exact yardstick); notebook 09 and the benchmarks.
+Paper sections 3.1.1 (the network), 4.5 (the exact yardstick); ``benchmarks/bench_suite.py``.
 """
 
 from __future__ import annotations
