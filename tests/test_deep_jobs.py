@@ -16,7 +16,7 @@ from mas_lib.scale.deep_jobs import deep_instance, exact_reference, optimum_path
 def test_recipes_are_the_documented_budgets():
     assert RECIPES["PPO"].transitions == 6000 * 256
     assert RECIPES["PPO"].entropy_end == 0.0 and RECIPES["PPO"].anneal_lr
-    assert RECIPES["DQN"].transitions == 64_000
+    assert RECIPES["DQN"].transitions == 512_000 and RECIPES["DQN"].q_init == "auto" and RECIPES["DQN"].anneal_lr
     assert recipe("PPO", seed=3).seed == 3
     small = recipe("PPO", scale=0.01)
     assert small.days == 60 and small.log_every <= small.days

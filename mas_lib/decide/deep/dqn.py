@@ -18,6 +18,13 @@ on hand) are never chosen, neither when acting nor in the ``argmax`` of the targ
 ``-total cost * reward_scale`` (the cost the exact optimum minimises). ``B`` copies step together
 through the one :func:`~mas_lib.decide.rollout.rollout` loop; episodes are truncated, not
 terminated, so every transition bootstraps (also on the last day, from the final observation).
+
+Two settings matter beyond these ingredients (``benchmarks/bench_suite.py`` ablates them):
+``q_init="auto"`` starts the output layer's bias at the value of random play (its mean daily
+reward / (1 - gamma), negative: a *pessimistic* start, as the tabular learner's ``q_init="auto"``;
+a network starting near 0 is optimistic, so every rarely tried action looks best and every
+bootstrapped target is inflated), and ``anneal_lr`` lets Adam's step size fall linearly to 0 over
+the run (with a constant step the greedy policy keeps flipping between good and bad ones).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from ...sim.state import SystemState
 from ...validation import (
     Validated,
     check_whole,
+    checked,
     flag,
     items,
     number,
@@ -41,13 +49,14 @@ from ...validation import (
     probability,
     whole,
 )
-from ..rollout import rollout
+from ..rollout import play, rollout
 from ..schedule import Schedule
+from ..tabular.config import _q_init
 from .features import ActionMasks, ObservationEncoder
 from .nn import MLP, Adam, check_finite, clip_by_norm, single_thread
 from .policy import Checkpoint, DeepResult, NetworkPolicy, RunSettings
 
-__all__ = ["DQNConfig", "ReplayBuffer", "train_dqn", "dqn_targets"]
+__all__ = ["DQNConfig", "ReplayBuffer", "train_dqn", "dqn_targets", "random_play_value", "initial_q"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,10 @@ class DQNConfig(RunSettings, Validated):
     Attributes:
         hidden: hidden layer sizes; activation: ``"relu"`` or ``"tanh"``.
         lr: Adam step size; clip: global gradient-norm limit (``None``: no clipping).
+        anneal_lr: the step size falls linearly from ``lr`` to 0 over the run.
+        q_init: initial Q estimate, the output layer's bias [reward units, i.e. ``-money *
+            reward_scale``]: a number (0, the default, is optimistic for costs) or ``"auto"``, the
+            value of random play (:func:`random_play_value`; pessimistic).
         gamma: discount per day, in [0, 1).
         days: simulated days per copy [days]; copies: environment copies ``B`` stepped together.
             Transitions = ``days * copies``.
@@ -78,6 +91,8 @@ class DQNConfig(RunSettings, Validated):
     hidden: tuple[int, ...] = items((128, 128), whole(low=1), indexed=False)
     activation: str = "relu"
     lr: float = number(1e-3, low=0, low_inclusive=False)
+    anneal_lr: bool = flag(False)
+    q_init: float | str = checked(_q_init, 0.0)
     clip: float | None = optional(number(10.0, low=0, low_inclusive=False), say_none=False)
     gamma: float = number(0.95, low=0, high=1, high_inclusive=False)
     days: int = whole(2000, low=1)
@@ -137,6 +152,38 @@ def dqn_targets(online: MLP, target: MLP, r: np.ndarray, x2: np.ndarray, mask2: 
     return r + gamma * q_t[np.arange(len(r)), a_star]
 
 
+def random_play_value(config: EnvConfig, gamma: float, reward_scale: float, seed: int, days: int = 200,
+                      copies: int = 64) -> float:
+    """The discounted value of uniformly random feasible play [reward units]: the mean daily
+    reward ``-cost * reward_scale`` of ``copies`` copies over ``days`` days, divided by ``1 - gamma``.
+    A random policy costs more than any learned one, so this is a pessimistic start for Q (the
+    DQN's ``q_init="auto"``; ``benchmarks/bench_suite.py``). Uses its own streams (``(seed, 1)``, demand
+    ``(seed, 999_983)``): the training streams are unchanged."""
+    masks = ActionMasks(config)
+    enc = ObservationEncoder(config)
+    rng = np.random.default_rng([seed, 1])
+
+    def random_play(state: SystemState) -> tuple[np.ndarray, np.ndarray]:
+        m = masks.joint(enc.on_hand(enc.observe(state)))
+        return masks.decode_joint(np.argmax(np.where(m, rng.random(m.shape), -1.0), axis=1))
+
+    total = {"r": 0.0}
+
+    def add(step) -> None:
+        total["r"] -= float(step.result.total_cost.sum(axis=1).mean()) * reward_scale
+
+    n = play(rollout(config.replace(episode_length=days), random_play, copies=copies, seed=(seed, 999_983)), add)
+    return total["r"] / n / (1.0 - gamma)
+
+
+def initial_q(config: EnvConfig, cfg: DQNConfig) -> float:
+    """The Q estimate a run starts from [reward units]: ``cfg.q_init`` or, for ``"auto"``,
+    :func:`random_play_value` of the training config."""
+    if cfg.q_init != "auto":
+        return float(cfg.q_init)
+    return random_play_value(config, cfg.gamma, cfg.reward_scale, cfg.seed)
+
+
 def train_dqn(config: EnvConfig, cfg: DQNConfig | None = None, checkpoint: Checkpoint | None = None,
              **changes) -> DeepResult:
     """Train a central DQN on ``cfg.copies`` copies of ``config`` (paper 3.1.2(4); notebook 09,
@@ -162,6 +209,7 @@ def _train_dqn(config: EnvConfig, cfg: DQNConfig, checkpoint: Checkpoint | None)
     enc, masks = ObservationEncoder(config), ActionMasks(config)
     rng = np.random.default_rng(cfg.seed)
     net = MLP([enc.central_size, *cfg.hidden, masks.n_joint], cfg.activation, seed=cfg.seed, out_scale=0.1, dtype="float32")
+    net.params[-1][:] = initial_q(train_config, cfg)  # the output bias: every action starts at this value
     tgt = net.copy()
     opt = Adam(net.params, lr=cfg.lr)
     buf = ReplayBuffer(cfg.buffer if cfg.replay else cfg.copies, enc.central_size, masks.n_joint)
@@ -191,6 +239,8 @@ def _train_dqn(config: EnvConfig, cfg: DQNConfig, checkpoint: Checkpoint | None)
         buf.add(now["x"], now["a"], r, enc.central_input(obs2), masks.joint(enc.on_hand(obs2)))
         acc["cost"] += float(cost.mean())
         acc["n"] += 1
+        if cfg.anneal_lr:
+            opt.lr = Schedule(cfg.lr, 0.0)((d + 1) / cfg.days)  # 0 on the last day
         if (buf.size >= min(cfg.warmup, buf.capacity)) and (cfg.replay or buf.size >= B):
             for _ in range(cfg.updates_per_day):
                 if cfg.replay:
@@ -216,7 +266,8 @@ def _train_dqn(config: EnvConfig, cfg: DQNConfig, checkpoint: Checkpoint | None)
         now["day"] += 1
         if now["day"] % cfg.log_every == 0 or now["day"] == cfg.days:
             rows.append({"transitions": now["day"] * B, "mean_daily_cost": acc["cost"] / acc["n"],
-                         "loss": acc["loss"] / acc["nl"] if acc["nl"] else np.nan, "epsilon": now["eps"]})
+                         "loss": acc["loss"] / acc["nl"] if acc["nl"] else np.nan, "epsilon": now["eps"],
+                         "lr": opt.lr})
             acc.update(cost=0.0, loss=0.0, n=0, nl=0)
             if checkpoint is not None:
                 checkpoint(now["day"] * B, NetworkPolicy(config, [net.copy()], "q", name="DQN"))
