@@ -11,7 +11,7 @@ export MAS_LIB_ONLINE_RETAIL ?= $(SHARED_RETAIL)
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: lab test unit notebooks lint book figures bench clean
+.PHONY: lab test unit notebooks lint book figures bench editions clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench: $(STAMP)  ## print the benchmark figures shown in the README
 	$(BIN)/python benchmarks/bench_env.py
 	@for f in benchmarks/bench_forecast.py benchmarks/bench_policies.py benchmarks/bench_coordination.py benchmarks/bench_system.py benchmarks/bench_sweep.py benchmarks/bench_deep_rl.py; do \
 	  if [ -f $$f ]; then $(BIN)/python $$f; fi; done
+
+# The teacher edition (the notebooks with their worked solutions) and the student edition
+# (solutions removed, an answer cell and a self-grading check after each exercise).
+editions: $(STAMP)  ## write build/editions/teacher/ and build/editions/student/
+	$(BIN)/python -m mas_lib.teach.editions --source notebooks --out build/editions
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

@@ -166,3 +166,55 @@ def test_notebooks_07_and_09_follow_the_template(nb):
     prerequisites = re.search(r"\*\*Prerequisites\.\*\*(.+?)(?:\n\n|\Z)", text, re.S).group(1)
     named = {int(n) for n in re.findall(r"\b0(\d)\b", prerequisites)}
     assert named and max(named) < int(nb.name[:2]), f"{nb.name}: prerequisites must name earlier notebooks only"
+
+
+PREREQUISITES = re.compile(r"\*\*Prerequisites[.:]?\*\*[.:]?(.+?)(?:\n\n|\Z)", re.S)
+
+
+def prerequisites(nb: Path) -> str | None:
+    """The prerequisites paragraph of a notebook (the markdown after '**Prerequisites.**' up to the
+    next blank line, within its cell), or None when it has none."""
+    for src in _markdown(nb):
+        m = PREREQUISITES.search(src)
+        if m:
+            return m.group(1)
+    return None
+
+
+@pytest.mark.parametrize("nb", [p for p in NOTEBOOKS if prerequisites(p) is not None], ids=lambda p: p.stem)
+def test_prerequisites_name_earlier_notebooks_only(nb):
+    """No loop: a notebook's prerequisites never name itself or a later notebook."""
+    named = {int(n) for n in re.findall(r"\b0(\d)\b", prerequisites(nb))}
+    assert all(n < int(nb.name[:2]) for n in named), f"{nb.name}: prerequisites name {sorted(named)}"
+
+
+def test_prerequisites_assume_no_outside_reinforcement_learning():
+    """Notebook 00 says no RL is assumed, so no notebook may send the reader to an RL textbook first:
+    notebook 05 introduces the MDP itself, and later notebooks only name earlier ones."""
+    assert "No inventory theory or RL is assumed" in prerequisites(ROOT / "notebooks" / "00_start_here.ipynb")
+    for nb in NOTEBOOKS:
+        text = prerequisites(nb) or ""
+        assert not re.search(r"Sutton|Barto|chapters? \d", text.replace("further reading, not a prerequisite", "")
+                             .split("Nothing else is assumed")[0]), nb.name
+
+
+def test_notebook_05_opens_with_the_mdp():
+    """Notebook 05 is the first to use RL words; its section 0 defines each before section 1 uses it,
+    with the Bellman equation in LaTeX and a computed three-state example."""
+    cells = _read(ROOT / "notebooks" / "05_q_learning.ipynb").cells
+    first = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## 1. "))
+    zero = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## 0. "))
+    assert zero < first
+    text = cells[zero].source
+    for term in ("**State**", "**Action**", "**Reward**", "**Transition**", "**Policy**", "**Discount**",
+                 "**Value**", "**Bellman equation**", "**Optimum**", r"(I - \gamma P_\pi)", "A tiny example"):
+        assert term in text, term
+    code = "\n".join(c.source for c in cells[zero:first] if c.cell_type == "code")
+    assert "policy_values(" in code and "assert" in code
+
+
+def test_notebook_09_derives_what_it_uses():
+    text = "\n".join(_markdown(ROOT / "notebooks" / "09_deep_rl.ipynb"))
+    for part in ("policy-gradient theorem", "**The advantage.**", r"\delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)",
+                 r"(\gamma\lambda)^l", r"\operatorname{clip}(\rho_t(\theta), 1-\epsilon, 1+\epsilon)", "why it clips"):
+        assert part in text, part
