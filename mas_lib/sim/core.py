@@ -33,9 +33,9 @@ import numpy as np
 
 from ..validation import check_whole
 from .config import EnvConfig
+from .day import ARRAYS, DayRules, rows_to_fields, run_day, stack_columns
 from .network import units_array
-from .onecopy import LazyState, OneCopy
-from .rewards import paper_reward, paper_reward_terms
+from .onecopy import OneCopy
 from .state import InvalidActionError, StepResult, SystemState
 
 __all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
@@ -65,7 +65,7 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-class BatchCore(LazyState):
+class BatchCore:
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
     State arrays (read them; :meth:`state` hands policies read-only views of them): ``on_hand (B,N)``, ``backlog (B,N)``,
@@ -83,15 +83,7 @@ class BatchCore(LazyState):
         self.N = net.N
         self.T = config.episode_length
         self.H = config.forecast_horizon
-        self._later_orders = np.flatnonzero(net.lead_time >= 1)
-        self._later_slots = net.lead_time[self._later_orders] - 1
-        arc_leads = sorted({int(v) for v in net.arc_lead_time[net.arc]})
-        self._lead_masks = {lv: (net.arc & (net.arc_lead_time == lv)) for lv in arc_leads}
-        # per-config constants of the hot path. A step's transfers are 0 off the links (checked or
-        # clipped), so with one lead time on every link the inbound sum needs no mask, and links
-        # without a fixed cost add exactly 0.0 (costs are >= 0: no -0.0 to turn into +0.0).
-        self._one_lead = len(arc_leads) == 1
-        self._arc_fixed = bool(net.arc_fixed_cost.any())
+        # per-config constants of the feasibility test
         self._same_day = bool((net.lead_time == 0).any())
         self._off_arc = np.flatnonzero(~net.arc.ravel())
         # the bounds of the fast feasibility test, as unsigned numbers (see _validate)
@@ -100,6 +92,7 @@ class BatchCore(LazyState):
         self.t = 0
         self.seed: int | tuple[int, ...] | None = None
         self._ready = False
+        self.rules = DayRules.for_config(config)
         self._one = OneCopy(self) if self.B == 1 else None
         #: ``(on_hand, backlog, pipeline, transit, requests)`` lists right after a lean one-copy step, for
         #: the observation (None after any other change)
@@ -119,7 +112,6 @@ class BatchCore(LazyState):
         used is recorded in :attr:`seed` so any episode can be replayed.
         """
         cfg, B, N, net = self.config, self.B, self.N, self.net
-        self._pending = None
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         words = (seed,) if np.ndim(seed) == 0 else tuple(seed)
@@ -146,8 +138,7 @@ class BatchCore(LazyState):
             self.requests[:, net.index(rq.supplier), net.index(rq.requester)] += rq.units
         self.prev_end = self.on_hand.astype(float)
         self.t = 0
-        self._totals = np.zeros((3, B, N), dtype=np.int64)
-        self._total_views = tuple(self._totals)
+        self.total_ordered, self.total_sold, self.total_overflow = (np.zeros((B, N), dtype=np.int64) for _ in range(3))
         self._after_one = None
         self.initial_units = self.units_in_system()
         self._ready = True
@@ -218,13 +209,8 @@ class BatchCore(LazyState):
                                  f"{self.t}; only {available[b, i]} units are on hand to ship")
 
     # ------------------------------------------------------------------ step
-    def _receive(self, units: np.ndarray) -> np.ndarray:
-        new = self.on_hand + units
-        self.on_hand = np.minimum(new, self.net.capacity)
-        return new - self.on_hand  # the refused excess, max(new - capacity, 0)
-
     def step(self, replenish: np.ndarray, transfer: np.ndarray) -> StepResult:
-        """Advance every copy by one day.
+        """Advance every copy by one day (the rules: :func:`mas_lib.sim.day.run_day`).
 
         Args:
             replenish: ``(B, N)`` whole units each warehouse orders today.
@@ -240,78 +226,37 @@ class BatchCore(LazyState):
         """
         if not self._ready:
             raise RuntimeError("call reset() before step(), and again after the episode's last day")
-        net = self.net
         self._after_one = None
         q, x, clipped = self._validate(replenish, transfer)
-        t = self.t
-        # 2. decisions: pay for orders; same-day orders are received at once
-        ordering = net.order_fixed_cost * (q > 0) + net.order_unit_cost * q
-        self.total_ordered += q
-        overflow = self._receive(np.where(net.lead_time == 0, q, 0))
-        if self._later_orders.size:
-            idx = self._later_orders
-            self.pipeline[:, idx, self._later_slots] += q[:, idx]
-        # 3. transfers leave; lead-0 transfers are received before demand
-        shipped = _sum_axis(x, 2)
-        self.on_hand -= shipped
-        per_arc = x * net.arc_unit_cost
-        if self._arc_fixed:
-            per_arc = per_arc + net.arc_fixed_cost * (x > 0)
-        transport = _sum_axis(per_arc, 2)
-        self.requests = np.maximum(self.requests - x, 0)
-        received = np.zeros_like(shipped)
-        for lv, mask in self._lead_masks.items():
-            inbound = _sum_axis(x if self._one_lead else x * mask, 1)
-            if lv == 0:
-                overflow += self._receive(inbound)
-                received += inbound
-            else:
-                self.transit[:, :, lv - 1] += inbound
-        # 4. demand is served
+        B, N, t = self.B, self.N, self.t
+        # the day on columns: copy b of warehouse i is entry b of every (B,) column
+        on_hand, backlog = list(self.on_hand.T), list(self.backlog.T)
+        pipeline = [list(self.pipeline[:, i].T) for i in range(N)]
+        transit = [list(self.transit[:, i].T) for i in range(N)]
+        requests = [list(self.requests[:, i].T) for i in range(N)]
         d = self.demand[:, t, :]
+        rows = run_day(self.rules, ARRAYS, on_hand, backlog, pipeline, transit, requests, list(self.prev_end.T),
+                       list(q.T), [list(x[:, i].T) for i in range(N)], list(d.T), list(clipped.T))
+        fields = rows_to_fields(rows, B)
+        fields["demand"], fields["ordered"] = d, q  # (the read-only view of today's demand, the checked copy)
+        # the new morning: pipeline and road updated in place (slot by slot, forwards: each slot is read
+        # before it is written), the other arrays new
+        for queue, cols in ((self.pipeline, pipeline), (self.transit, transit)):
+            for i in range(N):
+                for k, c in enumerate(cols[i]):
+                    queue[:, i, k] = c
+        self.on_hand = stack_columns(on_hand, B)
         if self.config.backorders:
-            need = d + self.backlog
-            sales = np.minimum(self.on_hand, need)
-            served = np.maximum(sales - self.backlog, 0)
-            self.backlog = need - sales
-            lost = np.zeros_like(d)
-            shortage = net.shortage_cost * self.backlog
-        else:
-            sales = np.minimum(self.on_hand, d)
-            served = sales
-            lost = d - sales
-            shortage = net.shortage_cost * lost
-        self.on_hand -= sales
-        self.total_sold += sales
-        # 5. costs on closing stock
-        end = self.on_hand.copy()
-        holding = net.holding_cost * end
-        total = holding + shortage + ordering + transport
-        terms = paper_reward_terms(served, d, net.holding_cost, self.prev_end, end, transport)
-        self.prev_end = end.astype(float)
-        rc = self.config.reward
-        reward = paper_reward(terms, rc.c1, rc.c2, rc.c3) if rc.kind == "paper" else -total
-        if rc.shared:
-            reward = np.repeat(_sum_axis(reward, 1)[:, None], self.N, axis=1)
-        # 1'. tomorrow's arrivals, so the next observation (or the final one) shows them
+            self.backlog = fields["backlog"].copy()
+        self.requests = np.stack([stack_columns(r, B) for r in requests], axis=1)
+        self.prev_end = fields["on_hand"].astype(float)
+        self.total_ordered += q
+        self.total_sold += fields["sales"]
+        self.total_overflow += fields["overflow"]
         self.t = t + 1
-        arriving = self.pipeline[:, :, 0] + self.transit[:, :, 0]
-        for queue in (self.pipeline, self.transit):  # one slot at a time: no overlapping copy
-            for k in range(queue.shape[2] - 1):
-                queue[:, :, k] = queue[:, :, k + 1]
-            queue[:, :, -1] = 0
-        overflow = overflow + self._receive(arriving)
         if self.t >= self.T:
             self._ready = False
-        self.total_overflow += overflow
-        return StepResult(
-            demand=d, sales=sales, served=served, lost=lost, backlog=self.backlog.copy(),
-            fill_rate=terms["satisfaction"], on_hand=end, ordered=q, shipped_out=shipped,
-            received_transfers=received, overflow=overflow, holding_cost=holding, shortage_cost=shortage,
-            ordering_cost=ordering, transport_cost=transport, total_cost=total,
-            satisfaction=terms["satisfaction"], inventory_cost_reduction=terms["inventory_cost_reduction"],
-            reward=reward, clipped=clipped,
-        )
+        return StepResult(**fields)
 
     def state(self) -> SystemState:
         """The decision-time state of every copy, as read-only views of the core's arrays (no copy).

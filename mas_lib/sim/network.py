@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..validation import check_whole
+from .day import ARRAYS, DayRules, stack_columns, trim
 from .state import InvalidActionError
 
 if TYPE_CHECKING:
@@ -228,13 +229,17 @@ class Network:
         ``x`` are whole numbers of units of any dtype (:func:`units_array`: 1e30 or inf counts as
         :data:`UNIT_LIMIT`, so an order of inf becomes ``max_order``; NaN is an error).
         """
-        q = np.clip(units_array(np.asarray(q), lambda k: f"replenish{list(k)}"), 0, self.max_order)
-        x = np.where(self.arc, np.maximum(units_array(np.asarray(x), lambda k: f"transfer{list(k)}"), 0), 0)
-        available = self.available(on_hand, q)
-        # in float64: the same numbers as the int64 sum below 2**53 units, and no wrap-around above
-        out = x.sum(axis=2, dtype=np.float64)
-        scale = np.where(out > available, available / np.maximum(out, 1), 1.0)
-        return q, np.floor(x * scale[:, :, None]).astype(np.int64)
+        q = units_array(np.asarray(q), lambda k: f"replenish{list(k)}")
+        x = units_array(np.asarray(x), lambda k: f"transfer{list(k)}")
+        N = self.N
+        q2, x2 = trim(self.rules, ARRAYS, list(q.T), [list(x[:, i].T) for i in range(N)], list(np.asarray(on_hand).T))
+        M = q.shape[0]
+        return stack_columns(q2, M), np.stack([stack_columns(row, M) for row in x2], axis=1)
+
+    @cached_property
+    def rules(self) -> DayRules:
+        """The network's constants for :mod:`mas_lib.sim.day` (lost sales, cost reward)."""
+        return DayRules(self)
 
     def index(self, name: str) -> int:
         """Index of warehouse ``name`` (a :class:`ValueError` naming the known ones otherwise)."""

@@ -1,0 +1,262 @@
+"""The rules of one simulated day, written once: :func:`run_day` (and the ``"clip"`` trim, :func:`trim`).
+
+``docs/dynamics.md`` states the rules (arrivals, decisions, transfers, demand, costs); this module is
+their only implementation. The batch core (:meth:`mas_lib.sim.core.BatchCore.step`, any number of
+copies) and the lean one-copy path of the per-step API (:mod:`mas_lib.sim.onecopy`) both call
+:func:`run_day`; ``tests/test_planning.py`` checks the exact planner's tables
+(:mod:`mas_lib.decide.planning.dynamics`) against it over every state, action and demand of the
+small instances (notebook 06).
+
+**Columns.** The state and the action are given *per warehouse* (and per link, per pipeline slot):
+``on_hand[i]`` is warehouse ``i``'s stock, ``x[i][j]`` the units ``i`` ships to ``j``. Each entry
+is either a Python number (the per-step API: one copy, two or three warehouses, where a numpy call
+costs more than the arithmetic it does) or a numpy array of any shape (the batch core passes the
+``(B,)`` column of every copy). The same Python lines run on both, with the few operations that
+differ -- elementwise min/max, a choice, rounding down, a ratio -- taken from :data:`NUMBERS` or
+:data:`ARRAYS`. Sums over warehouses or links are written out left to right, so the floats do not
+depend on numpy's summation order: a float64 array and a Python float give the same bits.
+
+Arrays handed in are never changed in place; the lists holding them (the containers) are filled in
+with the new day's values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .config import RewardConfig
+    from .network import Network
+
+__all__ = ["Ops", "NUMBERS", "ARRAYS", "DayRules", "run_day", "trim", "available"]
+
+
+class Ops(NamedTuple):
+    """The operations that are written differently for Python numbers and for numpy arrays."""
+
+    minimum: Callable  #: elementwise min of two values
+    maximum: Callable  #: elementwise max of two values
+    select: Callable  #: ``select(cond, a, b)``: ``a`` where ``cond``, else ``b``
+    floor: Callable  #: round a float down to whole units (int)
+    ratio: Callable  #: ``ratio(served, demand)``: served / demand, 1.0 where demand is 0 [-]
+    to_float: Callable  #: a whole number of units as a float
+
+
+def _ratio(served: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    demand = np.asarray(demand)
+    shape = np.broadcast_shapes(np.shape(served), demand.shape)
+    return np.divide(served, demand, out=np.ones(shape), where=demand > 0)
+
+
+#: :class:`Ops` for Python numbers (one copy)
+NUMBERS = Ops(min, max, lambda c, a, b: a if c else b, math.floor,
+              lambda s, d: s / d if d > 0 else 1.0, float)
+#: :class:`Ops` for numpy arrays (broadcast against each other)
+ARRAYS = Ops(np.minimum, np.maximum, np.where, lambda v: np.floor(v).astype(np.int64), _ratio,
+             lambda v: np.asarray(v, dtype=np.float64))
+
+
+class DayRules:
+    """The constants of one configuration as Python numbers, per warehouse and per link [units, money].
+
+    Built once per network (``Network.rules``) or per environment configuration
+    (:meth:`for_config`, which adds the demand mode and the reward)."""
+
+    def __init__(self, net: Network, backorders: bool = False, reward: RewardConfig | None = None):
+        self.N = N = net.N
+        self.capacity = net.capacity.tolist()
+        self.max_order = net.max_order.tolist()
+        self.lead = net.lead_time.tolist()
+        arc = net.arc.tolist()
+        self.arc = arc
+        #: per sender, its links as ``(receiver, lead time, unit cost, fixed cost)``, receivers increasing
+        self.links = [[(j, int(net.arc_lead_time[i, j]), float(net.arc_unit_cost[i, j]), float(net.arc_fixed_cost[i, j]))
+                       for j in range(N) if arc[i][j]] for i in range(N)]
+        self.lead0_arcs = any(lv == 0 for links in self.links for _, lv, _, _ in links)
+        #: per warehouse ``(i, capacity, lead time, order fixed cost, order unit cost)`` (pass 1)
+        self.senders = [(i, self.capacity[i], self.lead[i], float(net.order_fixed_cost[i]),
+                         float(net.order_unit_cost[i])) for i in range(N)]
+        #: per warehouse ``(i, capacity, holding cost, shortage cost)`` (pass 2)
+        self.stores = [(i, self.capacity[i], float(net.holding_cost[i]), float(net.shortage_cost[i]))
+                       for i in range(N)]
+        self.backorders = bool(backorders)
+        self.paper = reward is not None and reward.kind == "paper"
+        self.c = (reward.c1, reward.c2, reward.c3) if reward is not None else (1.0, 0.5, 0.2)
+        self.shared = bool(reward is not None and reward.shared)
+
+    @classmethod
+    def for_config(cls, config) -> DayRules:
+        """The rules of an :class:`mas_lib.sim.config.EnvConfig`: its network, demand mode and reward."""
+        return cls(config.network, config.backorders, config.reward)
+
+
+def receive(ops: Ops, stock, units, capacity):
+    """Receive ``units`` into ``stock`` up to ``capacity``: ``(stock, overflow)`` [units] -- the
+    refused excess leaves the system (docs/dynamics.md, "Arrivals")."""
+    new = stock + units
+    kept = ops.minimum(new, capacity)
+    return kept, new - kept
+
+
+def available(rules: DayRules, ops: Ops, i: int, on_hand, q):
+    """Units warehouse ``i`` may ship today: stock on hand plus a same-day receipt (lead time 0),
+    capped at capacity [units]."""
+    return ops.minimum(on_hand + q if rules.lead[i] == 0 else on_hand, rules.capacity[i])
+
+
+def trim(rules: DayRules, ops: Ops, q: list, x: list, on_hand: list) -> tuple[list, list]:
+    """The documented trim of ``invalid_action="clip"`` (docs/dynamics.md, "Actions") [units].
+
+    Orders are clipped to ``[0, max_order]``; transfers below 0 or along no link become 0; a
+    warehouse that ships more than :func:`available` has all its transfers scaled down by
+    ``available / shipped`` (float64) and rounded down. Whole numbers below 2**62 (``UNIT_LIMIT``)
+    are expected. Returns new ``(q, x)`` lists of columns.
+    """
+    q2, x2 = [], []
+    for i in range(rules.N):
+        qc = ops.minimum(ops.maximum(q[i], 0), rules.max_order[i])
+        arow = rules.arc[i]
+        row = [ops.maximum(v, 0) if arow[j] else v * 0 for j, v in enumerate(x[i])]
+        avail = available(rules, ops, i, on_hand[i], qc)
+        out = 0.0  # in float64: no wrap-around of an int64 sum of quantities near 2**62
+        for v in row:
+            out = out + ops.to_float(v)
+        scale = ops.select(out > avail, avail / ops.maximum(out, 1.0), 1.0)
+        q2.append(qc)
+        x2.append([ops.floor(v * scale) for v in row])
+    return q2, x2
+
+
+def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: list, transit: list,
+            requests: list, prev_end: list, q: list, x: list, demand: list, clipped: list) -> list[list]:
+    """One day of the simulation (docs/dynamics.md, "The order of events"; paper sections 3.2.1, 4.3).
+
+    Args (lists of columns, see the module docstring; units unless said):
+        rules: the configuration's :class:`DayRules`.
+        ops: :data:`NUMBERS` or :data:`ARRAYS`.
+        on_hand, backlog: per warehouse, this morning's stock (after today's arrivals) and backlog.
+        pipeline, transit: ``pipeline[i][k]`` / ``transit[i][k]`` replenishments / transfers
+            arriving at ``i`` at the start of day ``t+1+k``.
+        requests: ``requests[s][r]`` units ``r`` has asked ``s`` to send.
+        prev_end: per warehouse, yesterday's closing stock (float) for the paper reward.
+        q, x: today's feasible action: orders ``q[i]``, shipments ``x[i][j]`` (0 off the links).
+        demand: today's demand per warehouse.
+        clipped: per warehouse, whether its action was trimmed (reported as is).
+
+    Returns:
+        one row per warehouse: the day's :class:`mas_lib.sim.state.StepResult` fields in field
+        order (money for costs and reward). ``on_hand``, ``backlog``, ``pipeline``, ``transit``
+        and ``requests`` are filled in with tomorrow morning's state (tomorrow's arrivals
+        received, refusals above capacity counted in the row's ``overflow``).
+    """
+    lo, hi = ops.minimum, ops.maximum
+    N = rules.N
+    overflow = [0] * N
+    shipped = [0] * N
+    ordering = [0.0] * N
+    transport = [0.0] * N
+    received = [0] * N
+    # pass 1, per sender. 2. decisions: pay for orders; same-day orders are received at once.
+    # 3. transfers leave along the links; the sender pays; requests shrink by what was sent
+    for i, cap, lead, fixed, unit in rules.senders:
+        qi, row = q[i], x[i]
+        ordering[i] = fixed * (qi > 0) + unit * qi
+        oh = on_hand[i]
+        if lead == 0:
+            oh, overflow[i] = receive(ops, oh, qi, cap)
+        else:
+            pipeline[i][lead - 1] = pipeline[i][lead - 1] + qi
+        out = sum(row)  # whole units: exact in any order
+        on_hand[i] = oh - out
+        shipped[i] = out
+        cost = 0.0
+        ri = requests[i]
+        for j, lv, au, af in rules.links[i]:
+            v = row[j]
+            cost = cost + (v * au + af * (v > 0))  # left to right over the receivers
+            if lv:
+                transit[j][lv - 1] = transit[j][lv - 1] + v
+            else:
+                received[j] = received[j] + v
+            ri[j] = hi(ri[j] - v, 0)
+        transport[i] = cost
+    # pass 2, per warehouse: lead-0 transfers arrive, 4. demand is served, 5. costs on closing
+    # stock, 1'. tomorrow's arrivals
+    rows = []
+    c1, c2, c3 = rules.c
+    for i, cap, h, short in rules.stores:
+        oh, ov = on_hand[i], overflow[i]
+        if rules.lead0_arcs:
+            oh, extra = receive(ops, oh, received[i], cap)
+            ov = ov + extra
+        di, bi = demand[i], backlog[i]
+        if rules.backorders:
+            need = di + bi
+            sales = lo(oh, need)
+            served = hi(sales - bi, 0)
+            bi = need - sales
+            backlog[i] = bi
+            lost = di * 0
+            shortage = short * bi
+        else:
+            sales = lo(oh, di)
+            served = sales
+            lost = di - sales
+            shortage = short * lost
+        end = oh - sales
+        holding = h * end
+        total = holding + shortage + ordering[i] + transport[i]
+        sat = ops.ratio(served, di)
+        reduction = h * (prev_end[i] - end)
+        reward = c1 * sat + c2 * reduction - c3 * transport[i] if rules.paper else -total
+        p_row, t_row = pipeline[i], transit[i]
+        on_hand[i], extra = receive(ops, end, p_row[0] + t_row[0], cap)
+        ov = ov + extra
+        del p_row[0]
+        p_row.append(0)
+        del t_row[0]
+        t_row.append(0)
+        rows.append([di, sales, served, lost, bi, sat, end, q[i], shipped[i], received[i], ov, holding, shortage,
+                     ordering[i], transport[i], total, sat, reduction, reward, clipped[i]])
+    if rules.shared:
+        team = rows[0][_REWARD]
+        for row in rows[1:]:
+            team = team + row[_REWARD]
+        for row in rows:
+            row[_REWARD] = team
+    return rows
+
+
+_REWARD = 18  # position of ``reward`` in a StepResult row (checked in tests/test_onecopy.py)
+
+
+_INT, _FLOAT = np.int64, np.float64
+#: dtype of each StepResult field, in field order
+FIELD_DTYPES = {
+    "demand": _INT, "sales": _INT, "served": _INT, "lost": _INT, "backlog": _INT, "fill_rate": _FLOAT,
+    "on_hand": _INT, "ordered": _INT, "shipped_out": _INT, "received_transfers": _INT, "overflow": _INT,
+    "holding_cost": _FLOAT, "shortage_cost": _FLOAT, "ordering_cost": _FLOAT, "transport_cost": _FLOAT,
+    "total_cost": _FLOAT, "satisfaction": _FLOAT, "inventory_cost_reduction": _FLOAT, "reward": _FLOAT,
+    "clipped": np.bool_,
+}
+
+
+def stack_columns(columns: list, B: int, dtype=np.int64) -> np.ndarray:
+    """A ``(B, len(columns))`` array of per-warehouse columns (numbers or ``(B,)`` arrays)."""
+    out = np.empty((B, len(columns)), dtype=dtype)
+    for i, c in enumerate(columns):
+        out[:, i] = c
+    return out
+
+
+def rows_to_fields(rows: list[list], B: int) -> dict[str, np.ndarray]:
+    """The ``(B, N)`` arrays of :func:`run_day`'s rows, by StepResult field name (``satisfaction``
+    is the same array as ``fill_rate``)."""
+    fields = {name: stack_columns([row[k] for row in rows], B, dtype)
+              for k, (name, dtype) in enumerate(FIELD_DTYPES.items()) if name != "satisfaction"}
+    fields["satisfaction"] = fields["fill_rate"]
+    return fields
