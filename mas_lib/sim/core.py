@@ -33,7 +33,7 @@ import numpy as np
 
 from ..validation import check_whole
 from .config import EnvConfig
-from .day import ARRAYS, DayRules, rows_to_fields, run_day, stack_columns
+from .day import ARRAYS, DayRules, columns, from_columns, rows_to_fields, run_day
 from .network import units_array
 from .onecopy import OneCopy
 from .state import InvalidActionError, StepResult, SystemState
@@ -138,10 +138,25 @@ class BatchCore:
             self.requests[:, net.index(rq.supplier), net.index(rq.requester)] += rq.units
         self.prev_end = self.on_hand.astype(float)
         self.t = 0
-        self.total_ordered, self.total_sold, self.total_overflow = (np.zeros((B, N), dtype=np.int64) for _ in range(3))
+        self._totals = np.zeros((3, B, N), dtype=np.int64)  # (ordered, sold, overflow): one add on the lean path
         self._after_one = None
         self.initial_units = self.units_in_system()
         self._ready = True
+
+    @property
+    def total_ordered(self) -> np.ndarray:
+        """Units ordered so far this episode ``(B, N)`` (a view; read-only attribute)."""
+        return self._totals[0]
+
+    @property
+    def total_sold(self) -> np.ndarray:
+        """Units sold so far this episode ``(B, N)``."""
+        return self._totals[1]
+
+    @property
+    def total_overflow(self) -> np.ndarray:
+        """Units refused above capacity so far this episode ``(B, N)``."""
+        return self._totals[2]
 
     def units_in_system(self) -> np.ndarray:
         """Units on hand + in the replenishment pipeline + on the road, per copy ``(B,)``."""
@@ -228,31 +243,24 @@ class BatchCore:
             raise RuntimeError("call reset() before step(), and again after the episode's last day")
         self._after_one = None
         q, x, clipped = self._validate(replenish, transfer)
-        B, N, t = self.B, self.N, self.t
+        B, t = self.B, self.t
         # the day on columns: copy b of warehouse i is entry b of every (B,) column
-        on_hand, backlog = list(self.on_hand.T), list(self.backlog.T)
-        pipeline = [list(self.pipeline[:, i].T) for i in range(N)]
-        transit = [list(self.transit[:, i].T) for i in range(N)]
-        requests = [list(self.requests[:, i].T) for i in range(N)]
-        d = self.demand[:, t, :]
-        rows = run_day(self.rules, ARRAYS, on_hand, backlog, pipeline, transit, requests, list(self.prev_end.T),
-                       list(q.T), [list(x[:, i].T) for i in range(N)], list(d.T), list(clipped.T))
-        fields = rows_to_fields(rows, B)
-        fields["demand"], fields["ordered"] = d, q  # (the read-only view of today's demand, the checked copy)
-        # the new morning: pipeline and road updated in place (slot by slot, forwards: each slot is read
-        # before it is written), the other arrays new
+        on_hand, backlog, pipeline = columns(self.on_hand), columns(self.backlog), columns(self.pipeline)
+        transit, requests, d = columns(self.transit), columns(self.requests), self.demand[:, t, :]
+        rows = run_day(self.rules, ARRAYS, on_hand, backlog, pipeline, transit, requests, columns(self.prev_end),
+                       columns(q), columns(x), columns(d), columns(clipped))
+        # (today's demand as its read-only view, the checked copy of the orders, the trim's flags)
+        fields = rows_to_fields(rows, B, {"demand": d, "ordered": q, "clipped": clipped})
+        # the new morning: pipeline and road updated in place (np.array reads every slot before any is
+        # written), the other arrays new
         for queue, cols in ((self.pipeline, pipeline), (self.transit, transit)):
-            for i in range(N):
-                for k, c in enumerate(cols[i]):
-                    queue[:, i, k] = c
-        self.on_hand = stack_columns(on_hand, B)
+            queue[...] = np.array(cols).transpose(2, 0, 1)
+        self.on_hand = from_columns(on_hand)
         if self.config.backorders:
-            self.backlog = fields["backlog"].copy()
-        self.requests = np.stack([stack_columns(r, B) for r in requests], axis=1)
+            self.backlog = from_columns(backlog)
+        self.requests = from_columns(requests)
         self.prev_end = fields["on_hand"].astype(float)
-        self.total_ordered += q
-        self.total_sold += fields["sales"]
-        self.total_overflow += fields["overflow"]
+        self._totals += (q, fields["sales"], fields["overflow"])
         self.t = t + 1
         if self.t >= self.T:
             self._ready = False

@@ -166,8 +166,10 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
         qi, row = q[i], x[i]
         ordering[i] = fixed * (qi > 0) + unit * qi
         oh = on_hand[i]
-        if lead == 0:
-            oh, overflow[i] = receive(ops, oh, qi, cap)
+        if lead == 0:  # (receive(), written out: this is the per-step API's hot loop)
+            new = oh + qi
+            oh = lo(new, cap)
+            overflow[i] = new - oh
         else:
             pipeline[i][lead - 1] = pipeline[i][lead - 1] + qi
         out = sum(row)  # whole units: exact in any order
@@ -191,8 +193,9 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
     for i, cap, h, short in rules.stores:
         oh, ov = on_hand[i], overflow[i]
         if rules.lead0_arcs:
-            oh, extra = receive(ops, oh, received[i], cap)
-            ov = ov + extra
+            new = oh + received[i]
+            oh = lo(new, cap)
+            ov = ov + (new - oh)
         di, bi = demand[i], backlog[i]
         if rules.backorders:
             need = di + bi
@@ -214,12 +217,14 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
         reduction = h * (prev_end[i] - end)
         reward = c1 * sat + c2 * reduction - c3 * transport[i] if rules.paper else -total
         p_row, t_row = pipeline[i], transit[i]
-        on_hand[i], extra = receive(ops, end, p_row[0] + t_row[0], cap)
-        ov = ov + extra
+        new = end + (p_row[0] + t_row[0])
+        on_hand[i] = kept = lo(new, cap)
+        ov = ov + (new - kept)
+        zero = end * 0  # (0 units, as a number or as an array)
         del p_row[0]
-        p_row.append(0)
+        p_row.append(zero)
         del t_row[0]
-        t_row.append(0)
+        t_row.append(zero)
         rows.append([di, sales, served, lost, bi, sat, end, q[i], shipped[i], received[i], ov, holding, shortage,
                      ordering[i], transport[i], total, sat, reduction, reward, clipped[i]])
     if rules.shared:
@@ -246,17 +251,33 @@ FIELD_DTYPES = {
 
 
 def stack_columns(columns: list, B: int, dtype=np.int64) -> np.ndarray:
-    """A ``(B, len(columns))`` array of per-warehouse columns (numbers or ``(B,)`` arrays)."""
-    out = np.empty((B, len(columns)), dtype=dtype)
+    """A ``(B, len(columns))`` array of per-warehouse columns (numbers or ``(B,)`` arrays): the
+    transpose of a C-ordered ``(N, B)`` array, built without a further copy."""
+    out = np.empty((len(columns), B), dtype=dtype)
     for i, c in enumerate(columns):
-        out[:, i] = c
-    return out
+        out[i] = c
+    return out.T
 
 
-def rows_to_fields(rows: list[list], B: int) -> dict[str, np.ndarray]:
-    """The ``(B, N)`` arrays of :func:`run_day`'s rows, by StepResult field name (``satisfaction``
-    is the same array as ``fill_rate``)."""
-    fields = {name: stack_columns([row[k] for row in rows], B, dtype)
-              for k, (name, dtype) in enumerate(FIELD_DTYPES.items()) if name != "satisfaction"}
+def from_columns(nested: list) -> np.ndarray:
+    """The inverse of :func:`columns`: a C-ordered ``(B, N, ...)`` array of nested ``(B,)`` columns."""
+    a = np.array(nested)
+    return np.ascontiguousarray(a.transpose(a.ndim - 1, *range(a.ndim - 1)))
+
+
+def columns(a: np.ndarray) -> list:
+    """The columns of ``a (B, N, ...)`` as nested lists (warehouse first, then the trailing axes) of
+    ``(B,)`` views, for :func:`run_day` (which never writes into an array it is given)."""
+    c = a.transpose(*range(1, a.ndim), 0)
+    return list(c) if a.ndim == 2 else [list(row) for row in c]
+
+
+def rows_to_fields(rows: list[list], B: int, given: dict | None = None) -> dict[str, np.ndarray]:
+    """The ``(B, N)`` arrays of :func:`run_day`'s rows, by StepResult field name; fields in ``given``
+    are taken as they are (``satisfaction`` is the same array as ``fill_rate``)."""
+    fields = dict(given or {})
+    for k, (name, dtype) in enumerate(FIELD_DTYPES.items()):
+        if name not in fields and name != "satisfaction":
+            fields[name] = stack_columns([row[k] for row in rows], B, dtype)
     fields["satisfaction"] = fields["fill_rate"]
     return fields

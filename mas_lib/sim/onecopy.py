@@ -31,8 +31,17 @@ __all__ = ["MAX_N", "OneCopy", "step_one", "result_from_rows"]
 MAX_N = 32
 
 _DTYPES = FIELD_DTYPES
-_FIELDS = tuple(FIELD_DTYPES)
 _BIG = 2**53
+
+
+def _info(r: list) -> dict:
+    """A row of :func:`mas_lib.sim.day.run_day` as the per-step API's info dict (a dict display is
+    quicker than ``dict(zip(names, row))``; ``tests/test_onecopy.py`` checks the names and order)."""
+    return {"demand": r[0], "sales": r[1], "served": r[2], "lost": r[3], "backlog": r[4], "fill_rate": r[5],
+            "on_hand": r[6], "ordered": r[7], "shipped_out": r[8], "received_transfers": r[9], "overflow": r[10],
+            "holding_cost": r[11], "shortage_cost": r[12], "ordering_cost": r[13], "transport_cost": r[14],
+            "total_cost": r[15], "satisfaction": r[16], "inventory_cost_reduction": r[17], "reward": r[18],
+            "clipped": r[19]}
 
 
 class OneCopy:
@@ -117,11 +126,12 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
     pipe0, transit0, demand0 = views[3:]
     pipeline, transit = pipe0.tolist(), transit0.tolist()
     backlog, requests = core.backlog[0].tolist(), core.requests[0].tolist()
+    asked = any(map(any, requests))  # else no request is open, and none is after the day
     moving = any(map(any, transit))
     rows = run_day(k.rules, NUMBERS, on_hand, backlog, pipeline, transit, requests, core.prev_end[0].tolist(),
                    q, x, demand0[t].tolist(), clipped)
     moving = moving or any(map(any, transit))  # else the road was empty and still is
-    infos = [dict(zip(_FIELDS, row)) for row in rows]  # noqa: B905 (one name per value)
+    infos = list(map(_info, rows))
     # write the state back: pipeline and road in place (as BatchCore.step does), the rest as new arrays
     core.t = t + 1
     pipe0[...] = pipeline
@@ -130,12 +140,11 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
     core.on_hand = np.array([on_hand], dtype=np.int64)
     if k.backorders:
         core.backlog = np.array([backlog], dtype=np.int64)
-    core.requests = np.array([requests], dtype=np.int64)
+    if asked:
+        core.requests = np.array([requests], dtype=np.int64)
     ends = [row[6] for row in rows]
     core.prev_end = np.array([ends], dtype=np.float64)
-    core.total_ordered[0] += q
-    core.total_sold[0] += [row[1] for row in rows]
-    core.total_overflow[0] += [row[10] for row in rows]
+    core._totals.reshape(-1)[...] += q + [row[1] for row in rows] + [row[10] for row in rows]  # (B = 1: a view)
     if core.t >= core.T:
         core._ready = False
     core._after_one = (on_hand, backlog, pipeline, transit, requests)
