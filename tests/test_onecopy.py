@@ -1,5 +1,7 @@
-"""The lean one-copy path of the per-step API (mas_lib/sim/onecopy.py, issue 11 part 3) gives, bit for
-bit, what the batch step gives: every StepResult field, every observation, every state array."""
+"""The lean one-copy path of the per-step API (mas_lib/sim/onecopy.py: mas_lib.sim.day.run_day on Python
+numbers) gives, bit for bit, what the batch step (run_day on numpy columns) gives: every StepResult field,
+every observation, every state array. The day's sums are written out left to right, so this does not
+rest on numpy's summation order (ring9: nine warehouses, where numpy's pairwise sum would differ)."""
 
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ CONFIGS = {
     "lead1": lead_one_pair(),
     "ring7": ring(7),
     "ring7_bo_cost": ring(7, backorders=True, reward=RewardConfig(shared=True)),
-    "ring9": ring(9),  # above MAX_N: every step through BatchCore.step
+    "ring9": ring(9),  # 9 > 7: numpy would sum its rows pairwise (the lean path does not depend on it)
 }
 
 
@@ -99,7 +101,7 @@ def test_lean_step_matches_the_batch_step_bit_for_bit(name):
         assert lean > 0
 
 
-def test_lazy_state_keeps_the_batch_step_aliasing():
+def test_lean_step_keeps_the_batch_step_aliasing():
     """A state taken before a step sees the pipeline move (a read-only view of the array the step
     updates in place, as BatchCore.step does) but keeps its own on-hand array (a new one each day)."""
     env = MultiWarehouseEnv(two_warehouses(3, 1, False, invalid="clip"))

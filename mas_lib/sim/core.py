@@ -5,18 +5,10 @@ the PettingZoo API) and behind the vectorised learners of :mod:`mas_lib.decide.t
 same code, so the per-step API and the batch give identical trajectories for the same seed and
 actions (tested in ``tests/test_env.py``).
 
-The order of events in one day ``t`` (documented in ``docs/dynamics.md``):
-
-1. **Arrivals** -- replenishments and transfers due today are received (done at the end of the
-   previous :meth:`BatchCore.step`, or by :meth:`BatchCore.reset` for day 0, so the agents see
-   them). A receipt that would push stock above capacity is refused: the excess is ``overflow``.
-2. **Decisions** -- every warehouse chooses a replenishment quantity and a transfer to each
-   neighbour. Orders are paid now (fixed + per unit). An order with lead time 0 is received at
-   once; lead time ``L >= 1`` puts it in the pipeline, received at the start of day ``t + L``.
-3. **Transfers leave** -- at most the stock on hand (after a same-day receipt) can be shipped.
-   The sender pays the transport cost. A link with lead time 0 delivers before demand.
-4. **Demand is served** from stock; the unmet part is lost (or backlogged, if configured).
-5. **Costs are counted** on closing stock: holding, shortage, ordering, transport.
+The rules of a day (docs/dynamics.md: arrivals, decisions, transfers, demand, costs) are written
+once, in :func:`mas_lib.sim.day.run_day`; :meth:`BatchCore.step` checks the action (or trims it with
+``invalid_action="clip"``) and runs that function on the ``(B,)`` column of every warehouse, the
+per-step API's lean path (:mod:`mas_lib.sim.onecopy`) runs it on Python numbers.
 
 Seeding: copy ``b`` of a batch reset with ``seed=s`` draws its demand from
 ``numpy.random.SeedSequence(s).spawn(B)[b]`` -- independent streams for every copy and every seed
@@ -84,7 +76,6 @@ class BatchCore:
         self.T = config.episode_length
         self.H = config.forecast_horizon
         # per-config constants of the feasibility test
-        self._same_day = bool((net.lead_time == 0).any())
         self._off_arc = np.flatnonzero(~net.arc.ravel())
         # the bounds of the fast feasibility test, as unsigned numbers (see _validate)
         self._max_order_u = net.max_order.astype(np.uint64)
@@ -194,7 +185,7 @@ class BatchCore:
         x = given_x.astype(np.int64, copy=False) if given_x.dtype.kind == "i" else units_array(
             given_x, lambda k: f"{self._where(*k[:2])}: transfer to {self.names[k[2]]!r}")  # only read by the step
         # stock that may leave today: on hand plus a same-day receipt, capped at capacity (Network.available)
-        available = net.available(self.on_hand, q) if self._same_day else np.minimum(self.on_hand, net.capacity)
+        available = net.available(self.on_hand, q)
         out = _sum_axis(x, 2)
         # the fast test first (one pass per condition); the masks only when something is wrong. Seen as
         # unsigned, a negative number is above every bound, so one pass checks both ends; a transfer

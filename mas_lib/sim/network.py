@@ -30,6 +30,7 @@ import numpy as np
 
 from ..validation import check_whole
 from .day import ARRAYS, DayRules, stack_columns, trim
+from .day import available as day_available
 from .state import InvalidActionError
 
 if TYPE_CHECKING:
@@ -216,8 +217,10 @@ class Network:
     # ------------------------------------------------------------------ feasibility
     def available(self, on_hand: np.ndarray, replenish: np.ndarray) -> np.ndarray:
         """Units each warehouse may ship today ``(M, N)``: stock on hand plus a same-day receipt
-        (lead time 0), capped at capacity [units]."""
-        return np.minimum(on_hand + np.where(self.lead_time == 0, replenish, 0), self.capacity)
+        (lead time 0), capped at capacity [units] (the rule is :func:`mas_lib.sim.day.available`)."""
+        on_hand, replenish = np.asarray(on_hand), np.asarray(replenish)
+        cols = [day_available(self.rules, ARRAYS, i, on_hand[..., i], replenish[..., i]) for i in range(self.N)]
+        return np.stack(cols, axis=-1).astype(np.result_type(on_hand, replenish, self.capacity), copy=False)
 
     def clip_actions(self, q: np.ndarray, x: np.ndarray, on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The documented trim of ``invalid_action="clip"``, for any number of rows [units].
@@ -225,7 +228,8 @@ class Network:
         Orders are clipped to ``[0, max_order]``; transfers below 0 or without a link become 0;
         if a warehouse ships more than it has on hand (after a same-day receipt, capped at
         capacity), all its transfers are scaled down proportionally and rounded down. Rows that
-        are already feasible are unchanged. The exact planner applies the same trim. ``q`` and
+        are already feasible are unchanged. The exact planner applies the same trim (the rule is
+        :func:`mas_lib.sim.day.trim`, which the per-step API runs on Python numbers). ``q`` and
         ``x`` are whole numbers of units of any dtype (:func:`units_array`: 1e30 or inf counts as
         :data:`UNIT_LIMIT`, so an order of inf becomes ``max_order``; NaN is an error).
         """
