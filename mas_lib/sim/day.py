@@ -47,9 +47,8 @@ class Ops(NamedTuple):
 
 
 def _ratio(served: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    demand = np.asarray(demand)
-    shape = np.broadcast_shapes(np.shape(served), demand.shape)
-    return np.divide(served, demand, out=np.ones(shape), where=demand > 0)
+    # (served has the shape of demand broadcast against the stock: it is computed from both)
+    return np.divide(served, demand, out=np.ones(np.shape(served)), where=demand > 0)
 
 
 #: :class:`Ops` for Python numbers (one copy)
@@ -102,10 +101,11 @@ def receive(ops: Ops, stock, units, capacity):
     return kept, new - kept
 
 
-def available(rules: DayRules, ops: Ops, i: int, on_hand, q):
-    """Units warehouse ``i`` may ship today: stock on hand plus a same-day receipt (lead time 0),
-    capped at capacity [units]."""
-    return ops.minimum(on_hand + q if rules.lead[i] == 0 else on_hand, rules.capacity[i])
+def available(on_hand, q, lead, capacity, minimum: Callable = np.minimum):
+    """Units that may leave a warehouse today: stock on hand plus a same-day receipt (lead time 0),
+    capped at capacity [units]. Numbers or arrays (``Network.available`` passes every warehouse's
+    lead times and capacities at once; ``minimum`` is :attr:`Ops.minimum`)."""
+    return minimum(on_hand + q * (lead == 0), capacity)
 
 
 def trim(rules: DayRules, ops: Ops, q: list, x: list, on_hand: list) -> tuple[list, list]:
@@ -121,7 +121,7 @@ def trim(rules: DayRules, ops: Ops, q: list, x: list, on_hand: list) -> tuple[li
         qc = ops.minimum(ops.maximum(q[i], 0), rules.max_order[i])
         arow = rules.arc[i]
         row = [ops.maximum(v, 0) if arow[j] else v * 0 for j, v in enumerate(x[i])]
-        avail = available(rules, ops, i, on_hand[i], qc)
+        avail = available(on_hand[i], qc, rules.lead[i], rules.capacity[i], ops.minimum)
         out = 0.0  # in float64: no wrap-around of an int64 sum of quantities near 2**62
         for v in row:
             out = out + ops.to_float(v)
@@ -159,7 +159,7 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
     shipped = [0] * N
     ordering = [0.0] * N
     transport = [0.0] * N
-    received = [0] * N
+    received = [v * 0 for v in on_hand]  # (0 units, as numbers or as arrays: every row entry has the column's shape)
     # pass 1, per sender. 2. decisions: pay for orders; same-day orders are received at once.
     # 3. transfers leave along the links; the sender pays; requests shrink by what was sent
     for i, cap, lead, fixed, unit in rules.senders:
@@ -175,7 +175,7 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
         out = sum(row)  # whole units: exact in any order
         on_hand[i] = oh - out
         shipped[i] = out
-        cost = 0.0
+        cost = qi * 0.0
         ri = requests[i]
         for j, lv, au, af in rules.links[i]:
             v = row[j]
@@ -272,12 +272,26 @@ def columns(a: np.ndarray) -> list:
     return list(c) if a.ndim == 2 else [list(row) for row in c]
 
 
+_INT_FIELDS = [k for k, dt in enumerate(FIELD_DTYPES.values()) if dt is _INT]
+_FLOAT_FIELDS = [k for k, (name, dt) in enumerate(FIELD_DTYPES.items()) if dt is _FLOAT and name != "satisfaction"]
+
+
 def rows_to_fields(rows: list[list], B: int, given: dict | None = None) -> dict[str, np.ndarray]:
-    """The ``(B, N)`` arrays of :func:`run_day`'s rows, by StepResult field name; fields in ``given``
-    are taken as they are (``satisfaction`` is the same array as ``fill_rate``)."""
+    """The ``(B, N)`` arrays of :func:`run_day`'s rows (numbers, or ``(B,)`` arrays), by StepResult field
+    name; fields in ``given`` are taken as they are (``satisfaction`` is the same array as ``fill_rate``).
+    One array per dtype holds the fields (``(B, N)`` views of it, in warehouse-major memory order)."""
     fields = dict(given or {})
-    for k, (name, dtype) in enumerate(FIELD_DTYPES.items()):
-        if name not in fields and name != "satisfaction":
-            fields[name] = stack_columns([row[k] for row in rows], B, dtype)
+    names = list(FIELD_DTYPES)
+    for keys, dtype in ((_INT_FIELDS, _INT), (_FLOAT_FIELDS, _FLOAT), ([19], np.bool_)):
+        keys = [k for k in keys if names[k] not in fields]
+        if not keys:
+            continue
+        if isinstance(rows[0][0], np.ndarray):  # (B,) columns, one after the other
+            block = np.concatenate([row[k] for k in keys for row in rows], dtype=dtype, casting="unsafe")
+        else:  # numbers
+            block = np.array([row[k] for k in keys for row in rows], dtype=dtype)
+        block = block.reshape(len(keys), len(rows), B).transpose(0, 2, 1)
+        for k, values in zip(keys, block, strict=True):
+            fields[names[k]] = values
     fields["satisfaction"] = fields["fill_rate"]
     return fields

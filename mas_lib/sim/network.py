@@ -218,9 +218,7 @@ class Network:
     def available(self, on_hand: np.ndarray, replenish: np.ndarray) -> np.ndarray:
         """Units each warehouse may ship today ``(M, N)``: stock on hand plus a same-day receipt
         (lead time 0), capped at capacity [units] (the rule is :func:`mas_lib.sim.day.available`)."""
-        on_hand, replenish = np.asarray(on_hand), np.asarray(replenish)
-        cols = [day_available(self.rules, ARRAYS, i, on_hand[..., i], replenish[..., i]) for i in range(self.N)]
-        return np.stack(cols, axis=-1).astype(np.result_type(on_hand, replenish, self.capacity), copy=False)
+        return day_available(on_hand, replenish, self.lead_time, self.capacity)
 
     def clip_actions(self, q: np.ndarray, x: np.ndarray, on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The documented trim of ``invalid_action="clip"``, for any number of rows [units].

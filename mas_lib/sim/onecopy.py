@@ -67,7 +67,7 @@ class OneCopy:
         """The action as ``BatchCore._validate`` lets it through: ``(q, x, None)`` when it passes every
         check as it is; else, with ``invalid_action="clip"``, the trimmed ``(q, x, clipped)`` (see
         :meth:`clip`); else ``None`` (``BatchCore.step`` raises the error)."""
-        rules = self.rules
+        lead, cap = self.rules.lead, self.rules.capacity
         for i, mo, off in self.checks:
             qi, row = q[i], x[i]
             if qi < 0 or qi > mo or min(row) < 0:
@@ -75,7 +75,7 @@ class OneCopy:
             for j in off:  # (transfers off the links and to itself must be 0)
                 if row[j]:
                     return self.clip(q, x, on_hand)
-            if sum(row) > available(rules, NUMBERS, i, on_hand[i], qi):
+            if sum(row) > available(on_hand[i], qi, lead[i], cap[i], min):
                 return self.clip(q, x, on_hand)
         return q, x, None
 
