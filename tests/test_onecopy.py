@@ -18,7 +18,7 @@ from mas_lib import (
     RewardConfig,
     WarehouseConfig,
 )
-from mas_lib.sim import onecopy
+from mas_lib.sim import day, onecopy
 from mas_lib.sim.config import InTransit, Request
 from mas_lib.sim.observe import ObservationSpec
 from mas_lib.sim.state import StepResult
@@ -157,6 +157,9 @@ def test_infeasible_and_unusual_actions_take_the_general_path_with_its_messages(
 
 def test_field_dtypes_follow_the_step_result():
     assert tuple(onecopy._DTYPES) == StepResult.field_names()
+    assert day._REWARD == StepResult.field_names().index("reward")
+    assert list(onecopy._info(list(range(20)))) == list(StepResult.field_names())
+    assert list(onecopy._info(list(range(20))).values()) == list(range(20))
 
 
 STATE = ("on_hand", "backlog", "pipeline", "transit", "requests", "prev_end", "total_ordered", "total_sold",

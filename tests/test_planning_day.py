@@ -12,6 +12,7 @@ from test_planning import _small
 from mas_lib.decide.instances import INSTANCES
 from mas_lib.decide.planning import build_model, model_for
 from mas_lib.sim.day import ARRAYS, DayRules, available, run_day
+from mas_lib.sim.state import StepResult
 
 CHUNK = 60_000  # state-action pairs per call of run_day (each warehouse's arrays are CHUNK x demand values)
 TOTAL = 15  # position of total_cost in a run_day row
@@ -26,6 +27,7 @@ def _models():
 
 @pytest.mark.parametrize("name,model", list(_models()), ids=lambda v: v if isinstance(v, str) else "")
 def test_planner_tables_follow_run_day_for_every_state_action_and_demand(name, model):
+    assert StepResult.field_names()[TOTAL] == "total_cost"
     net, N, unit = model.net, model.net.N, model.unit
     rules = DayRules(net)  # lost sales, the cost reward (what the planner minimises)
     on_hand_all, pipe_all = model.decode_states()
@@ -48,7 +50,7 @@ def test_planner_tables_follow_run_day_for_every_state_action_and_demand(name, m
         # allowed: the simulator's rule (at most what is available is shipped; the grids are in range)
         allowed = np.ones(p.size, dtype=bool)
         for i in range(N):
-            allowed &= (sum(x[i]) <= available(rules, ARRAYS, i, on_hand[i], q[i]))[:, 0]
+            allowed &= (sum(x[i]) <= available(on_hand[i], q[i], rules.lead[i], rules.capacity[i]))[:, 0]
         np.testing.assert_array_equal(np.isfinite(model.cost_sa[s, a]), allowed, err_msg=name)
         keep = np.flatnonzero(allowed)
         s, a = s[keep], a[keep]

@@ -1,9 +1,9 @@
 """The rules of one simulated day, written once: :func:`run_day` (and the ``"clip"`` trim, :func:`trim`).
 
 ``docs/dynamics.md`` states the rules (arrivals, decisions, transfers, demand, costs); this module is
-their only implementation. The batch core (:meth:`mas_lib.sim.core.BatchCore.step`, any number of
-copies) and the lean one-copy path of the per-step API (:mod:`mas_lib.sim.onecopy`) both call
-:func:`run_day`; ``tests/test_planning.py`` checks the exact planner's tables
+their only implementation (paper sections 3.2.1 and 4.3; notebooks 00, 02 and 05 step it). The batch
+core (:meth:`mas_lib.sim.core.BatchCore.step`, any number of copies) and the lean one-copy path of the per-step API (:mod:`mas_lib.sim.onecopy`) both call
+:func:`run_day`; ``tests/test_planning_day.py`` checks the exact planner's tables
 (:mod:`mas_lib.decide.planning.dynamics`) against it over every state, action and demand of the
 small instances (notebook 06).
 
@@ -93,14 +93,6 @@ class DayRules:
         return cls(config.network, config.backorders, config.reward)
 
 
-def receive(ops: Ops, stock, units, capacity):
-    """Receive ``units`` into ``stock`` up to ``capacity``: ``(stock, overflow)`` [units] -- the
-    refused excess leaves the system (docs/dynamics.md, "Arrivals")."""
-    new = stock + units
-    kept = ops.minimum(new, capacity)
-    return kept, new - kept
-
-
 def available(on_hand, q, lead, capacity, minimum: Callable = np.minimum):
     """Units that may leave a warehouse today: stock on hand plus a same-day receipt (lead time 0),
     capped at capacity [units]. Numbers or arrays (``Network.available`` passes every warehouse's
@@ -166,7 +158,7 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
         qi, row = q[i], x[i]
         ordering[i] = fixed * (qi > 0) + unit * qi
         oh = on_hand[i]
-        if lead == 0:  # (receive(), written out: this is the per-step API's hot loop)
+        if lead == 0:  # received at once, up to capacity: the refused excess is overflow
             new = oh + qi
             oh = lo(new, cap)
             overflow[i] = new - oh
