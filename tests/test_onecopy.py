@@ -158,8 +158,8 @@ def test_infeasible_and_unusual_actions_take_the_general_path_with_its_messages(
 def test_field_dtypes_follow_the_step_result():
     assert tuple(onecopy._DTYPES) == StepResult.field_names()
     assert day._REWARD == StepResult.field_names().index("reward")
-    assert list(onecopy._info(list(range(20)))) == list(StepResult.field_names())
-    assert list(onecopy._info(list(range(20))).values()) == list(range(20))
+    assert list(onecopy._infos([list(range(20))])[0]) == list(StepResult.field_names())
+    assert list(onecopy._infos([list(range(20))])[0].values()) == list(range(20))
 
 
 STATE = ("on_hand", "backlog", "pipeline", "transit", "requests", "prev_end", "total_ordered", "total_sold",

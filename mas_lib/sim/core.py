@@ -27,7 +27,7 @@ from ..validation import check_whole
 from .config import EnvConfig
 from .day import ARRAYS, DayRules, columns, from_columns, rows_to_fields, run_day
 from .network import units_array
-from .onecopy import OneCopy
+from .onecopy import OneCopy, write_held
 from .state import InvalidActionError, StepResult, SystemState
 
 __all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
@@ -57,6 +57,37 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
+class _Held:
+    """A state array of :class:`BatchCore` that a lean one-copy step may leave as Python lists.
+
+    After :func:`mas_lib.sim.onecopy.step_one`, ``on_hand``, ``backlog``, ``requests``, ``prev_end`` and
+    the day's additions to the running totals are kept as the lists the day was computed on
+    (``core._held``), so a per-step loop that never reads them pays no array for them. Reading or
+    assigning any of them first writes those lists into the arrays
+    (:func:`mas_lib.sim.onecopy.write_held`): every reader sees exactly the arrays ``BatchCore.step``
+    would have made. ``pipeline`` and ``transit`` are plain attributes, updated in place every day."""
+
+    __slots__ = ("key",)
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = "_" + name
+
+    def __get__(self, core, owner=None):
+        if core is None:
+            return self
+        if core._held is not None:
+            write_held(core)
+        try:
+            return core.__dict__[self.key]
+        except KeyError:
+            raise AttributeError(f"BatchCore has no {self.key[1:]!r} before reset()") from None
+
+    def __set__(self, core, value) -> None:
+        if core._held is not None:
+            write_held(core)
+        core.__dict__[self.key] = value
+
+
 class BatchCore:
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
@@ -66,6 +97,13 @@ class BatchCore:
     ``requests (B,N,N)`` (``requests[b,s,r]`` = units ``r`` asked ``s`` to send), ``t`` (day).
     Notebook 05 steps it directly; every rollout and the benchmarks (``benchmarks/bench_env.py``) run on it.
     """
+
+    on_hand = _Held()
+    backlog = _Held()
+    requests = _Held()
+    prev_end = _Held()
+    #: the lean path's lists not yet written into the arrays (see :class:`_Held`), or None
+    _held: tuple | None = None
 
     def __init__(self, config: EnvConfig, batch_size: int = 1):
         self.B = check_whole(batch_size, "BatchCore.batch_size", low=1, error=ValueError)
@@ -103,6 +141,7 @@ class BatchCore:
         used is recorded in :attr:`seed` so any episode can be replayed.
         """
         cfg, B, N, net = self.config, self.B, self.N, self.net
+        self._held = None  # (the episode's state is replaced below)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         words = (seed,) if np.ndim(seed) == 0 else tuple(seed)
@@ -137,16 +176,22 @@ class BatchCore:
     @property
     def total_ordered(self) -> np.ndarray:
         """Units ordered so far this episode ``(B, N)`` (a view; read-only attribute)."""
+        if self._held is not None:
+            write_held(self)
         return self._totals[0]
 
     @property
     def total_sold(self) -> np.ndarray:
         """Units sold so far this episode ``(B, N)``."""
+        if self._held is not None:
+            write_held(self)
         return self._totals[1]
 
     @property
     def total_overflow(self) -> np.ndarray:
         """Units refused above capacity so far this episode ``(B, N)``."""
+        if self._held is not None:
+            write_held(self)
         return self._totals[2]
 
     def units_in_system(self) -> np.ndarray:

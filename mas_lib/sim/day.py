@@ -44,6 +44,9 @@ class Ops(NamedTuple):
     floor: Callable  #: round a float down to whole units (int)
     ratio: Callable  #: ``ratio(served, demand)``: served / demand, 1.0 where demand is 0 [-]
     to_float: Callable  #: a whole number of units as a float
+    #: True for numbers: a quantity of 0 units can be skipped (it moves nothing and adds 0.0 to a
+    #: cost that is +0.0 or more), a test an array cannot answer for all its entries at once
+    sparse: bool
 
 
 def _ratio(served: np.ndarray, demand: np.ndarray) -> np.ndarray:
@@ -51,12 +54,14 @@ def _ratio(served: np.ndarray, demand: np.ndarray) -> np.ndarray:
     return np.divide(served, demand, out=np.ones(np.shape(served)), where=demand > 0)
 
 
-#: :class:`Ops` for Python numbers (one copy)
-NUMBERS = Ops(min, max, lambda c, a, b: a if c else b, math.floor,
-              lambda s, d: s / d if d > 0 else 1.0, float)
+#: :class:`Ops` for Python numbers (one copy). Min and max pick what the builtins pick (``a`` on a
+#: tie), written as conditional expressions: a call of the builtin ``min(a, b)`` costs several
+#: times as much (it iterates over its arguments)
+NUMBERS = Ops(lambda a, b: b if b < a else a, lambda a, b: b if b > a else a, lambda c, a, b: a if c else b, math.floor,
+              lambda s, d: s / d if d > 0 else 1.0, float, True)
 #: :class:`Ops` for numpy arrays (broadcast against each other)
 ARRAYS = Ops(np.minimum, np.maximum, np.where, lambda v: np.floor(v).astype(np.int64), _ratio,
-             lambda v: np.asarray(v, dtype=np.float64))
+             lambda v: np.asarray(v, dtype=np.float64), False)
 
 
 class DayRules:
@@ -134,26 +139,28 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
         pipeline, transit: ``pipeline[i][k]`` / ``transit[i][k]`` replenishments / transfers
             arriving at ``i`` at the start of day ``t+1+k``.
         requests: ``requests[s][r]`` units ``r`` has asked ``s`` to send.
-        prev_end: per warehouse, yesterday's closing stock (float) for the paper reward.
+        prev_end: per warehouse, yesterday's closing stock for the paper reward (filled in with
+            today's, in units: the same float differences, whole numbers below 2**53).
         q, x: today's feasible action: orders ``q[i]``, shipments ``x[i][j]`` (0 off the links).
         demand: today's demand per warehouse.
         clipped: per warehouse, whether its action was trimmed (reported as is).
 
     Returns:
         one row per warehouse: the day's :class:`mas_lib.sim.state.StepResult` fields in field
-        order (money for costs and reward). ``on_hand``, ``backlog``, ``pipeline``, ``transit``
-        and ``requests`` are filled in with tomorrow morning's state (tomorrow's arrivals
+        order (money for costs and reward). ``on_hand``, ``backlog``, ``pipeline``, ``transit``,
+        ``requests`` and ``prev_end`` are filled in with tomorrow morning's state (tomorrow's arrivals
         received, refusals above capacity counted in the row's ``overflow``).
     """
-    lo, hi = ops.minimum, ops.maximum
+    lo, hi, sparse, links = ops.minimum, ops.maximum, ops.sparse, rules.links
     N = rules.N
     overflow = [0] * N
     shipped = [0] * N
     ordering = [0.0] * N
     transport = [0.0] * N
-    received = [v * 0 for v in on_hand]  # (0 units, as numbers or as arrays: every row entry has the column's shape)
+    received = [on_hand[0] * 0] * N  # (0 units, as numbers or as arrays of the columns' shape; never changed in place)
     # pass 1, per sender. 2. decisions: pay for orders; same-day orders are received at once.
     # 3. transfers leave along the links; the sender pays; requests shrink by what was sent
+    # (with numbers, a sender or a link that ships 0 units changes nothing and is skipped)
     for i, cap, lead, fixed, unit in rules.senders:
         qi, row = q[i], x[i]
         ordering[i] = fixed * (qi > 0) + unit * qi
@@ -167,29 +174,32 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
         out = sum(row)  # whole units: exact in any order
         on_hand[i] = oh - out
         shipped[i] = out
-        cost = qi * 0.0
-        ri = requests[i]
-        for j, lv, au, af in rules.links[i]:
-            v = row[j]
-            cost = cost + (v * au + af * (v > 0))  # left to right over the receivers
-            if lv:
-                transit[j][lv - 1] = transit[j][lv - 1] + v
-            else:
-                received[j] = received[j] + v
-            ri[j] = hi(ri[j] - v, 0)
-        transport[i] = cost
+        if not sparse or out:
+            cost = qi * 0.0
+            ri = requests[i]
+            for j, lv, au, af in links[i]:
+                v = row[j]
+                if not sparse or v:
+                    cost = cost + (v * au + af * (v > 0))  # left to right over the receivers
+                    if lv:
+                        transit[j][lv - 1] = transit[j][lv - 1] + v
+                    else:
+                        received[j] = received[j] + v
+                    ri[j] = hi(ri[j] - v, 0)
+            transport[i] = cost
     # pass 2, per warehouse: lead-0 transfers arrive, 4. demand is served, 5. costs on closing
     # stock, 1'. tomorrow's arrivals
     rows = []
     c1, c2, c3 = rules.c
+    lead0_arcs, backorders, paper, ratio = rules.lead0_arcs, rules.backorders, rules.paper, ops.ratio
     for i, cap, h, short in rules.stores:
         oh, ov = on_hand[i], overflow[i]
-        if rules.lead0_arcs:
+        if lead0_arcs:
             new = oh + received[i]
             oh = lo(new, cap)
             ov = ov + (new - oh)
         di, bi = demand[i], backlog[i]
-        if rules.backorders:
+        if backorders:
             need = di + bi
             sales = lo(oh, need)
             served = hi(sales - bi, 0)
@@ -204,10 +214,12 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
             shortage = short * lost
         end = oh - sales
         holding = h * end
-        total = holding + shortage + ordering[i] + transport[i]
-        sat = ops.ratio(served, di)
+        tr = transport[i]
+        total = holding + shortage + ordering[i] + tr
+        sat = ratio(served, di)
         reduction = h * (prev_end[i] - end)
-        reward = c1 * sat + c2 * reduction - c3 * transport[i] if rules.paper else -total
+        prev_end[i] = end
+        reward = c1 * sat + c2 * reduction - c3 * tr if paper else -total
         p_row, t_row = pipeline[i], transit[i]
         new = end + (p_row[0] + t_row[0])
         on_hand[i] = kept = lo(new, cap)
@@ -218,7 +230,7 @@ def run_day(rules: DayRules, ops: Ops, on_hand: list, backlog: list, pipeline: l
         del t_row[0]
         t_row.append(zero)
         rows.append([di, sales, served, lost, bi, sat, end, q[i], shipped[i], received[i], ov, holding, shortage,
-                     ordering[i], transport[i], total, sat, reduction, reward, clipped[i]])
+                     ordering[i], tr, total, sat, reduction, reward, clipped[i]])
     if rules.shared:
         team = rows[0][_REWARD]
         for row in rows[1:]:

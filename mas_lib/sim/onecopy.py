@@ -24,7 +24,7 @@ from .state import StepResult
 if TYPE_CHECKING:
     from .core import BatchCore
 
-__all__ = ["MAX_N", "OneCopy", "step_one", "result_from_rows"]
+__all__ = ["MAX_N", "OneCopy", "step_one", "write_held", "result_from_rows"]
 
 #: the largest network the lean path takes (its sums are written out left to right, as the batch
 #: step's, so the size is not about floats: beyond it a day's Python loops cost about as much as numpy)
@@ -34,14 +34,15 @@ _DTYPES = FIELD_DTYPES
 _BIG = 2**53
 
 
-def _info(r: list) -> dict:
-    """A row of :func:`mas_lib.sim.day.run_day` as the per-step API's info dict (a dict display is
-    quicker than ``dict(zip(names, row))``; ``tests/test_onecopy.py`` checks the names and order)."""
-    return {"demand": r[0], "sales": r[1], "served": r[2], "lost": r[3], "backlog": r[4], "fill_rate": r[5],
-            "on_hand": r[6], "ordered": r[7], "shipped_out": r[8], "received_transfers": r[9], "overflow": r[10],
-            "holding_cost": r[11], "shortage_cost": r[12], "ordering_cost": r[13], "transport_cost": r[14],
-            "total_cost": r[15], "satisfaction": r[16], "inventory_cost_reduction": r[17], "reward": r[18],
-            "clipped": r[19]}
+def _infos(rows: list[list]) -> list[dict]:
+    """The rows of :func:`mas_lib.sim.day.run_day` as the per-step API's info dicts (dict displays in
+    one comprehension are quicker than ``dict(zip(names, row))`` or a call per row;
+    ``tests/test_onecopy.py`` checks the names and order)."""
+    return [{"demand": r[0], "sales": r[1], "served": r[2], "lost": r[3], "backlog": r[4], "fill_rate": r[5],
+             "on_hand": r[6], "ordered": r[7], "shipped_out": r[8], "received_transfers": r[9], "overflow": r[10],
+             "holding_cost": r[11], "shortage_cost": r[12], "ordering_cost": r[13], "transport_cost": r[14],
+             "total_cost": r[15], "satisfaction": r[16], "inventory_cost_reduction": r[17], "reward": r[18],
+             "clipped": r[19]} for r in rows]
 
 
 class OneCopy:
@@ -67,7 +68,7 @@ class OneCopy:
         """The action as ``BatchCore._validate`` lets it through: ``(q, x, None)`` when it passes every
         check as it is; else, with ``invalid_action="clip"``, the trimmed ``(q, x, clipped)`` (see
         :meth:`clip`); else ``None`` (``BatchCore.step`` raises the error)."""
-        lead, cap = self.rules.lead, self.rules.capacity
+        lead, cap, lo = self.rules.lead, self.rules.capacity, NUMBERS.minimum
         for i, mo, off in self.checks:
             qi, row = q[i], x[i]
             if qi < 0 or qi > mo or min(row) < 0:
@@ -75,7 +76,8 @@ class OneCopy:
             for j in off:  # (transfers off the links and to itself must be 0)
                 if row[j]:
                     return self.clip(q, x, on_hand)
-            if sum(row) > available(on_hand[i], qi, lead[i], cap[i], min):
+            out = sum(row)  # (what is available is >= 0 here: nothing to check when nothing leaves)
+            if out and out > available(on_hand[i], qi, lead[i], cap[i], lo):
                 return self.clip(q, x, on_hand)
         return q, x, None
 
@@ -111,13 +113,20 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
         The core's state advances exactly as ``BatchCore.step`` would advance it.
     """
     k: OneCopy = core._one
-    on_hand = core.on_hand[0].tolist()
+    held = core._held
+    if held is None:
+        on_hand = core.on_hand[0].tolist()
+    else:  # the lists of the previous lean step (see write_held)
+        on_hand, backlog, requests, prev, days = held
     action = k.feasible(q, x, on_hand) if k.usable else None
     if action is None:
         return None
     q, x, clipped = action
     if clipped is None:
         clipped = k.unclipped
+    if held is None:
+        backlog, requests, prev = core.backlog[0].tolist(), core.requests[0].tolist(), core.prev_end[0].tolist()
+        days = []
     t = core.t
     # copy 0's rows of the state arrays (views kept while the core holds the same arrays)
     views = k.views
@@ -125,30 +134,40 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
         views = k.views = (core.pipeline, core.transit, core.demand, core.pipeline[0], core.transit[0], core.demand[0])
     pipe0, transit0, demand0 = views[3:]
     pipeline, transit = pipe0.tolist(), transit0.tolist()
-    backlog, requests = core.backlog[0].tolist(), core.requests[0].tolist()
-    asked = any(map(any, requests))  # else no request is open, and none is after the day
     moving = any(map(any, transit))
-    rows = run_day(k.rules, NUMBERS, on_hand, backlog, pipeline, transit, requests, core.prev_end[0].tolist(),
-                   q, x, demand0[t].tolist(), clipped)
+    rows = run_day(k.rules, NUMBERS, on_hand, backlog, pipeline, transit, requests, prev, q, x,
+                   demand0[t].tolist(), clipped)
     moving = moving or any(map(any, transit))  # else the road was empty and still is
-    infos = list(map(_info, rows))
-    # write the state back: pipeline and road in place (as BatchCore.step does), the rest as new arrays
+    infos = _infos(rows)
+    # pipeline and road written in place (as BatchCore.step does); the rest kept as lists (write_held)
     core.t = t + 1
     pipe0[...] = pipeline
     if moving:
         transit0[...] = transit
-    core.on_hand = np.array([on_hand], dtype=np.int64)
-    if k.backorders:
-        core.backlog = np.array([backlog], dtype=np.int64)
-    if asked:
-        core.requests = np.array([requests], dtype=np.int64)
-    ends = [row[6] for row in rows]
-    core.prev_end = np.array([ends], dtype=np.float64)
-    core._totals.reshape(-1)[...] += q + [row[1] for row in rows] + [row[10] for row in rows]  # (B = 1: a view)
+    days.append((q, rows))
+    core._held = (on_hand, backlog, requests, prev, days)  # (prev: today's closing stock)
     if core.t >= core.T:
         core._ready = False
     core._after_one = (on_hand, backlog, pipeline, transit, requests)
     return rows, infos
+
+
+def write_held(core: BatchCore) -> None:
+    """Write the lists a lean step left in ``core._held`` into the core's arrays: ``on_hand``,
+    ``backlog`` (with backorders), ``requests`` and ``prev_end`` as new arrays (as ``BatchCore.step``
+    makes them), and each held day's (ordered, sold, overflow) added to the running totals (whole
+    units: exact in any order). Called by the core's attributes when they are read or assigned
+    (``core._Held``); ``state()`` and every other reader go through them."""
+    on_hand, backlog, requests, ends, days = core._held
+    core._held = None
+    d = core.__dict__
+    d["_on_hand"] = np.array([on_hand], dtype=np.int64)
+    if core._one.backorders:
+        d["_backlog"] = np.array([backlog], dtype=np.int64)
+    d["_requests"] = np.array([requests], dtype=np.int64)
+    d["_prev_end"] = np.array([ends], dtype=np.float64)
+    added = np.array([(q, [r[1] for r in rows], [r[10] for r in rows]) for q, rows in days], dtype=np.int64)
+    core._totals[:, 0] += added.sum(axis=0)
 
 
 def result_from_rows(rows: list[list]) -> StepResult:
