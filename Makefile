@@ -34,7 +34,7 @@ lab: $(STAMP)  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/ --ip=$(LAB_IP) --port=$(LAB_PORT) $(LAB_ROOT) $(LAB_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check mas_lib tests benchmarks notebooks
+	$(BIN)/ruff check mas_lib tests benchmarks notebooks book/_ext
 
 test: $(STAMP) lint  ## unit tests + every notebook under nbval (lax)
 	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n auto --dist loadfile
@@ -45,8 +45,12 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest notebooks --nbval-lax -p no:cacheprovider
 
-book: $(STAMP)  ## execute every notebook in a fresh kernel and render HTML to build/book/
-	$(BIN)/python -m mas_lib.teach.book --notebooks notebooks --out build/book
+# Jupyter Book (book/_config.yml, book/_toc.yml) writes to build/jupyter-book/_build/html with its
+# caches beside it; the site is copied to build/book even when a notebook failed, and make exits 1.
+book: $(STAMP)  ## execute every notebook in a fresh kernel (cached) and build the site in build/book/
+	@status=0; $(BIN)/jupyter-book build book --path-output build/jupyter-book || status=$$?; \
+	rm -rf build/book && cp -r build/jupyter-book/_build/html build/book && \
+	echo "book: build/book/index.html" && exit $$status
 
 bench: $(STAMP)  ## print the benchmark figures shown in the README
 	$(BIN)/python benchmarks/bench_env.py

@@ -7,13 +7,14 @@ demand and learn replenishment and transfer decisions -- and measures all of it.
 Subpackages, each named after what lives in it (layering checked by ``tests/test_layering.py``):
 
 * :mod:`mas_lib.sim` -- configuration, demand processes, the compiled network, the vectorised batch
-  core, the batched observation builder, the PettingZoo environment, rewards;
+  core, the batched observation builder, the PettingZoo environment, rewards, and every scenario
+  network by name (:mod:`mas_lib.sim.scenarios`);
 * :mod:`mas_lib.data` -- the UCI Online Retail loader, cleaning, calendar, daily tables, synthetic data;
 * :mod:`mas_lib.forecast` -- forecasting models, metrics, backtests, safety stock;
 * :mod:`mas_lib.decide` -- policies, the one rollout loop, instances, tabular RL, exact planning;
 * :mod:`mas_lib.scale` -- sweeps of (configuration, seed) jobs, serially or on a Dask cluster, and
   catalogue-wide forecasting (Dask is the optional ``scale`` extra);
-* :mod:`mas_lib.teach` -- the paper's scenario, the section 2 problems, widgets, plots, the book.
+* :mod:`mas_lib.teach` -- the paper's scenario, the section 2 problems, widgets, plots.
 """
 
 from .sim.config import (

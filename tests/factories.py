@@ -1,4 +1,4 @@
-"""Shared configuration factories for the tests (issue 7): one place that builds the small
+"""Shared configuration factories for the tests: one place that builds the small
 networks the test files simulate, so a change to a config field is made once.
 
 Plain functions (importable from any test file, usable inside hypothesis tests); ``conftest.py``
@@ -7,7 +7,10 @@ also exposes them as fixtures.
 
 from __future__ import annotations
 
+import numpy as np
+
 from mas_lib import EnvConfig, LinkConfig, PoissonDemand, WarehouseConfig
+from mas_lib.sim.state import SystemState
 
 
 def two_warehouses(lead=0, tlead=0, backorders=False, invalid="raise", **kw) -> EnvConfig:
@@ -54,3 +57,31 @@ def lead_one_pair(episode_length: int = 20) -> EnvConfig:
     )
     return EnvConfig(warehouses=ws, links=(LinkConfig("A", "B", unit_cost=0.5),), demand=PoissonDemand([80, 110]),
                      episode_length=episode_length)
+
+
+def short_state(on_hand, forecast) -> SystemState:
+    """One copy of a state with the given stock and flat forecasts (2 forecast days, pipeline
+    of 2 slots, 1 road slot), for calling a protocol's ``act`` directly."""
+    oh = np.array([on_hand], dtype=np.int64)
+    N = oh.shape[1]
+    return SystemState(on_hand=oh, backlog=np.zeros((1, N), dtype=np.int64),
+                       pipeline=np.zeros((1, N, 2), dtype=np.int64), transit=np.zeros((1, N, 1), dtype=np.int64),
+                       requests=np.zeros((1, N, N), dtype=np.int64),
+                       forecast=np.tile(np.asarray(forecast, float), (1, 2, 1)), t=0)
+
+
+def truncate(path, n: int) -> None:
+    """Keep the first ``n`` bytes of a file (negative: drop the last ``-n``): a killed write."""
+    path.write_bytes(path.read_bytes()[:n])
+
+
+def npz_damages(cut: int, tail: int, garbage: bytes) -> list:
+    """``(corrupt(path), problem)`` cases every ``.npz`` loader must name: empty, cut after
+    ``cut`` bytes, missing its last ``tail`` bytes, not a zip, a single ``.npy`` array."""
+    return [
+        (lambda p: truncate(p, 0), "truncated or not a .npz"),
+        (lambda p: truncate(p, cut), "truncated or not a .npz"),
+        (lambda p: truncate(p, -tail), "truncated or not a .npz"),
+        (lambda p: p.write_bytes(garbage), "truncated or not a .npz"),
+        (lambda p: np.save(p.with_suffix(".npy"), np.zeros(3)) or p.with_suffix(".npy").replace(p), "a single array"),
+    ]

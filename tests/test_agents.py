@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mas_lib import DiscreteIIDDemand, EnvConfig, LinkConfig, WarehouseConfig
+from mas_lib import DiscreteIIDDemand, EnvConfig, LinkConfig, PoissonDemand, WarehouseConfig
 from mas_lib.decide import (
     ActionTable,
     DoNothing,
@@ -415,13 +415,13 @@ def test_load_refuses_files_that_are_not_policies(tmp_path):
     cfg = tiny()
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a policy")
-    with pytest.raises(ValueError, match=r"junk\.npz.*unreadable.*allowed: a \.npz written by QPolicy\.save"):
+    with pytest.raises(ValueError, match=r"junk\.npz.*truncated or not a \.npz.*allowed: a \.npz written by QPolicy\.save"):
         QPolicy.load(junk, cfg)
     np.save(tmp_path / "one.npy", np.zeros(3))
     with pytest.raises(ValueError, match="single array"):
         QPolicy.load(tmp_path / "one.npy", cfg)
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
-    with pytest.raises(ValueError, match="without 'meta'"):
+    with pytest.raises(ValueError, match=r"other\.npz.*missing arrays = \['meta'\]"):
         QPolicy.load(tmp_path / "other.npz", cfg)
 
 
@@ -443,6 +443,113 @@ def test_save_is_atomic(saved_policy, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["policy.npz"]  # no temporary file left behind
     back = QPolicy.load(target, cfg)
     assert np.array_equal(back.tables[0], pol.tables[0])
+
+
+def _meta(path) -> dict:
+    import json
+
+    with np.load(path, allow_pickle=False) as z:
+        return json.loads(str(z["meta"]))
+
+
+def _with_meta(src, dst, meta):
+    import json
+
+    return _rewrite(src, dst, meta=np.array(json.dumps(meta)) if not isinstance(meta, np.ndarray) else meta)
+
+
+@pytest.mark.parametrize("key", ["format", "encoder", "label", "double", "n_learners", "config"])
+def test_load_names_a_missing_meta_key(saved_policy, tmp_path, key):
+    """A meta without one of its keys used to raise a bare KeyError."""
+    cfg, _, path = saved_policy
+    meta = _meta(path)
+    del meta[key]
+    with pytest.raises(ValueError, match=rf"m\.npz.*meta = without \['{key}'\] is not allowed; allowed: .*{key}"):
+        QPolicy.load(_with_meta(path, tmp_path / "m.npz", meta), cfg)
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda m: np.array("{broken"), r"meta = '\{broken' is not allowed; allowed: a JSON object"),
+    (lambda m: np.array("[1, 2]"), r"meta = '\[1, 2\]' is not allowed; allowed: a JSON object"),
+    (lambda m: np.arange(2), r"meta = an array of dtype int64"),
+    (lambda m: {**m, "encoder": {"bogus": 1}}, r"meta encoder = \{'bogus': 1\} is not allowed"),
+    (lambda m: {**m, "encoder": [1]}, r"meta encoder = \[1\] is not allowed"),
+    (lambda m: {**m, "encoder": {**m["encoder"], "form": "joint"}}, r"meta encoder = .*'joint'.* is not allowed"),
+    (lambda m: {**m, "double": "yes"}, r"meta double = 'yes' is not allowed; allowed: true or false"),
+    (lambda m: {**m, "n_learners": "1"}, r"meta n_learners = '1' is not allowed"),
+    (lambda m: {**m, "label": 5}, r"meta label = 5 is not allowed; allowed: a string"),
+    (lambda m: {**m, "config": "x"}, r"the policy was learned for a different environment"),
+])
+def test_load_refuses_a_bad_meta(saved_policy, tmp_path, change, problem):
+    cfg, _, path = saved_policy
+    with pytest.raises(ValueError, match=rf"m\.npz.*{problem}"):
+        QPolicy.load(_with_meta(path, tmp_path / "m.npz", change(_meta(path))), cfg)
+
+
+@pytest.mark.parametrize("cut", [0, 50, -20])
+def test_load_refuses_a_truncated_file(saved_policy, tmp_path, cut):
+    cfg, _, path = saved_policy
+    bad = tmp_path / "cut.npz"
+    bad.write_bytes(path.read_bytes()[:cut])
+    with pytest.raises(ValueError, match=r"cut\.npz.*the file = truncated or not a \.npz"):
+        QPolicy.load(bad, cfg)
+
+
+def test_load_refuses_tables_of_the_wrong_dtype(saved_policy, tmp_path):
+    cfg, pol, path = saved_policy
+    with pytest.raises(ValueError, match=r"c\.npz.*q_0\.dtype = complex128 is not allowed; allowed: a float array"):
+        QPolicy.load(_rewrite(path, tmp_path / "c.npz", q_0=pol.tables[0] + 0j), cfg)
+    with pytest.raises(ValueError, match=r"f\.npz.*n_0 = dtype float64"):
+        QPolicy.load(_rewrite(path, tmp_path / "f.npz", n_0=pol.visits[0].astype(float)), cfg)
+
+
+def test_flipped_bytes_load_the_same_policy_or_raise_a_clear_error(saved_policy, tmp_path_factory):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    cfg, pol, path = saved_policy
+    raw0 = path.read_bytes()
+
+    @given(flips=st.lists(st.tuples(st.integers(0, len(raw0) - 1), st.integers(1, 255)), min_size=1, max_size=3))
+    @settings(max_examples=60, deadline=None)
+    def check(flips):
+        raw = bytearray(raw0)
+        for at, x in flips:
+            raw[at] ^= x
+        bad = tmp_path_factory.mktemp("flip") / "f.npz"
+        bad.write_bytes(bytes(raw))
+        try:
+            back = QPolicy.load(bad, cfg)
+        except ValueError as err:
+            assert "f.npz" in str(err)
+        else:
+            for a, b in zip(back.tables, pol.tables, strict=True):
+                np.testing.assert_array_equal(a, b)
+
+    check()
+
+
+def test_state_counts_are_exact_and_a_space_no_table_can_index_is_refused():
+    """Six 1,000,001-level features give 1e36 states: an int64 product wrapped (negative or
+    arbitrary counts). Counts are exact Python integers, and a count beyond the largest array
+    index is refused naming the learner, the count and the limit."""
+    import math
+
+    ws = tuple(WarehouseConfig(n, capacity=10**6, initial_inventory=0, lead_time=3, max_order=10**6) for n in "AB")
+    cfg = EnvConfig(warehouses=ws, links=(LinkConfig("A", "B"),), demand=PoissonDemand([1.0, 1.0]),
+                    order_grid=(0, 1), transfer_grid=(0, 1))
+    independent = StateEncoder(cfg, unit=1, form="independent")
+    assert independent.sizes == [(10**6 + 1) ** 3] * 2  # stock and two pipeline slots: fits in int64
+    with pytest.raises(ConfigError, match=rf"StateEncoder states of learner 0 = {(10**6 + 1) ** 6} is not "
+                       rf"allowed; allowed: at most {np.iinfo(np.intp).max}"):
+        StateEncoder(cfg, unit=1, form="central")
+    chain = EnvConfig(  # 16 warehouses in a chain, 16 order x 2 transfer levels: 32 * 64**14 * 32 joint actions
+        warehouses=tuple(WarehouseConfig(f"W{i}", capacity=20, initial_inventory=0) for i in range(16)),
+        links=tuple(LinkConfig(f"W{i}", f"W{i + 1}") for i in range(15)), demand=PoissonDemand([1.0] * 16),
+        order_grid=tuple(range(16)), transfer_grid=(0, 1))
+    table = ActionTable(chain)
+    assert table.learner_sizes("central") == [math.prod(table.sizes)] == [2**94]
+    assert table.learner_sizes("independent") == table.sizes == [32] + [64] * 14 + [32]
 
 
 def test_one_schedule_type_serves_every_learner():

@@ -1,116 +1,173 @@
-"""`make book`: notebook order, titles, index page, and a real execution of a tiny notebook."""
+"""`make book` (Jupyter Book, book/): the real book's table of contents and config, and a tiny book
+built with the same config and extension in a temporary folder: order, titles, failed notebooks,
+offline maths, widget outputs, the execution cache."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import nbformat
+import pytest
+import yaml
 
-from mas_lib.teach.book import BookEntry, build_book, index_html, notebook_title, ordered_notebooks
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+NUMBERED = re.compile(r"^\d+_")
 
 
-def _nb(path, title, code="x = 1 + 1\nprint(x)"):
+def _toc_files(book: Path = BOOK) -> list[str]:
+    return [c["file"] for c in yaml.safe_load((book / "_toc.yml").read_text())["chapters"]]
+
+
+def test_toc_and_index_list_every_notebook_in_order():
+    notebooks = sorted((p for p in (ROOT / "notebooks").glob("*.ipynb") if NUMBERED.match(p.name)),
+                       key=lambda p: int(p.name.split("_", 1)[0]))
+    expected = [f"notebooks/{p.stem}" for p in notebooks]
+    assert _toc_files() == expected
+    # the landing page: one line per notebook, in order, each with what the reader learns
+    lines = [ln for ln in (BOOK / "index.md").read_text().splitlines() if ln.startswith("- {doc}")]
+    assert [re.search(r"`(.+?)`", ln).group(1) for ln in lines] == expected
+    assert all(len(ln.split(" — ", 1)[1]) > 20 for ln in lines)
+    assert "Foshan University" in (BOOK / "index.md").read_text()
+    # the book reaches the notebooks through a link, never through copies
+    assert (BOOK / "notebooks").is_symlink() and (BOOK / "notebooks").resolve() == ROOT / "notebooks"
+
+
+def test_config_executes_in_fresh_kernels_cached_and_offline():
+    cfg = yaml.safe_load((BOOK / "_config.yml").read_text())
+    assert cfg["execute"]["execute_notebooks"] == "cache" and cfg["execute"]["allow_errors"] is False
+    assert 60 <= cfg["execute"]["timeout"] <= 900
+    assert "sphinx-mathjax-offline" in cfg["sphinx"]["extra_extensions"]
+    assert cfg["sphinx"]["config"]["nb_ipywidgets_js"] == {}
+    assert not cfg["launch_buttons"]["binderhub_url"] and not cfg["launch_buttons"]["thebe"]
+    assert "mas_book" in cfg["sphinx"]["local_extensions"]
+
+
+def _nb(path: Path, title: str, *cells: str) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\ntext"), nbformat.v4.new_code_cell(code)]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nThe formula $x^2 + \\sum_i y_i$.")]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
 
-def test_order_and_titles(tmp_path):
-    for name in ["10_ten.ipynb", "02_two.ipynb", "00_zero.ipynb", "scratch.ipynb"]:
-        _nb(tmp_path / name, name.split(".")[0].title())
-    order = [p.name for p in ordered_notebooks(tmp_path)]
-    assert order == ["00_zero.ipynb", "02_two.ipynb", "10_ten.ipynb"]
-    assert notebook_title(tmp_path / "02_two.ipynb") == "02_Two"
+def _count(counter: Path) -> str:
+    """A cell that adds a line to ``counter`` each time the notebook is executed."""
+    return f"with open({str(counter)!r}, 'a') as f:\n    f.write('run\\n')"
 
 
-def test_index_lists_entries_in_order_and_errors(tmp_path):
-    html = index_html([BookEntry(tmp_path / "a", "First & best", "a.html", 1.0),
-                       BookEntry(tmp_path / "b", "Second", "b.html", 2.0, error="boom")])
-    assert html.index("a.html") < html.index("b.html")
-    assert "First &amp; best" in html and "failed: boom" in html
+def _runs(counter: Path) -> int:
+    return len(counter.read_text().splitlines()) if counter.exists() else 0
 
 
-def test_build_executes_and_renders(tmp_path):
-    src = tmp_path / "nbs"
-    src.mkdir()
-    _nb(src / "00_ok.ipynb", "Works", "print(6 * 7)")
-    _nb(src / "01_bad.ipynb", "Breaks", "raise ValueError('on purpose')")
-    entries = build_book(src, tmp_path / "out")
-    assert [e.error is None for e in entries] == [True, False]
-    page = (tmp_path / "out" / "00_ok.html").read_text()
-    assert "42" in page
-    assert (tmp_path / "out" / "index.html").exists()
-    # the sources stay without outputs
-    assert not nbformat.read(src / "00_ok.ipynb", as_version=4).cells[1].get("outputs")
+def _build(book: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(JUPYTER_BOOK), "build", str(book), "--path-output", str(out)],
+                          capture_output=True, text=True, timeout=240)
 
 
-def test_a_cell_over_the_timeout_is_reported_not_raised(tmp_path):
-    src = tmp_path / "nbs"
-    src.mkdir()
-    _nb(src / "00_slow.ipynb", "Slow", "import time\ntime.sleep(30)")
-    _nb(src / "01_ok.ipynb", "Works", "print(6 * 7)")
-    entries = build_book(src, tmp_path / "out", timeout=2)
-    assert entries[0].error is not None and "2 seconds" in entries[0].error
-    assert entries[1].error is None and "42" in (tmp_path / "out" / "01_ok.html").read_text()
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A book of four notebooks (works, raises, a cell over the timeout, the kernel dies) with the real config
+    (timeout 4 s), extension and landing page layout, built once."""
+    tmp = tmp_path_factory.mktemp("book")
+    book, runs = tmp / "book", tmp / "runs"
+    (book / "notebooks").mkdir(parents=True)
+    runs.mkdir()
+    shutil.copytree(BOOK / "_ext", book / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
+    cfg = yaml.safe_load((BOOK / "_config.yml").read_text())
+    cfg["execute"]["timeout"] = 4
+    (book / "_config.yml").write_text(yaml.safe_dump(cfg))
+    names = ["00_works", "01_breaks", "02_hangs", "03_dies"]
+    (book / "_toc.yml").write_text(yaml.safe_dump(
+        {"format": "jb-book", "root": "index", "chapters": [{"file": f"notebooks/{n}"} for n in names]}))
+    (book / "index.md").write_text("# Tiny book\n\n" + "".join(f"- {{doc}}`notebooks/{n}` — about {n}\n"
+                                                           for n in names))
+    nbs = book / "notebooks"
+    _nb(nbs / "00_works.ipynb", "Works", _count(runs / "00"), "print(6 * 7)",
+        "import ipywidgets\nipywidgets.IntSlider()")
+    _nb(nbs / "01_breaks.ipynb", "Breaks", _count(runs / "01"), "raise ValueError('on purpose')")
+    _nb(nbs / "02_hangs.ipynb", "Hangs", _count(runs / "02"), "import time\ntime.sleep(60)")
+    _nb(nbs / "03_dies.ipynb", "Dies", _count(runs / "03"), "import os\nos._exit(1)")
+    first = _build(book, tmp / "out")
+    return {"book": book, "html": tmp / "out" / "_build" / "html", "runs": runs, "first": first,
+            "build": lambda: _build(book, tmp / "out")}
 
 
-def test_index_has_summaries_citation_commit_and_date(tmp_path):
-    from mas_lib.teach.book import PAPER_CITATION
-
-    page = index_html([BookEntry(tmp_path / "a", "A", "a.html", 1.0)], commit="abc123", built="2026-01-02 03:04 UTC",
-                      summaries={"a.html": "what you learn in A"})
-    assert "what you learn in A" in page and "abc123" in page and "2026-01-02 03:04 UTC" in page
-    assert PAPER_CITATION.split(".")[0] in page and "Foshan University" in page
-
-
-def test_summaries_cover_every_notebook():
-    from pathlib import Path
-
-    from mas_lib.teach.book import SUMMARIES, notebook_summary
-
-    folder = Path(__file__).resolve().parents[1] / "notebooks"
-    for path in ordered_notebooks(folder):
-        assert path.stem in SUMMARIES and notebook_summary(path) == SUMMARIES[path.stem]
+def test_pages_in_order_with_titles(tiny):
+    index = (tiny["html"] / "index.html").read_text()
+    article = index.split('id="main-content"', 1)[1]
+    pos = [article.index(f'href="notebooks/{n}.html"') for n in ["00_works", "01_breaks", "02_hangs"]]
+    assert pos == sorted(pos)
+    for title in ["Works", "Breaks", "Hangs"]:
+        assert re.search(rf">\s*{title}\s*<", article), title
+    page = (tiny["html"] / "notebooks" / "00_works.html").read_text()
+    assert "42" in page and 'href="01_breaks.html"' in page  # the output; the link to the next page
 
 
-def test_summary_falls_back_to_the_first_sentence(tmp_path):
-    _nb(tmp_path / "07_new.ipynb", "New")
-    from mas_lib.teach.book import notebook_summary
+def test_failed_notebooks_shown_failed_and_the_build_exits_1(tiny):
+    first = tiny["first"]
+    log = first.stdout + first.stderr
+    assert first.returncode == 1, log[-3000:]
+    assert re.search(r"3 notebook\(s\) failed", log)
+    assert "notebooks/01_breaks: ValueError: on purpose" in log and "notebooks/02_hangs: CellTimeoutError" in log
+    assert "notebooks/03_dies: DeadKernelError" in log
+    breaks = (tiny["html"] / "notebooks" / "01_breaks.html").read_text()
+    assert "mas-book-failed" in breaks and "ValueError: on purpose" in breaks and "raise ValueError" in breaks
+    hangs = (tiny["html"] / "notebooks" / "02_hangs.html").read_text()
+    assert "mas-book-failed" in hangs and "timed out" in hangs
+    assert "mas-book-failed" not in (tiny["html"] / "notebooks" / "00_works.html").read_text()
+    assert "ValueError: on purpose" in (tiny["html"] / "reports" / "notebooks" / "01_breaks.err.log").read_text()
+    # executed once each (not again by MyST-NB), the others finished; sources keep no outputs
+    assert [_runs(tiny["runs"] / n) for n in ["00", "01", "02", "03"]] == [1, 1, 1, 1]
+    assert "mas-book-failed" in (tiny["html"] / "notebooks" / "03_dies.html").read_text()
+    for nb in (tiny["book"] / "notebooks").glob("*.ipynb"):
+        assert not any(c.get("outputs") for c in nbformat.read(nb, as_version=4).cells)
 
-    assert notebook_summary(tmp_path / "07_new.ipynb") == "text"
+
+def test_maths_and_every_script_are_local(tiny):
+    pages = list(tiny["html"].rglob("*.html"))
+    scripts = [s for p in pages for s in re.findall(r"<script[^>]*\ssrc=[\"']([^\"']+)", p.read_text())]
+    assert scripts and not [s for s in scripts if s.startswith(("http:", "https:", "//"))]
+    assert not [p for p in pages if re.search(r"(https?:)?//[^\s\"']+\.js\b", p.read_text())]
+    page = (tiny["html"] / "notebooks" / "00_works.html").read_text()
+    assert '_static/mathjax/tex-chtml.js' in page and "x^2" in page
+    assert (tiny["html"] / "_static" / "mathjax" / "tex-chtml.js").exists()
+    assert (tiny["html"] / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
 
-def test_mathjax_is_bundled_by_a_declared_package():
-    from mas_lib.teach.book import MATHJAX_URL, mathjax_source
-
-    src = mathjax_source()
-    config = MATHJAX_URL.split("config=")[1].split(",")[0]
-    assert (src / "MathJax.js").exists() and (src / "config" / f"{config}.js").exists()
-    assert not MATHJAX_URL.startswith(("http:", "https:", "//"))
+def test_widget_output_becomes_a_note(tiny):
+    page = (tiny["html"] / "notebooks" / "00_works.html").read_text()
+    assert "Interactive panel" in page and "make lab" in page
+    assert "widget-view+json" not in page and "widget-state+json" not in page
 
 
-def test_pages_are_offline_linked_and_widgets_replaced(tmp_path):
-    import re
+def test_second_build_runs_only_the_failed_notebooks_again(tiny):
+    again = tiny["build"]()
+    assert again.returncode == 1
+    assert [_runs(tiny["runs"] / n) for n in ["00", "01", "02", "03"]] == [1, 2, 2, 2]
+    assert "mas_book: executing 3 notebook(s)" in again.stdout + again.stderr
 
-    src = tmp_path / "nbs"
-    src.mkdir()
-    _nb(src / "00_first.ipynb", "First", "import ipywidgets\nipywidgets.IntSlider()")
-    _nb(src / "01_second.ipynb", "Second", "print('$x$')")
-    _nb(src / "02_third.ipynb", "Third")
-    out = tmp_path / "out"
-    build_book(src, out)
-    first, second = (out / "00_first.html").read_text(), (out / "01_second.html").read_text()
-    # every script is local: MathJax from the copy in the book folder, nothing from a CDN
-    scripts = re.findall(r"<script[^>]*\ssrc=[\"']([^\"']+)", first + second)
-    assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts)
-    assert any(s.startswith("mathjax/MathJax.js") for s in scripts) and (out / "mathjax" / "MathJax.js").exists()
-    # ... configured, before it loads, for the only fonts the bundle ships
-    from mas_lib.teach.book import MATHJAX_CONFIG
 
-    assert second.index(MATHJAX_CONFIG) < second.index('src="mathjax/MathJax.js')
-    assert (out / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").is_dir() and "STIX-Web" in MATHJAX_CONFIG
-    # previous / next links (and the contents) at the top and bottom of every page
-    assert second.count('href="00_first.html"') >= 2 and second.count('href="02_third.html"') >= 2
-    assert 'href="01_second.html"' in first and "00_first.html" not in first.split("book-nav")[1][:300]
-    assert second.count("href='index.html'") == 2
-    # the widget became a note on how to run it live
-    assert "Interactive panel" in first and "make lab" in first and "widget-view+json" not in first
+def test_the_longest_notebooks_start_first():
+    sys.path.insert(0, str(BOOK / "_ext"))
+    try:
+        from mas_book import _expected_seconds
+    finally:
+        sys.path.remove(str(BOOK / "_ext"))
+
+    class Record:
+        def __init__(self, uri, seconds, created):
+            self.uri, self.data, self.created = uri, {"execution_seconds": seconds}, created
+
+    class Cache:
+        def list_cache_records(self):  # two runs of a.ipynb (the later one counts), one of b
+            return [Record("/a.ipynb", 50.0, 1), Record("/a.ipynb", 5.0, 2), Record("/b.ipynb", 20.0, 1)]
+
+    order = [Path("/a.ipynb"), Path("/b.ipynb"), Path("/c.ipynb"), Path("/d.ipynb")]
+    uris = sorted(map(str, order), key=lambda u: _expected_seconds(Cache(), u, order), reverse=True)
+    assert uris == ["/d.ipynb", "/c.ipynb", "/b.ipynb", "/a.ipynb"]

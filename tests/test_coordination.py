@@ -1,4 +1,4 @@
-"""Decentralised learners (issue 8): the per-warehouse trainer (independent / hysteretic / VDN) and
+"""Decentralised learners: the per-warehouse trainer (independent / hysteretic / VDN) and
 the coordination-graph pair that executes a team table by message passing."""
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from mas_lib.decide import planning as pl
@@ -53,3 +54,25 @@ def test_saved_optimum_is_loaded_instead_of_solved(tmp_path):
     assert value.daily_cost == pytest.approx(sol.daily_cost, rel=1e-12)
     solved_model, solved = exact_reference("cross_border", None)
     assert solved_model.cost_sa is not None and solved.daily_cost == pytest.approx(sol.daily_cost, rel=1e-12)
+
+
+def test_exact_reference_hands_out_read_only_arrays_and_keeps_its_cache_right():
+    """The cached model and optimum are shared by every job of a process: writing into a handed-out
+    array raises, and changing a handed-out object's attributes does not reach the cache."""
+    model, opt = exact_reference("paper")
+    daily, gamma = opt.daily_cost, model.gamma
+    arrays = {"cost_sa": model.cost_sa, "z_sa": model.z_sa, "values": opt.values, "actions": opt.actions,
+              "order_grid": model.order_grid, "levels": model.levels, "arrival_levels": model.arrival_levels,
+              "demand_pmf[0]": model.demand_pmf[0], "demand_support[1]": model.demand_support[1],
+              "next_matrices[0].data": model.next_matrices[0].data, "solution.model.cost_sa": opt.model.cost_sa}
+    for a in arrays.values():
+        with pytest.raises(ValueError, match="read-only"):
+            a.flat[0] = a.flat[0] + 1
+    model.gamma, opt.daily_cost = 0.5, 0.0
+    model.demand_pmf.append(np.ones(3))
+    model.next_matrices[0] = None
+    again_model, again = exact_reference("paper")
+    assert again_model is not model and again is not opt
+    assert again_model.gamma == gamma and again.daily_cost == daily
+    assert len(again_model.demand_pmf) == 2 and again_model.next_matrices[0] is not None
+    assert pl.evaluate_actions(again_model, again.policy).daily_cost == pytest.approx(daily, rel=1e-12)

@@ -1,10 +1,13 @@
-"""The numpy network layer of mas_lib.decide.deep (issue 10): gradients checked against finite
+"""The numpy network layer of mas_lib.decide.deep: gradients checked against finite
 differences, softmax and its masks, Adam, clipping, NaN detection and checked .npz files."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from factories import npz_damages
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mas_lib.decide.deep.nn import (
     MLP,
@@ -138,3 +141,132 @@ def test_bad_settings_are_clear_errors():
         MLP([2, 2], activation="sigmoid")
     with pytest.raises(ValueError, match="at least an input and an output"):
         MLP([2])
+
+
+# ------------------------------------------------------------------ loading checked files
+def _saved(tmp_path, name="w.npz", dtype="float64", **changes):
+    """A saved [4, 8, 3] network whose arrays ``changes`` replace (``None`` drops one)."""
+    import json
+
+    net = MLP([4, 8, 3], seed=2, dtype=dtype)
+    arrays = {"header": np.array(json.dumps({**net.signature(), "meta": {}}))}
+    arrays |= {f"p{k}": p for k, p in enumerate(net.params)}
+    for k, v in changes.items():
+        if v is None:
+            arrays.pop(k)
+        else:
+            arrays[k] = v
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+def test_load_checks_finiteness_after_conversion_to_the_networks_dtype(tmp_path):
+    """1e300 is finite in float64 but inf in float32: refused by a float32 network, naming the
+    file, the array and the range; a float64 network loads it."""
+    net = MLP([4, 8, 3], seed=2)
+    net.params[2][1, 2] = 1e300
+    path = net.save(tmp_path / "big.npz")
+    assert MLP([4, 8, 3]).load(path).params[2][1, 2] == 1e300
+    with pytest.raises(NonFiniteError, match=r"big\.npz.*p2.*1e\+300.*float32"):
+        MLP([4, 8, 3], dtype="float32").load(path)
+
+
+@pytest.mark.parametrize("array, dtype_text", [
+    (np.ones((4, 8)) * (1 + 1j), "complex128"),
+    (np.ones((4, 8), dtype=bool), "bool"),
+    (np.array(["a"] * 32).reshape(4, 8), "<U1"),
+])
+def test_load_refuses_weights_that_are_not_real_numbers(tmp_path, array, dtype_text):
+    path = _saved(tmp_path, p0=array)
+    with pytest.raises(WeightsMismatchError, match=rf"w\.npz.*p0.*{dtype_text}.*real numbers"):
+        MLP([4, 8, 3]).load(path)
+
+
+def test_load_accepts_whole_number_weights(tmp_path):
+    path = _saved(tmp_path, p1=np.arange(8, dtype=np.int64))
+    assert MLP([4, 8, 3]).load(path).params[1].tolist() == list(range(8))
+
+
+@given(value=st.floats(allow_nan=True, allow_infinity=True))
+@settings(max_examples=40, deadline=None)
+def test_a_loaded_network_is_finite_or_refused(tmp_path_factory, value):
+    """Whatever number a file holds, a float32 network either loads it exactly as float32 and
+    stays finite, or refuses it with an error naming the array."""
+    net = MLP([4, 8, 3], seed=1)
+    net.params[0][0, 0] = value
+    path = net.save(tmp_path_factory.mktemp("w") / "v.npz")
+    small = MLP([4, 8, 3], dtype="float32")
+    try:
+        small.load(path)
+    except NonFiniteError as err:
+        with np.errstate(over="ignore"):
+            assert "p0" in str(err) and not np.isfinite(np.float32(value))
+    else:
+        assert small.params[0][0, 0] == np.float32(value) and all(np.isfinite(p).all() for p in small.params)
+
+
+@pytest.mark.parametrize("corrupt, problem", npz_damages(100, 30, b"not a zip at all"))
+def test_damaged_weight_files_are_clear_errors(tmp_path, corrupt, problem):
+    path = MLP([4, 8, 3]).save(tmp_path / "w.npz")
+    corrupt(path)
+    with pytest.raises(WeightsMismatchError, match=rf"w\.npz.*{problem}"):
+        MLP([4, 8, 3]).load(path)
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"p1": None}, r"missing arrays = \['p1'\]"),
+    ({"header": None}, r"missing arrays = \['header'\]"),
+    ({"header": np.array("{not json")}, "header = '{not json' is not allowed; allowed: a JSON object"),
+    ({"header": np.array("[1, 2]")}, "header = '.1, 2.' is not allowed; allowed: a JSON object"),
+    ({"header": np.arange(3.0)}, r"header = .* is not allowed; allowed: a JSON object"),
+    ({"p0": np.zeros((4, 9))}, r"shapes"),
+    ({"p0": np.zeros(())}, r"shapes"),
+])
+def test_weight_files_with_a_missing_or_bad_array_are_clear_errors(tmp_path, changes, problem):
+    path = _saved(tmp_path, **changes)
+    with pytest.raises(WeightsMismatchError, match=rf"w\.npz.*{problem}"):
+        MLP([4, 8, 3]).load(path)
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_flipped_bytes_load_or_raise_a_clear_error(tmp_path_factory, data):
+    """Flip a few bytes anywhere: the load either succeeds (a byte the format does not check,
+    e.g. a time stamp) with finite weights of the right shapes, or raises an error naming the file."""
+    path = MLP([4, 8, 3], seed=3).save(tmp_path_factory.mktemp("f") / "w.npz")
+    raw = bytearray(path.read_bytes())
+    for at in data.draw(st.lists(st.integers(0, len(raw) - 1), min_size=1, max_size=3)):
+        raw[at] ^= data.draw(st.integers(1, 255))
+    path.write_bytes(bytes(raw))
+    net = MLP([4, 8, 3])
+    try:
+        net.load(path)
+    except (WeightsMismatchError, NonFiniteError) as err:
+        assert "w.npz" in str(err)
+    else:
+        assert all(np.isfinite(p).all() for p in net.params)
+
+
+def test_save_goes_through_atomic_write(tmp_path, monkeypatch):
+    """A save that fails half way keeps the previous file and leaves no temporary; the next save
+    removes the temporary a killed writer left (mas_lib.files.atomic_write)."""
+    import mas_lib.decide.deep.nn as nn_module
+
+    path = MLP([4, 8, 3], seed=2).save(tmp_path / "q.npz")
+    good = path.read_bytes()
+
+    def broken_savez(file, **arrays):
+        (open(file, "wb") if isinstance(file, (str, bytes)) or hasattr(file, "__fspath__") else file).write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(nn_module.np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        MLP([4, 8, 3], seed=5).save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["q.npz"]
+    dead = tmp_path / f".q.npz.{2**22 + 7}-abcd1234.tmp"  # a killed writer's temporary (no such pid)
+    dead.write_bytes(b"x" * 1000)
+    MLP([4, 8, 3], seed=5).save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.npz"]
+    np.testing.assert_array_equal(MLP([4, 8, 3]).load(path).params[0], MLP([4, 8, 3], seed=5).params[0])

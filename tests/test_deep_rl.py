@@ -1,4 +1,4 @@
-"""Deep RL learners of mas_lib.decide.deep (issue 10): one encoding for env and batch core, masks
+"""Deep RL learners of mas_lib.decide.deep: one encoding for env and batch core, masks
 equal to the planner's feasibility, tiny DQN / REINFORCE / PPO runs that the exact planner
 evaluates, NaN rewards reported with their step, weights for another network refused."""
 

@@ -1,4 +1,4 @@
-"""Docstrings that cite notebooks are true (issue 7), in the spirit of d2l's back-references.
+"""Docstrings that cite notebooks are true, in the spirit of d2l's back-references.
 
 Every docstring in ``mas_lib`` that says "notebook 05" (or "notebooks 01, 02 and 06") must belong
 to a symbol that notebook really uses: for a function or class, its name appears in the

@@ -409,6 +409,31 @@ def test_bad_arguments_name_field_value_and_allowed(make, field, value):
     assert str(err.value).startswith(f"{field} = {value} is not allowed; allowed: ")
 
 
+@pytest.fixture(scope="module")
+def small_backtest() -> pd.DataFrame:
+    d = generate_demand(SyntheticDemandConfig(intermittent_fraction=0.5), "2011-01-03", 200, n_products=3, seed=1)
+    series, calendars = fc.series_from_tidy(d)
+    models = {"Naive": fc.Naive(), "MovingAverage(28)": fc.MovingAverage(28), "Croston": fc.Croston()}
+    return fc.backtest(series, models, horizon=7, origins=fc.weekly_origins("2011-07-18", 2), calendar=calendars)
+
+
+def test_leaderboard_with_closed_days_only_flatters_the_scores(small_backtest):
+    """Every model forecasts 0 on a closed day and is right there: scoring closed days too lowers
+    every MAE and MASE and raises every coverage."""
+    cols = ["mae", "mean_mase", "coverage_90"]
+    open_ = fc.leaderboard(small_backtest).set_index("model")[cols]
+    all_days = fc.leaderboard(small_backtest, include_closed=True).set_index("model")[cols].reindex(open_.index)
+    assert (all_days["mae"] < open_["mae"]).all() and (all_days["mean_mase"] < open_["mean_mase"]).all()
+    assert (all_days["coverage_90"] >= open_["coverage_90"]).all()
+
+
+def test_leaderboard_point_mean_scores_the_same_models(small_backtest):
+    """``point="mean"`` ranks the same models, and the point forecast matters for at least one."""
+    med = fc.leaderboard(small_backtest).set_index("model")["mean_mase"]
+    mean = fc.leaderboard(small_backtest, point="mean").set_index("model")["mean_mase"].reindex(med.index)
+    assert sorted(mean.rank()) == sorted(med.rank()) == [1.0, 2.0, 3.0]
+    assert ((mean - med).abs() > 1e-6).any()
+
 def test_leaderboard_checks_its_arguments():
     bt = fc.backtest({"a": weekly_series()}, [fc.Naive()], horizon=7, calendar=saturday_closed())
     with pytest.raises(ConfigError, match=r"^point = 'mode' is not allowed; allowed: 'median' \| 'mean'"):

@@ -60,3 +60,20 @@ def test_n_actions_matches_the_model():
     assert one_way.n_actions == 484
     assert build_model(one_way.config, one_way.unit, one_way.gamma).n_actions == 484
     assert one_way.n_states == build_model(one_way.config, one_way.unit, one_way.gamma).n_states == 546
+
+
+def test_state_and_joint_action_counts_are_exact_beyond_int64():
+    """Instance.n_states and ActionMasks.n_joint used to wrap in int64 for large networks."""
+    import math
+
+    from mas_lib import EnvConfig, PoissonDemand, WarehouseConfig
+    from mas_lib.decide.deep.features import ActionMasks
+    from mas_lib.decide.instances import Instance
+
+    big = EnvConfig(
+        warehouses=tuple(WarehouseConfig(f"W{i}", capacity=10**6, initial_inventory=0, lead_time=3)
+                         for i in range(4)),
+        links=(), demand=PoissonDemand([1.0] * 4), order_grid=tuple(range(0, 10**6, 1000)), transfer_grid=(0,))
+    inst = Instance("big", big, gamma=0.99, unit=1, round_to=1, description="too big for int64")
+    assert inst.n_states == ((10**6 + 1) * 1000**2) ** 4 > 2**63
+    assert ActionMasks(big).n_joint == math.prod(ActionMasks(big).sizes) == 1000**4

@@ -1,4 +1,4 @@
-"""The messaging layer (issue 8): typed messages, the bus (latency, drops, log), protocols on any
+"""The messaging layer: typed messages, the bus (latency, drops, log), protocols on any
 network, allocation against the exact optimum, the paper's open request as a message, the talking env,
 and conservation of units when transfers are driven by messages."""
 
@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
-from factories import three_warehouses, two_warehouses
+from factories import short_state, three_warehouses, two_warehouses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,7 +47,6 @@ from mas_lib.messaging import (
 )
 from mas_lib.messaging.networks import regional_network, regional_replenishment
 from mas_lib.sim.core import BatchCore
-from mas_lib.sim.state import SystemState
 from mas_lib.teach import paper
 
 
@@ -134,16 +133,6 @@ def test_log_kpis_and_sequence_diagram():
 
 
 # ----------------------------------------------------------------------------- protocols
-def _short_state(on_hand, forecast):
-    """One copy of a three-warehouse state with the given stock and flat forecasts."""
-    oh = np.array([on_hand], dtype=np.int64)
-    N = oh.shape[1]
-    return SystemState(on_hand=oh, backlog=np.zeros((1, N), dtype=np.int64),
-                       pipeline=np.zeros((1, N, 2), dtype=np.int64), transit=np.zeros((1, N, 1), dtype=np.int64),
-                       requests=np.zeros((1, N, N), dtype=np.int64),
-                       forecast=np.tile(np.asarray(forecast, float), (1, 2, 1)), t=0)
-
-
 def test_contract_net_cheapest_offer_wins():
     from mas_lib import EnvConfig, LinkConfig, PoissonDemand, WarehouseConfig
 
@@ -156,7 +145,7 @@ def test_contract_net_cheapest_offer_wins():
             return np.zeros((state.batch_size, 3), dtype=np.int64), None
 
     proto = Negotiated(cfg, replenish=NoOrders(cfg))
-    q, x = proto.act(_short_state([200, 0, 200], [10, 40, 10]))
+    q, x = proto.act(short_state([200, 0, 200], [10, 40, 10]))
     assert x[0].tolist() == [[0, 0, 0], [0, 0, 0], [0, 40, 0]]  # C (1/unit) beats A (3/unit)
     log = proto.log()
     assert log["type"].tolist() == ["transfer request", "transfer request", "transfer offer", "transfer offer",
@@ -168,7 +157,7 @@ def test_contract_net_cheapest_offer_wins():
 def test_accepting_a_withdrawn_or_inflated_offer_is_an_error():
     cfg = two_warehouses()
     proto = Negotiated(cfg, on_conflict="raise")
-    proto.act(_short_state([100, 150], [80, 110]))
+    proto.act(short_state([100, 150], [80, 110]))
     st_ = proto._state[0]
     room = np.array([100, 150])
     x = np.zeros((2, 2), dtype=np.int64)
@@ -184,7 +173,7 @@ def test_accepting_a_withdrawn_or_inflated_offer_is_an_error():
         proto._ship(proto.buses[0], st_, Accept("A", "B", 0, offer_id=6, units=10), 1, np.array([0, 3]),
                     np.zeros(2), np.zeros(2), x)
     clip = Negotiated(cfg, on_conflict="clip")
-    clip.act(_short_state([100, 150], [80, 110]))
+    clip.act(short_state([100, 150], [80, 110]))
     clip._state[0]["offers"][6] = {"msg": TransferOffer("B", "A", 0, units=10, offer_id=6), "day": 0}
     clip._ship(clip.buses[0], clip._state[0], Accept("A", "B", 0, offer_id=6, units=10), 1, np.array([0, 3]),
                np.zeros(2), np.zeros(2), x)
@@ -205,7 +194,7 @@ def test_every_protocol_runs_on_any_network(name):
 def test_shared_information_sends_reports_and_forecasts_to_every_neighbour():
     cfg = three_warehouses(grids=False)  # chain A - B - C: 4 directed neighbour pairs
     proto = SharedInformation(cfg)
-    proto.act(_short_state([50, 60, 70], [30, 40, 50]))
+    proto.act(short_state([50, 60, 70], [30, 40, 50]))
     log = proto.log()
     assert len(log) == 8 and set(log["type"]) == {"stock report", "forecast share"}
     assert CentralCoordinator(cfg, coordinator="B").coordinator == "B"

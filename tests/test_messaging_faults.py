@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 import pytest
-from factories import three_warehouses, two_warehouses
+from factories import short_state, three_warehouses, two_warehouses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +36,6 @@ from mas_lib.messaging import (
 )
 from mas_lib.messaging.networks import regional_network
 from mas_lib.sim.core import BatchCore
-from mas_lib.sim.state import SystemState
 from mas_lib.teach import paper
 
 
@@ -47,16 +46,6 @@ def hub_and_spokes(two_way: bool, episode_length: int = 15) -> EnvConfig:
           WarehouseConfig("S2", capacity=500, initial_inventory=0, max_order=0))
     links = (LinkConfig("H", "S1", bidirectional=two_way), LinkConfig("H", "S2", bidirectional=two_way))
     return EnvConfig(warehouses=ws, links=links, demand=PoissonDemand([0, 10, 10]), episode_length=episode_length)
-
-
-def _short_state(on_hand, forecast) -> SystemState:
-    """One copy of a state with the given stock and flat forecasts (2 forecast days)."""
-    oh = np.array([on_hand], dtype=np.int64)
-    N = oh.shape[1]
-    return SystemState(on_hand=oh, backlog=np.zeros((1, N), dtype=np.int64),
-                       pipeline=np.zeros((1, N, 2), dtype=np.int64), transit=np.zeros((1, N, 1), dtype=np.int64),
-                       requests=np.zeros((1, N, N), dtype=np.int64),
-                       forecast=np.tile(np.asarray(forecast, float), (1, 2, 1)), t=0)
 
 
 def _shipped(cfg: EnvConfig, proto) -> int:
@@ -227,7 +216,7 @@ def test_bus_refuses_duplicate_or_empty_names(names, text):
 def test_a_forged_accept_raises_and_leaves_the_genuine_offer_open():
     cfg = three_warehouses(grids=False)  # chain A - B - C
     proto = Negotiated(cfg)
-    proto.act(_short_state([100, 150, 100], [30, 40, 50]))
+    proto.act(short_state([100, 150, 100], [30, 40, 50]))
     st_, bus = proto._state[0], proto.buses[0]
     offer = TransferOffer("B", "A", 0, units=10, offer_id=5)
     st_["offers"][5] = {"msg": offer, "day": 0}

@@ -1,4 +1,4 @@
-"""The compiled network, the batched observation builder and the seeding rules (issue 7)."""
+"""The compiled network, the batched observation builder and the seeding rules."""
 
 from __future__ import annotations
 

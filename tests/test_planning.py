@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mas_lib.decide import (
     BaseStock,
@@ -146,6 +148,46 @@ def test_newsvendor_fractile_single_warehouse():
     assert np.array_equal(vi.policy, opt.policy)
 
 
+def _single(shortage_cost=10.0, order_step=10):
+    demand = DiscreteIIDDemand.poisson([60.0], unit=10)
+    return EnvConfig(
+        warehouses=(WarehouseConfig("A", capacity=200, initial_inventory=0, holding_cost=1.0,
+                                    shortage_cost=shortage_cost, order_unit_cost=1.0, max_order=200),),
+        demand=demand, order_grid=tuple(range(0, 201, order_step)), transfer_grid=(0,),
+    )
+
+
+def test_the_newsvendor_level_rises_with_the_lost_sale_penalty():
+    """The level the optimum orders up to is the critical fractile's, for a low and a high penalty."""
+    levels = []
+    for p in (10.0, 40.0):
+        cfg = _single(p)
+        model = build_model(cfg, 10, 0.9)
+        table = planning.policy_table(model, value_iteration(model).policy)
+        ratio = (p - 1.0) / (p + 1.0 - 0.9)
+        demand = cfg.demand
+        s_star = int(demand.support[0][np.argmax(np.cumsum(demand.pmf[0]) >= ratio)])
+        after = table["stock_A"] + table["order_A"]
+        assert int(after[table["order_A"] > 0].max()) == s_star
+        levels.append(s_star)
+    assert levels[1] > levels[0]
+
+
+def test_value_iteration_sweeps_follow_the_contraction_rate():
+    """Value iteration contracts the error by gamma per sweep: from the largest optimal value to
+    ``tol`` it needs about log(max |v| / tol) / log(1 / gamma) sweeps."""
+    model = build_model(_single(), 10, 0.9)
+    vi = value_iteration(model, tol=1e-6)
+    expected = np.log(np.abs(vi.values).max() / 1e-6) / np.log(1 / model.gamma)
+    assert abs(vi.iterations - expected) <= 0.05 * vi.iterations
+
+
+def test_a_finer_action_grid_never_costs_more():
+    """The coarse grid's actions are on the fine grid, so the fine optimum is no worse."""
+    coarse = policy_iteration(build_model(_single(order_step=20), 10, 0.9))
+    fine = policy_iteration(build_model(_single(order_step=10), 10, 0.9))
+    assert fine.daily_cost <= coarse.daily_cost + 1e-9
+
 def _small(lead=2, transfer_lead=1):
     demand = DiscreteIIDDemand.poisson([30.0, 40.0], unit=10)
     ws = tuple(
@@ -259,7 +301,7 @@ def test_memory_guard_refuses_before_allocating():
 
 @pytest.mark.parametrize("name", ["paper", "cross_border"])
 def test_headline_optimum(solved, name):
-    """The exact optimum the notebooks and benchmarks report (issue 7)."""
+    """The exact optimum the notebooks and benchmarks report."""
     inst, model, opt = solved[name]
     assert opt.daily_cost == pytest.approx(OPTIMUM_DAILY_COST[name], rel=1e-6)
     assert round(opt.daily_cost, 1) == {"paper": 526.0, "cross_border": 552.0}[name]
@@ -314,3 +356,79 @@ def test_tuned_baselines_never_beat_the_optimum(solved):
     # (s, S) beats base-stock when orders carry a fixed cost
     gaps = frame.set_index("policy")["gap_pct"]
     assert gaps["(s, S)"] < gaps["base-stock"]
+
+
+def _huge(capacity: int) -> EnvConfig:
+    """The paper instance with ``capacity`` (and max_order) units per warehouse and no grids."""
+    import dataclasses
+
+    cfg = paper_instance().config
+    ws = tuple(dataclasses.replace(w, capacity=capacity, max_order=capacity) for w in cfg.warehouses)
+    return cfg.replace(warehouses=ws, order_grid=None, transfer_grid=None)
+
+
+def test_memory_guard_estimates_from_grid_lengths_before_building_the_grids():
+    """With unit 1 the default grids have ``capacity + 1`` levels: the guard used to build them
+    (seconds and GiB at 1e7 units, a bare MemoryError at 3e7) and then report an int64-wrapped
+    action count. Now the counts are exact Python integers and nothing is built before the refusal."""
+    import tracemalloc
+
+    cap = 2_000_000
+    levels = cap + 1
+    S, A = levels**2, (levels * levels) ** 2  # stock levels of A and B; (order x transfer levels) each
+    size = estimate_memory(_huge(cap), 1)
+    assert (size.n_states, size.n_actions, size.pairs) == (S, A, S * A)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnsupportedConfigError, match=rf"\({S:,} states x {A:,} actions = {S * A:,} "
+                           r"state-action pairs\); allowed: max_memory_gib = 4 GiB"):
+            build_model(_huge(cap), 1, 0.95)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20, peak  # no grid of two million levels was built
+    for cap in (10**7, 3 * 10**7, 10**12):  # the sizes that took 5.5 s / raised MemoryError, and beyond
+        with pytest.raises(UnsupportedConfigError, match=rf"{(cap + 1) ** 2:,} states x {(cap + 1) ** 4:,} actions"):
+            build_model(_huge(cap), 1, 0.95)
+
+
+def test_joint_action_count_is_exact_beyond_int64():
+    """65,536 order and transfer levels: 2**32 actions per warehouse, 2**64 joint actions (an
+    int64 product gave 0, and the memory guard then divided by it)."""
+    grid = tuple(range(0, 655_360, 10))
+    cfg = paper_instance().config.replace(order_grid=grid, transfer_grid=grid)
+    assert cfg.network.discrete_sizes == (2**32, 2**32)
+    assert cfg.network.n_joint_actions == 2**64
+    with pytest.raises(UnsupportedConfigError, match=r"18,446,744,073,709,551,616 actions"):
+        build_model(cfg, 10, 0.95)
+    big = paper_instance().config.replace(order_grid=grid, transfer_grid=(0, 10))
+    assert big.network.n_joint_actions == (65_536 * 2) ** 2  # within int64: unchanged
+
+
+@given(k=st.integers(1, 400), t=st.integers(1, 400), n=st.integers(1, 4))
+@settings(max_examples=25, deadline=None)
+def test_joint_action_count_is_the_product_of_the_warehouses_counts(k, t, n):
+    """On a chain of ``n`` warehouses, ``n_joint_actions`` is the exact product of
+    ``K * T**m_i`` (``m_i`` = warehouses ``i`` ships to), whatever its size."""
+    import math
+
+    ws = tuple(WarehouseConfig(f"W{i}", capacity=10 * max(k, t), initial_inventory=0) for i in range(n))
+    links = tuple(LinkConfig(f"W{i}", f"W{i + 1}") for i in range(n - 1))
+    cfg = EnvConfig(warehouses=ws, links=links, demand=PoissonDemand([1.0] * n),
+                    order_grid=tuple(range(0, 10 * k, 10)), transfer_grid=tuple(range(0, 10 * t, 10)))
+    want = math.prod(k * t ** len(cfg.network.neighbours[i]) for i in range(n))
+    assert cfg.network.n_joint_actions == want and isinstance(cfg.network.n_joint_actions, int)
+
+
+def test_values_and_solutions_follow_the_results_convention(solved):
+    """PolicyValue and Solution have to_frame() (one row per state) and summary() (a labelled series)."""
+    import pandas as pd
+
+    _, model, sol = solved["paper"]
+    frame = sol.to_frame()
+    assert list(frame.columns) == ["state", "value", "action"] and len(frame) == model.n_states
+    s = sol.summary()
+    assert isinstance(s, pd.Series) and s.name == f"optimal ({sol.method})"
+    assert s["daily_cost"] == sol.daily_cost and s["iterations"] == sol.iterations and s["states"] == model.n_states
+    value = evaluate_policy(model, sol.policy_object())
+    assert value.summary()["daily_cost"] == pytest.approx(sol.daily_cost) and "iterations" not in value.summary()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from factories import npz_damages
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mas_lib.decide.instances import INSTANCES
 from mas_lib.decide.planning import (
@@ -72,10 +77,10 @@ def test_load_refuses_a_table_of_another_model(cross, tmp_path):
     with pytest.raises(ValueError, match="fingerprint"):
         load_policy_table(path, other)
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="not a policy table"):
+    with pytest.raises(ValueError, match="junk.npz.*allowed: a .npz written by save_policy_table"):
         load_policy_table(tmp_path / "junk.npz", light)
     np.savez(tmp_path / "other.npz", actions=np.zeros(3))
-    with pytest.raises(ValueError, match="not a policy table"):
+    with pytest.raises(ValueError, match="other.npz.*allowed: a .npz written by save_policy_table"):
         load_policy_table(tmp_path / "other.npz", light)
 
 
@@ -114,3 +119,100 @@ def test_ss_tuned_one_warehouse_at_a_time_is_exact(cross):
     assert joint.start_value == pytest.approx(sum(p.start_value for p in parts), rel=1e-12)
     assert n > 200  # every (s, S) pair of the grid, both warehouses
     assert joint.daily_cost > sol.daily_cost
+
+
+# ------------------------------------------------------------------ damaged or hostile files
+def _table_file(path, header=None, actions=None, drop=()):
+    """A policy-table file with its ``header`` (a dict, or any array) and ``actions`` replaced."""
+    import json
+
+    arrays = {"header": header if isinstance(header, np.ndarray) else np.array(json.dumps(header)),
+              "actions": actions}
+    for key in drop:
+        arrays.pop(key)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+@pytest.fixture(scope="module")
+def saved_table(cross, tmp_path_factory):
+    full, light, sol = cross[1], cross[2], cross[3]
+    path = save_policy_table(tmp_path_factory.mktemp("opt") / "opt.npz", full, sol.policy)
+    with np.load(path, allow_pickle=False) as z:
+        header = json.loads(str(z["header"]))
+    return path, header, light, sol
+
+
+@pytest.mark.parametrize("corrupt, problem", npz_damages(200, 40, b"PK\x03\x04 not really a zip"))
+def test_load_refuses_damaged_files_naming_the_problem(saved_table, tmp_path, corrupt, problem):
+    src, _, light, _ = saved_table
+    path = tmp_path / "t.npz"
+    path.write_bytes(src.read_bytes())
+    corrupt(path)
+    with pytest.raises(ValueError, match=rf"policy table file '.*t\.npz': the file = {problem}"):
+        load_policy_table(path, light)
+
+
+def test_load_refuses_missing_arrays_and_bad_headers(saved_table, tmp_path):
+    _, header, light, sol = saved_table
+    cases = [
+        (dict(header=header, drop=["actions"]), r"missing arrays = \['actions'\]"),
+        (dict(header=header, actions=sol.policy, drop=["header"]), r"missing arrays = \['header'\]"),
+        (dict(header=np.array("{oops"), actions=sol.policy), r"header = '\{oops' is not allowed; allowed: a JSON object"),
+        (dict(header=np.array("[1]"), actions=sol.policy), r"header = '\[1\]' is not allowed; allowed: a JSON object"),
+        (dict(header=np.zeros(2), actions=sol.policy), r"header = an array of dtype float64"),
+        (dict(header={**header, "meta": [1]}, actions=sol.policy), r"header meta = \[1\] is not allowed"),
+    ]
+    for k, (kwargs, problem) in enumerate(cases):
+        path = _table_file(tmp_path / f"h{k}.npz", **kwargs)
+        with pytest.raises(ValueError, match=rf"h{k}\.npz.*{problem}"):
+            load_policy_table(path, light)
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda a: a.astype(float) + 0.7, r"dtype = 'float64' is not allowed; allowed: whole numbers"),
+    (lambda a: a.astype(float), r"dtype = 'float64' is not allowed; allowed: whole numbers"),
+    (lambda a: a[:-1], r"shape = \(545,\) is not allowed; allowed: \(546,\)"),
+    (lambda a: a.reshape(2, -1), r"shape = \(2, 273\) is not allowed"),
+    (lambda a: np.where(np.arange(a.size) == 9, 1936, a), r"actions\[9\] = 1936 is not allowed"),
+    (lambda a: np.where(np.arange(a.size) == 3, -1, a), r"actions\[3\] = -1 is not allowed"),
+    (lambda a: a.astype(bool), r"dtype = 'bool' is not allowed"),
+])
+def test_load_refuses_action_tables_that_are_not_joint_action_indices(saved_table, tmp_path, change, problem):
+    """A float table used to be truncated silently (3.7 -> 3); every bad table names the file."""
+    _, header, light, sol = saved_table
+    path = _table_file(tmp_path / "a.npz", header=header, actions=change(sol.policy.astype(np.int64)))
+    with pytest.raises(ValueError, match=rf"a\.npz.*{problem}"):
+        load_policy_table(path, light)
+
+
+@given(data=st.data())
+@settings(max_examples=40, deadline=None)
+def test_flipped_bytes_load_the_same_table_or_raise_a_clear_error(saved_table, tmp_path_factory, data):
+    src, _, light, sol = saved_table
+    raw = bytearray(src.read_bytes())
+    for at in data.draw(st.lists(st.integers(0, len(raw) - 1), min_size=1, max_size=3)):
+        raw[at] ^= data.draw(st.integers(1, 255))
+    path = tmp_path_factory.mktemp("flip") / "f.npz"
+    path.write_bytes(bytes(raw))
+    try:
+        value, _ = load_policy_table(path, light)
+    except ValueError as err:
+        assert "f.npz" in str(err)
+    else:
+        assert value.daily_cost == pytest.approx(sol.daily_cost, rel=1e-12)
+
+
+@pytest.mark.parametrize("bad, problem", [
+    (2**32 + 1, r"actions\[5\] = 4294967297 is not allowed; allowed: a joint action index from 0 to 1935"),
+    (1936, r"actions\[5\] = 1936 is not allowed"),
+    (-1, r"actions\[5\] = -1 is not allowed"),
+])
+def test_save_refuses_action_indices_out_of_range(cross, tmp_path, bad, problem):
+    """2**32 + 1 used to be written as 1 (int32 wrap-around) without a word."""
+    full, sol = cross[1], cross[3]
+    a = sol.policy.astype(np.int64)
+    a[5] = bad
+    with pytest.raises(ValueError, match=rf"save_policy_table\.{problem}"):
+        save_policy_table(tmp_path / "x.npz", full, a)
+    assert not (tmp_path / "x.npz").exists()

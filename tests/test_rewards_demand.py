@@ -1,4 +1,4 @@
-"""The paper's reward terms, the cost reward, and the demand processes' validation (issue 7)."""
+"""The paper's reward terms, the cost reward, and the demand processes' validation."""
 
 from __future__ import annotations
 

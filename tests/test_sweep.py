@@ -1,4 +1,4 @@
-"""The sweep runner (issue 11, part 2): serial and a real two-worker Dask ``LocalCluster`` give
+"""The sweep runner: serial and a real two-worker Dask ``LocalCluster`` give
 identical tables; a failed job is reported with its parameters and traceback while the others
 succeed; the scheduler can come from ``MAS_LIB_DASK_SCHEDULER``; bad input names field and value;
 without Dask the serial path works and the distributed ones say how to install the extra."""
@@ -56,7 +56,8 @@ DEMO_FIXED = {"fail_above": 2.0}
 # ------------------------------------------------------------------------ serial behaviour
 def test_serial_table_rows_columns_and_grid_order():
     df = scale.run_sweep(scale.demo_job, {"x": [1.0, 0.0]}, seeds=[5, 2], progress=False)
-    assert list(df.columns) == ["x", "seed", "mean", "std", "status", "error", "traceback", "seconds", "ran_on"]
+    assert list(df.columns) == ["x", "seed", "mean", "std", "status", "error", "traceback", "seconds", "attempts",
+                                  "ran_on"]
     assert df[["x", "seed"]].values.tolist() == [[1.0, 5], [1.0, 2], [0.0, 5], [0.0, 2]]
     assert (df["status"] == "ok").all() and df["error"].isna().all() and df["traceback"].isna().all()
     # each job seeds itself: the same (x, seed) gives the same numbers as a direct call
@@ -119,10 +120,10 @@ def test_progress_callback_sees_every_job():
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-def test_text_progress_bar_ends_with_the_count(capsys):
+def test_progress_bar_ends_with_the_count_and_the_failures(capsys):
     scale.run_sweep(scale.demo_job, DEMO_GRID, fixed=DEMO_FIXED, progress=True)
     err = capsys.readouterr().err
-    assert "3/3 jobs, 1 failed" in err and err.endswith("\n")
+    assert "sweep" in err and "3/3" in err and "failed=1" in err and err.endswith("\n")
 
 
 # ------------------------------------------------------------------------ bad input

@@ -81,6 +81,19 @@ class CleaningResult:
     calendar: pd.DataFrame
     outliers: pd.DataFrame
 
+    def to_frame(self) -> pd.DataFrame:
+        """The step-by-step report (a copy): what each cleaning step removed or changed."""
+        return self.report.copy()
+
+    def summary(self) -> pd.Series:
+        """Rows and units before and after cleaning, as a labelled series [rows, units]."""
+        r = self.report
+        before = int(r["rows_before"].iloc[0]) if len(r) else len(self.frame)
+        return pd.Series({"rows before": before, "rows after": len(self.frame),
+                          "rows removed": int(r["rows_removed"].sum()),
+                          "rows changed": int(r["rows_changed"].sum()),
+                          "units removed": float(r["units_removed"].sum())}, name="cleaning")
+
     def copy(self) -> CleaningResult:
         """A result whose four frames are copies: changing them leaves this one untouched."""
         return CleaningResult(

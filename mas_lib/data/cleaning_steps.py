@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..validation import check_choice, check_number
+from ..validation import Validated, as_given, choice, number
 
 __all__ = [
     "PRODUCT_CODE_PATTERN",
@@ -74,7 +74,7 @@ def non_product_codes(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class CleaningSettings:
+class CleaningSettings(Validated):
     """The knobs of the cleaning (the keyword arguments of ``clean_online_retail``).
 
     ``outlier_factor`` is a multiple of a product's median line quantity (> 0);
@@ -84,16 +84,13 @@ class CleaningSettings:
     ``ValueError``) naming the field, the value and what is allowed.
     """
 
-    outlier_factor: float = 50.0
-    outlier_min_units: float = 1000
-    outliers: str = "drop"
+    outlier_factor: float = number(50.0, low=0, low_inclusive=False)
+    #: kept as given: the report writes it as ``{outlier_min_units:,}`` (1,000, not 1,000.0)
+    outlier_min_units: float = as_given(number(1000, low=0, low_inclusive=False, unit="units"))
+    outliers: str = choice("drop", OUTLIER_MODES)
 
-    def __post_init__(self) -> None:
-        check_choice(self.outliers, "outliers", OUTLIER_MODES)
-        check_number(self.outlier_factor, "outlier_factor", low=0, low_inclusive=False)
-        check_number(
-            self.outlier_min_units, "outlier_min_units", low=0, low_inclusive=False, unit="units"
-        )
+    def _owner(self) -> str:
+        return ""  # the fields are the keyword arguments of clean_online_retail: named bare
 
 
 @dataclass(frozen=True, eq=False)

@@ -36,10 +36,16 @@ import pandas as pd
 
 from ..validation import (
     ConfigError,
+    Validated,
+    as_given,
     check_number,
-    check_probability,
     check_whole,
+    checked,
+    items,
     not_allowed,
+    number,
+    probability,
+    whole,
 )
 
 __all__ = [
@@ -82,8 +88,42 @@ def holiday_calendar(index: pd.DatetimeIndex) -> pd.Series:
     return pd.Series(out, index=index, name="holiday")
 
 
+def _weekly_profile(value, field: str, error: type[Exception] = ConfigError):
+    """7 multipliers >= 0 (Mon..Sun), not all 0; kept as given."""
+    try:
+        w = np.asarray(value, dtype=float)
+        ok = w.shape == (7,) and bool(np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise not_allowed(field, value, "7 multipliers >= 0 (Mon..Sun), not all 0", error)
+    return value
+
+
+def _market_scale(value, field: str, error: type[Exception] = ConfigError):
+    """``(market, multiplier > 0)`` pairs, at least one; kept as given."""
+    try:
+        scales = dict(value)
+        ok = bool(scales) and all(_is_positive(v) for v in scales.values())
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise not_allowed(field, value, "(market, multiplier > 0) pairs, at least one", error)
+    return value
+
+
+def _lift(default: float):
+    """A multiplier > 0 (1 = no effect)."""
+    return number(default, low=0, low_inclusive=False, unit="multiplier")
+
+
+def _rate(default: float):
+    """A probability in [0, 1)."""
+    return number(default, low=0, high=1, high_inclusive=False, unit="probability")
+
+
 @dataclass(frozen=True)
-class SyntheticDemandConfig:
+class SyntheticDemandConfig(Validated):
     """Knobs of the synthetic demand generator; every field is checked when the config is made.
 
     Levels are in units/day; lifts and scales are multipliers (1 = no effect); rates are
@@ -92,74 +132,39 @@ class SyntheticDemandConfig:
     naming ``SyntheticDemandConfig.<field>``, the value and what is allowed.
     """
 
-    base_level: float = 20.0  #: median expected units/day of a product on an ordinary open day
-    product_level_sd: float = 0.6  #: spread (log scale) of product levels around base_level
-    market_scale: tuple[tuple[str, float], ...] = (("domestic", 1.0), ("overseas", 0.35))
-    trend_per_year: float = 0.15  #: relative growth per year (0.15 = +15 %/year)
-    weekly_profile: tuple[float, ...] = (1.1, 1.15, 1.2, 1.25, 0.8, 1.0, 0.5)  #: Mon..Sun
-    yearly_amplitude: float = 0.3  #: relative swing of the yearly cycle
-    yearly_peak_doy: int = 320  #: day of the year when the yearly cycle peaks (mid-November)
-    black_friday_lift: float = 1.8
-    singles_day_lift: float = 2.5  #: applies to the "overseas" market only (cross-border)
-    christmas_lift: float = 1.4
-    promo_rate: float = 0.02  #: probability a promotion starts on a product-day
-    promo_length: int = 5  #: days a promotion lasts
-    promo_lift: float = 1.6
-    promo_discount: float = 0.2  #: price cut during a promotion (0.2 = 20 % off)
-    dispersion: float = 0.3  #: negative-binomial alpha (variance = mu + alpha mu^2); 0 = Poisson
-    zero_prob: float = 0.0  #: chance of a zero-demand open day for every product
-    intermittent_fraction: float = 0.0  #: share of products that are sparse (Croston-style)
-    intermittent_zero_prob: float = 0.75  #: chance of a zero open day for a sparse product
-    closed_weekdays: tuple[int, ...] = (5,)  #: 0 = Monday; the UCI retailer never trades Saturdays
+    #: median expected units/day of a product on an ordinary open day
+    base_level: float = number(20.0, low=0, low_inclusive=False, unit="units/day")
+    product_level_sd: float = number(0.6, low=0)  #: spread (log scale) of product levels around base_level
+    market_scale: tuple[tuple[str, float], ...] = checked(_market_scale, (("domestic", 1.0), ("overseas", 0.35)))
+    trend_per_year: float = number(0.15, low=-1, low_inclusive=False)  #: relative growth per year (0.15 = +15 %/year)
+    weekly_profile: tuple[float, ...] = checked(_weekly_profile, (1.1, 1.15, 1.2, 1.25, 0.8, 1.0, 0.5))  #: Mon..Sun
+    #: relative swing of the yearly cycle, below 1 (demand stays > 0)
+    yearly_amplitude: float = number(0.3, low=0, high=1, high_inclusive=False)
+    #: day of the year when the yearly cycle peaks (mid-November)
+    yearly_peak_doy: int = as_given(number(320, low=1, high=366, unit="day of the year"))
+    black_friday_lift: float = _lift(1.8)
+    singles_day_lift: float = _lift(2.5)  #: applies to the "overseas" market only (cross-border)
+    christmas_lift: float = _lift(1.4)
+    promo_rate: float = _rate(0.02)  #: probability a promotion starts on a product-day
+    promo_length: int = whole(5, low=1, unit="days")  #: days a promotion lasts
+    promo_lift: float = _lift(1.6)
+    promo_discount: float = _rate(0.2)  #: price cut during a promotion (0.2 = 20 % off)
+    dispersion: float = number(0.3, low=0)  #: negative-binomial alpha (variance = mu + alpha mu^2); 0 = Poisson
+    zero_prob: float = _rate(0.0)  #: chance of a zero-demand open day for every product
+    intermittent_fraction: float = probability(0.0)  #: share of products that are sparse (Croston-style)
+    intermittent_zero_prob: float = _rate(0.75)  #: chance of a zero open day for a sparse product
+    #: 0 = Monday; the UCI retailer never trades Saturdays
+    closed_weekdays: tuple[int, ...] = items((5,), whole(low=0, high=6, unit="0 = Mon .. 6 = Sun"))
     christmas_break: bool = True  #: closed 24 Dec - 3 Jan like the UCI retailer
-    missing_rate: float = 0.01  #: share of product-days whose units are NaN
-    outlier_rate: float = 0.005  #: share of open product-days with a bulk-order outlier
-    outlier_scale: float = 8.0  #: outlier units = this multiple of the ordinary draw (+ 1)
+    missing_rate: float = _rate(0.01)  #: share of product-days whose units are NaN
+    outlier_rate: float = _rate(0.005)  #: share of open product-days with a bulk-order outlier
+    outlier_scale: float = _lift(8.0)  #: outlier units = this multiple of the ordinary draw (+ 1)
 
-    def __post_init__(self) -> None:
-        def f(name: str) -> str:
-            return f"SyntheticDemandConfig.{name}"
-
-        def number(name: str, **bounds) -> None:
-            check_number(getattr(self, name), f(name), **bounds)
-
-        number("base_level", low=0, low_inclusive=False, unit="units/day")
-        number("product_level_sd", low=0)
-        number("yearly_amplitude", low=0, high=1, high_inclusive=False)  # demand stays > 0
-        number("dispersion", low=0)
-        number("trend_per_year", low=-1, low_inclusive=False)
-        for name in ("black_friday_lift", "singles_day_lift", "christmas_lift", "promo_lift",
-                     "outlier_scale"):
-            number(name, low=0, low_inclusive=False, unit="multiplier")
-        check_probability(self.intermittent_fraction, f("intermittent_fraction"))
-        for name in ("promo_rate", "promo_discount", "zero_prob", "missing_rate", "outlier_rate",
-                     "intermittent_zero_prob"):
-            number(name, low=0, high=1, high_inclusive=False, unit="probability")
-        check_whole(self.promo_length, f("promo_length"), low=1, unit="days")
-        number("yearly_peak_doy", low=1, high=366, unit="day of the year")
-        try:
-            w = np.asarray(self.weekly_profile, dtype=float)
-            ok = w.shape == (7,) and bool(np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0)
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise not_allowed(
-                f("weekly_profile"), self.weekly_profile, "7 multipliers >= 0 (Mon..Sun), not all 0"
-            )
-        for i, d in enumerate(self.closed_weekdays):
-            check_whole(d, f(f"closed_weekdays[{i}]"), low=0, high=6, unit="0 = Mon .. 6 = Sun")
+    def _check_together(self) -> None:
+        """One weekday at least is open."""
         if len(set(self.closed_weekdays)) >= 7:
             raise not_allowed(
-                f("closed_weekdays"), self.closed_weekdays, "at most 6 weekdays (one must be open)"
-            )
-        try:
-            scales = dict(self.market_scale)
-            ok = bool(scales) and all(_is_positive(v) for v in scales.values())
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise not_allowed(
-                f("market_scale"), self.market_scale, "(market, multiplier > 0) pairs, at least one"
+                "SyntheticDemandConfig.closed_weekdays", self.closed_weekdays, "at most 6 weekdays (one must be open)"
             )
 
     def describe(self) -> pd.DataFrame:

@@ -34,38 +34,29 @@ Both solve exactly in about a second (see :func:`mas_lib.decide.planning.build_m
 factor is ``gamma = 0.95`` per day; an episode lasts 100 days. ``invalid_action`` stays
 ``"raise"``: the planner masks infeasible transfers (shipping more than is on hand) and a learner
 should do the same.
+
+The networks themselves (warehouses, links, costs, demand, grids) are built by
+:func:`mas_lib.sim.scenarios.benchmark_config`, the one home of every scenario network; an
+:class:`Instance` adds what the planner and the learners need on top (unit, discount, start state).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
-import numpy as np
-
-from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
-from ..sim.demand import DiscreteIIDDemand
+from ..sim.config import EnvConfig
+from ..sim.scenarios import BENCHMARK_COSTS, BENCHMARK_UNIT, benchmark_config
 from ..validation import check_number
 
 __all__ = [
     "Instance", "paper_instance", "cross_border_instance", "with_costs", "INSTANCES", "COSTS", "get_instance",
 ]
 
-#: The cost parameters shared by both instances (money; see the module docstring). Read-only.
-COSTS: Mapping[str, float] = MappingProxyType({
-    "holding_cost": 1.0,
-    "shortage_cost": 20.0,
-    "order_fixed_cost": 200.0,
-    "order_unit_cost": 1.0,
-    "transport_unit_cost": 1.0,
-    "transport_fixed_cost": 10.0,
-})
-
-UNIT = 10
-ORDER_GRID = tuple(range(0, 201, 20))
-TRANSFER_GRID = (0, 20, 40, 60)
-DEMAND_MEAN = (85.0, 110.0)
+#: The cost parameters shared by both instances (money; see the module docstring). Read-only;
+#: the same mapping as :data:`mas_lib.sim.scenarios.BENCHMARK_COSTS`.
+COSTS: Mapping[str, float] = BENCHMARK_COSTS
 
 
 @dataclass(frozen=True)
@@ -96,9 +87,10 @@ class Instance:
         """Number of states of the exact model (on-hand levels x live pipeline slots); equals
         ``build_model(...).n_states``."""
         net = self.config.network
-        levels = net.capacity // self.unit + 1
-        slots = np.maximum(net.lead_time - 1, 0)
-        return int(np.prod(levels * len(net.order_grid) ** slots, dtype=np.int64))
+        grid = len(net.order_grid)
+        # exact Python integers: the count can exceed int64 for large capacities or grids
+        return math.prod((int(c) // self.unit + 1) * grid ** max(int(L) - 1, 0)
+                         for c, L in zip(net.capacity, net.lead_time, strict=True))
 
     @property
     def n_actions(self) -> int:
@@ -109,36 +101,10 @@ class Instance:
         return self.config.network.n_joint_actions
 
 
-def _config(replenish_lead: int, transfer_lead: int, transfers: bool, episode_length: int) -> EnvConfig:
-    c = COSTS
-    common = dict(
-        holding_cost=c["holding_cost"], shortage_cost=c["shortage_cost"],
-        order_fixed_cost=c["order_fixed_cost"], order_unit_cost=c["order_unit_cost"],
-        lead_time=replenish_lead, max_order=max(ORDER_GRID),
-    )
-    warehouses = (
-        WarehouseConfig("A", capacity=200, initial_inventory=100, **common),
-        WarehouseConfig("B", capacity=250, initial_inventory=150, **common),
-    )
-    links = (
-        (LinkConfig("A", "B", unit_cost=c["transport_unit_cost"], fixed_cost=c["transport_fixed_cost"],
-                    lead_time=transfer_lead),)
-        if transfers else ()
-    )
-    return EnvConfig(
-        warehouses=warehouses,
-        demand=DiscreteIIDDemand.poisson(DEMAND_MEAN, unit=UNIT),
-        links=links,
-        episode_length=episode_length,
-        order_grid=ORDER_GRID,
-        transfer_grid=TRANSFER_GRID,
-    )
-
-
 def _instance(key: str, replenish_lead: int, transfers: bool, episode_length: int, description: str) -> Instance:
-    cfg = _config(replenish_lead, 0, transfers, episode_length)
+    cfg = benchmark_config(replenish_lead, 0, transfers, episode_length)
     return Instance(
-        name=key if transfers else f"{key} (no transfers)", config=cfg, unit=UNIT, gamma=0.95, round_to=20,
+        name=key if transfers else f"{key} (no transfers)", config=cfg, unit=BENCHMARK_UNIT, gamma=0.95, round_to=20,
         start_state=tuple(w.initial_inventory for w in cfg.warehouses), description=description,
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..validation import check_choice, check_number, not_allowed
+from ..validation import Validated, choice, not_allowed, number
 
 __all__ = ["Schedule", "SHAPES"]
 
@@ -20,23 +20,19 @@ SHAPES = ("constant", "linear", "exponential")
 
 
 @dataclass(frozen=True)
-class Schedule:
+class Schedule(Validated):
     """``start`` at progress 0, ``end`` from progress ``over`` on (progress is the fraction of
     training done, in [0, 1]; values outside are held at the ends). ``schedule(progress)`` gives
     the setting as a ``float``; its unit is the setting's own (a probability for epsilon, a step
     size, an entropy weight)."""
 
-    start: float
-    end: float
-    shape: str = "linear"
-    over: float = 1.0
+    start: float = number()
+    end: float = number()
+    shape: str = choice("linear", SHAPES)
+    over: float = number(1.0, low=0.0, low_inclusive=False, high=1.0)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "start", check_number(self.start, "Schedule.start"))
-        object.__setattr__(self, "end", check_number(self.end, "Schedule.end"))
-        check_choice(self.shape, "Schedule.shape", SHAPES)
-        object.__setattr__(self, "over", check_number(self.over, "Schedule.over", low=0.0,
-                                                      low_inclusive=False, high=1.0))
+    def _check_together(self) -> None:
+        """The exponential shape needs ``start`` and ``end`` nonzero and of one sign."""
         if self.shape == "exponential" and not self.start * self.end > 0:
             raise not_allowed("Schedule(exponential).end", self.end,
                               f"a nonzero number of the same sign as start = {self.start!r}")

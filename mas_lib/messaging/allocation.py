@@ -15,8 +15,9 @@ penalties ``p_i`` [money/unit] (holding ``h_i`` [money/unit-period]):
   For this separable convex cost the greedy allocation is exactly optimal, which
   :func:`exact_allocation` (enumerating every split) confirms.
 
-Demand over the period is Poisson. :func:`hub_network` builds a 5-warehouse simulation of the
-cross-border case and :class:`HubAllocation` plays a rule in it (the hub sends one
+Demand over the period is Poisson. :func:`hub_network` (built in :mod:`mas_lib.sim.scenarios`
+and re-exported here) is a 5-warehouse simulation of the cross-border case and
+:class:`HubAllocation` plays a rule in it (the hub sends one
 :class:`~mas_lib.messaging.AllocationPlan` per warehouse and day).
 """
 
@@ -29,8 +30,8 @@ import pandas as pd
 from scipy import stats
 
 from ..decide.policies import Policy
-from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
-from ..sim.demand import PoissonDemand
+from ..sim.config import EnvConfig
+from ..sim.scenarios import hub_network
 from ..validation import check_choice, check_number, check_whole, not_allowed, per_item
 from .bus import MessageBus
 from .messages import AllocationPlan
@@ -155,28 +156,6 @@ def allocation_study(supply: int, position, mean, holding=1.0, penalty=10.0, uni
         rows.append({"rule": rule, "allocation": a.tolist(), "expected_cost": c, "gap_pct": 100 * (c - opt) / opt})
     rows.append({"rule": "exact optimum", "allocation": best.tolist(), "expected_cost": opt, "gap_pct": 0.0})
     return pd.DataFrame(rows)
-
-
-def hub_network(supply: int = 300, lead_time: int = 2, episode_length: int = 120,
-                means=(40.0, 60.0, 80.0, 50.0), penalties=(10.0, 20.0, 40.0, 15.0)) -> EnvConfig:
-    """The cross-border allocation case: a UK hub (no local demand in this model) receives at most
-    ``supply`` units a day from its supplier (``max_order``) and feeds ``len(means)`` overseas
-    warehouses by transfers that take ``lead_time`` days. Overseas warehouses cannot order (their
-    ``max_order`` is 0); their mean demand ``means`` [units/day] and lost-sale penalties
-    ``penalties`` [money/unit] differ. Holding 1 per unit-day everywhere, transport 1 per unit.
-    Notebook 07, ``bench_coordination.py``."""
-    supply = check_whole(supply, "hub_network.supply", low=1, unit="units/day", error=ValueError)
-    lead_time = check_whole(lead_time, "hub_network.lead_time", unit="days", error=ValueError)
-    means = [check_number(m, "hub_network.means", low=0, error=ValueError) for m in means]
-    names = [f"W{k + 1}" for k in range(len(means))]
-    hub = WarehouseConfig("UK", capacity=20 * supply, initial_inventory=2 * supply, holding_cost=0.5,
-                          shortage_cost=0.0, max_order=supply)
-    overseas = tuple(WarehouseConfig(n, capacity=int(20 * m) + 100, initial_inventory=int(3 * m), holding_cost=1.0,
-                                     shortage_cost=float(p), max_order=0)
-                     for n, m, p in zip(names, means, penalties, strict=True))
-    links = tuple(LinkConfig("UK", n, unit_cost=1.0, lead_time=lead_time, bidirectional=False) for n in names)
-    return EnvConfig(warehouses=(hub, *overseas), demand=PoissonDemand([0.0, *means]), links=links,
-                     episode_length=episode_length)
 
 
 class HubAllocation(Policy):

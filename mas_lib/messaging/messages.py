@@ -23,7 +23,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from ..validation import ConfigError, check_number, check_whole, not_allowed
+from ..validation import (
+    ConfigError,
+    Validated,
+    check_number,
+    check_whole,
+    checked,
+    not_allowed,
+    number,
+    whole,
+)
 
 __all__ = [
     "Message", "StockReport", "ForecastShare", "TransferRequest", "TransferOffer", "Accept", "Reject",
@@ -35,32 +44,37 @@ class MessageError(ConfigError):
     """A malformed or impossible message (the text names the message and the field)."""
 
 
+def _warehouse(value, field: str, error: type[Exception] = MessageError) -> str:
+    """A sender or receiver: a non-empty warehouse name (the bus checks that it exists)."""
+    if not isinstance(value, str) or not value:
+        raise error(f"{field} = {value!r} is not allowed; allowed: a warehouse name")
+    return value
+
+
+def _units(default: int = 0):
+    """A field of whole, non-negative units [units]."""
+    return whole(default, unit="units")
+
+
 @dataclass(frozen=True)
-class Message:
+class Message(Validated):
     """Base of every message: ``sender`` and ``receiver`` (warehouse names) and ``day`` [days]."""
 
-    sender: str
-    receiver: str
-    day: int
+    sender: str = checked(_warehouse)
+    receiver: str = checked(_warehouse)
+    day: int = whole(unit="days")
 
     kind = "message"
+    _error = MessageError
 
-    def __post_init__(self):
-        for name in ("sender", "receiver"):
-            v = getattr(self, name)
-            if not isinstance(v, str) or not v:
-                raise MessageError(f"{self.label()}.{name} = {v!r} is not allowed; allowed: a warehouse name")
+    def _owner(self) -> str:
+        return self.label()
+
+    def _check_together(self) -> None:
+        """Sender and receiver differ (each type's content fields carry their own checks)."""
         if self.sender == self.receiver:
             raise MessageError(f"{self.label()}: sender and receiver are both {self.sender!r}; "
                                "allowed: two different warehouses")
-        self._check("day", lambda v, f: check_whole(v, f, unit="days", error=MessageError))
-        self.check_content()
-
-    def _check(self, name: str, fn) -> None:
-        object.__setattr__(self, name, fn(getattr(self, name), f"{self.label()}.{name}"))
-
-    def check_content(self) -> None:
-        """Validate the typed content (overridden by each message type)."""
 
     def label(self) -> str:
         """``TransferRequest(A->B, day 0)``: how errors name the message."""
@@ -71,89 +85,76 @@ class Message:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("sender", "receiver", "day")}
 
 
-def _units(msg: Message, name: str) -> None:
-    msg._check(name, lambda v, f: check_whole(v, f, unit="units", error=MessageError))
-
-
 @dataclass(frozen=True)
 class StockReport(Message):
     """The sender's on-hand stock [units] (information sharing)."""
 
-    units: int = 0
+    units: int = _units()
     kind = "stock report"
 
-    def check_content(self):
-        _units(self, "units")
+
+def _forecast(value, field: str, error: type[Exception] = MessageError) -> tuple[float, ...]:
+    """A non-empty tuple (or list) of numbers >= 0 [units/day], stored as a tuple of floats."""
+    if not isinstance(value, (tuple, list)) or not value:
+        raise error(f"{field} = {value!r} is not allowed; allowed: a non-empty "
+                    "tuple of numbers >= 0 [units/day]")
+    return tuple(check_number(v, f"{field}[{k}]", low=0, unit="units/day", error=error)
+                 for k, v in enumerate(value))
 
 
 @dataclass(frozen=True)
 class ForecastShare(Message):
     """The sender's demand forecast for the next days [units/day], a tuple of numbers >= 0."""
 
-    forecast: tuple = ()
+    forecast: tuple = checked(_forecast, ())
     kind = "forecast share"
-
-    def check_content(self):
-        if not isinstance(self.forecast, (tuple, list)) or not self.forecast:
-            raise MessageError(f"{self.label()}.forecast = {self.forecast!r} is not allowed; allowed: a non-empty "
-                               "tuple of numbers >= 0 [units/day]")
-        object.__setattr__(self, "forecast", tuple(
-            check_number(v, f"{self.label()}.forecast[{k}]", low=0, unit="units/day", error=MessageError)
-            for k, v in enumerate(self.forecast)))
 
 
 @dataclass(frozen=True)
 class TransferRequest(Message):
     """The sender asks the receiver for ``units`` [units]; ``request_id`` ties offers to it."""
 
-    units: int = 0
-    request_id: int = 0
+    units: int = _units()
+    request_id: int = whole(0)
     kind = "transfer request"
-
-    def check_content(self):
-        _units(self, "units")
-        self._check("request_id", lambda v, f: check_whole(v, f, error=MessageError))
 
 
 @dataclass(frozen=True)
 class TransferOffer(Message):
     """The sender offers ``units`` [units] at ``unit_cost`` [money/unit] in answer to ``request_id``."""
 
-    units: int = 0
-    unit_cost: float = 0.0
-    request_id: int = 0
-    offer_id: int = 0
+    units: int = _units()
+    unit_cost: float = number(0.0, low=0, unit="money/unit")
+    request_id: int = whole(0)
+    offer_id: int = whole(0)
     kind = "transfer offer"
-
-    def check_content(self):
-        _units(self, "units")
-        self._check("unit_cost", lambda v, f: check_number(v, f, low=0, unit="money/unit", error=MessageError))
-        for name in ("request_id", "offer_id"):
-            self._check(name, lambda v, f: check_whole(v, f, error=MessageError))
 
 
 @dataclass(frozen=True)
 class Accept(Message):
     """The requester accepts offer ``offer_id`` for ``units`` [units] (at most the offered units)."""
 
-    offer_id: int = 0
-    units: int = 0
+    offer_id: int = whole(0)
+    units: int = _units()
     kind = "accept"
-
-    def check_content(self):
-        _units(self, "units")
-        self._check("offer_id", lambda v, f: check_whole(v, f, error=MessageError))
 
 
 @dataclass(frozen=True)
 class Reject(Message):
     """The requester turns down offer ``offer_id``."""
 
-    offer_id: int = 0
+    offer_id: int = whole(0)
     kind = "reject"
 
-    def check_content(self):
-        self._check("offer_id", lambda v, f: check_whole(v, f, error=MessageError))
+
+def _transfers(value, field: str, error: type[Exception] = MessageError) -> tuple[tuple[str, int], ...]:
+    """``(target name, units)`` pairs [units], stored as a tuple of tuples."""
+    out = []
+    for k, item in enumerate(value):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)):
+            raise error(f"{field}[{k}] = {item!r} is not allowed; allowed: (target name, units)")
+        out.append((item[0], check_whole(item[1], f"{field}[{k}]", unit="units", error=error)))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -162,20 +163,9 @@ class AllocationPlan(Message):
     ``transfers`` (a tuple of ``(target, units)``) [units]. The bus refuses a target that is not
     one of its warehouses."""
 
-    order: int = 0
-    transfers: tuple = ()
+    order: int = _units()
+    transfers: tuple = checked(_transfers, ())
     kind = "allocation plan"
-
-    def check_content(self):
-        _units(self, "order")
-        out = []
-        for k, item in enumerate(self.transfers):
-            if not (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)):
-                raise MessageError(f"{self.label()}.transfers[{k}] = {item!r} is not allowed; allowed: "
-                                   "(target name, units)")
-            out.append((item[0], check_whole(item[1], f"{self.label()}.transfers[{k}]", unit="units",
-                                             error=MessageError)))
-        object.__setattr__(self, "transfers", tuple(out))
 
 
 _VALUE = "finite numbers, or -inf for an action with no feasible reply [money]"
@@ -192,6 +182,13 @@ def _value(v, field: str) -> float:
     return x
 
 
+def _values(value, field: str, error: type[Exception] = MessageError) -> tuple[float, ...]:
+    """A non-empty tuple (or list) of :func:`_value` entries, stored as a tuple of floats."""
+    if not isinstance(value, (tuple, list)) or not value:
+        raise not_allowed(field, value, f"a non-empty tuple of {_VALUE}", error)
+    return tuple(_value(v, f"{field}[{k}]") for k, v in enumerate(value))
+
+
 @dataclass(frozen=True)
 class ValueMessage(Message):
     """Coordination-graph message: ``values[k]`` is the best team value [money] the sender can
@@ -199,25 +196,16 @@ class ValueMessage(Message):
     non-empty tuple (or list) of numbers, kept as a tuple of floats; each is finite, or ``-inf``
     when no reply of the sender is feasible after action ``k`` (NaN and ``+inf`` are refused)."""
 
-    values: tuple = ()
+    values: tuple = checked(_values, ())
     kind = "value message"
-
-    def check_content(self):
-        if not isinstance(self.values, (tuple, list)) or not self.values:
-            raise not_allowed(f"{self.label()}.values", self.values, f"a non-empty tuple of {_VALUE}", MessageError)
-        object.__setattr__(self, "values", tuple(_value(v, f"{self.label()}.values[{k}]")
-                                                 for k, v in enumerate(self.values)))
 
 
 @dataclass(frozen=True)
 class PlanAnnouncement(Message):
     """The sender announces its chosen ``Discrete`` action index (for the receiver to best-respond)."""
 
-    action: int = 0
+    action: int = whole(0)
     kind = "plan"
-
-    def check_content(self):
-        self._check("action", lambda v, f: check_whole(v, f, error=MessageError))
 
 
 #: every message type by its ``kind``

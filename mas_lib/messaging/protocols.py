@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..decide.policies import ForecastBaseStock, Policy, inventory_position  # noqa: F401
+from ..decide.policies import ForecastBaseStock, Policy
 from ..sim.config import EnvConfig
 from ..sim.state import SystemState
 from ..validation import check_choice, check_number, check_probability, check_whole

@@ -21,8 +21,6 @@ joint action), which is what value decomposition (:mod:`mas_lib.decide.coordinat
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from ..decide.instances import get_instance
@@ -82,15 +80,6 @@ class CoordinatedPair(Policy):
         return "2 stock reports + value message + plan announcement per day"
 
 
-@functools.lru_cache(maxsize=2)
-def _model_and_optimum(name: str):
-    """The exact model and optimum of a named instance, built once per process."""
-    from ..decide import planning
-
-    model = planning.model_for(get_instance(name))
-    return model, planning.policy_iteration(model)
-
-
 def train_coordinated_pair(instance: str, seed: int = 0, steps: int = 20000, batch: int = 1024) -> dict[str, float]:
     """Sweep job (for :func:`mas_lib.scale.run_sweep`): learn the team table of a named two-warehouse
     planner instance (``"paper"``, ``"cross_border"``) by tabular Q-learning (the best preset,
@@ -106,7 +95,7 @@ def train_coordinated_pair(instance: str, seed: int = 0, steps: int = 20000, bat
     from ..decide.tabular import best_preset, train
 
     inst = get_instance(instance)
-    model, optimum = _model_and_optimum(inst.name)
+    model, optimum = planning.reference(inst)
     team = train(inst.config, best_preset(gamma=inst.gamma, steps=steps, batch=batch, seed=seed)).policy
     value = planning.evaluate_policy(model, CoordinatedPair(team))
     return {"gap_pct": planning.gap(value, optimum), "daily_cost": value.daily_cost, "transitions": steps * batch}

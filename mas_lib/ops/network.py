@@ -12,7 +12,9 @@ is served by ``ROW`` (rest of world). Replenishment from suppliers takes 2 days 
 4 / 5 / 10 days into EIRE / EU / ROW; transfers from the hub take 2 / 3 / 7 days, and EIRE and
 EU can also swap stock in 3 days. Costs are illustrative money units (GBP-like), the same for
 every product: a unit held one night costs 0.02, a lost sale 1.5, an order 15 (UK) to 60 (ROW)
-plus freight per unit, a transfer 5 per shipment plus freight per unit.
+plus freight per unit, a transfer 5 per shipment plus freight per unit. These numbers (and
+:data:`EUROPE`, the countries of ``EU``) are written down once, in :mod:`mas_lib.sim.scenarios`
+with every other scenario network; :func:`default_network` wraps them.
 
 In the simulation every (warehouse, product) pair is one *node* of the batch core, named
 ``"UK:85123A"``; transfer links join the nodes of the same product only. That is how the twin
@@ -29,17 +31,33 @@ import numpy as np
 
 from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
 from ..sim.demand import DemandProcess
-from ..validation import ConfigError, check_number, check_whole
+from ..sim.scenarios import EUROPE, twin_network_data
+from ..validation import ConfigError, Validated, checked, number, whole
 
 __all__ = ["EUROPE", "TwinWarehouse", "TwinLink", "TwinNetwork", "default_network", "node_name"]
 
-#: European countries of the data set served by the continental warehouse (EIRE and the
-#: Channel Islands have their own; the United Kingdom is the hub).
-EUROPE: tuple[str, ...] = (
-    "Austria", "Belgium", "Cyprus", "Czech Republic", "Denmark", "European Community", "Finland",
-    "France", "Germany", "Greece", "Iceland", "Italy", "Lithuania", "Malta", "Netherlands", "Norway",
-    "Poland", "Portugal", "Spain", "Sweden", "Switzerland",
-)  # fmt: skip
+
+def _twin_name(value, field: str, error: type[Exception] = ConfigError) -> str:
+    """A warehouse name of the twin: a non-empty string without ``':'`` (it separates the node's
+    warehouse from its product)."""
+    if not isinstance(value, str) or not value or ":" in value:
+        raise error(f"{field} = {value!r} is not allowed; allowed: a non-empty string without ':'")
+    return value
+
+
+def _countries(value, field: str, error: type[Exception] = ConfigError) -> tuple[str, ...] | None:
+    """``None`` (the rest of the world) or a non-empty sequence of countries, stored as a tuple."""
+    if value is None:
+        return None
+    value = tuple(value)
+    if not value:
+        raise error(f"{field} is empty; give countries or None (the rest)")
+    return value
+
+
+def _as_tuple(value, field: str, error: type[Exception] = ConfigError) -> tuple:
+    """Any sequence, stored as a tuple (its entries are checked by their own classes)."""
+    return tuple(value)
 
 
 def node_name(warehouse: str, product: str) -> str:
@@ -48,7 +66,7 @@ def node_name(warehouse: str, product: str) -> str:
 
 
 @dataclass(frozen=True)
-class TwinWarehouse:
+class TwinWarehouse(Validated):
     """One warehouse of the twin (paper 3.1.1: one agent per warehouse and product).
 
     ``countries``: the countries it serves (``None`` = every country no other warehouse
@@ -56,22 +74,11 @@ class TwinWarehouse:
     ``order_fixed_cost`` [money/order], ``order_unit_cost`` [money/unit] (freight).
     """
 
-    name: str
-    countries: tuple[str, ...] | None
-    lead_time: int
-    order_fixed_cost: float = 15.0
-    order_unit_cost: float = 0.02
-
-    def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name or ":" in self.name:
-            raise ConfigError(f"TwinWarehouse.name = {self.name!r} is not allowed; allowed: a non-empty string without ':'")
-        if self.countries is not None:
-            object.__setattr__(self, "countries", tuple(self.countries))
-            if not self.countries:
-                raise ConfigError(f"TwinWarehouse({self.name!r}).countries is empty; give countries or None (the rest)")
-        check_whole(self.lead_time, f"TwinWarehouse({self.name!r}).lead_time", unit="days")
-        check_number(self.order_fixed_cost, f"TwinWarehouse({self.name!r}).order_fixed_cost", unit="money/order")
-        check_number(self.order_unit_cost, f"TwinWarehouse({self.name!r}).order_unit_cost", unit="money/unit")
+    name: str = checked(_twin_name)
+    countries: tuple[str, ...] | None = checked(_countries)
+    lead_time: int = whole(unit="days")
+    order_fixed_cost: float = number(15.0, unit="money/order")
+    order_unit_cost: float = number(0.02, unit="money/unit")
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ class TwinLink:
 
 
 @dataclass(frozen=True)
-class TwinNetwork:
+class TwinNetwork(Validated):
     """Warehouses, links and the per-unit costs shared by every node (see the module docstring).
 
     ``holding_cost`` [money/unit-day], ``shortage_cost`` [money per lost unit]. A node's
@@ -100,18 +107,18 @@ class TwinNetwork:
     the alerts), never hidden.
     """
 
-    warehouses: tuple[TwinWarehouse, ...]
-    links: tuple[TwinLink, ...] = ()
-    holding_cost: float = 0.02
-    shortage_cost: float = 1.5
-    capacity_days: int = 60
-    min_capacity: int = 500
-    capacity_cover: float = 2.0
+    warehouses: tuple[TwinWarehouse, ...] = checked(_as_tuple)
+    links: tuple[TwinLink, ...] = checked(_as_tuple, ())
+    holding_cost: float = number(0.02, unit="money/unit-day")
+    shortage_cost: float = number(1.5, unit="money/unit")
+    capacity_days: int = whole(60, low=1, unit="days")
+    min_capacity: int = whole(500, low=1, unit="units")
+    capacity_cover: float = number(2.0, low=0, unit="x the largest target stock")
     notes: dict = field(default_factory=dict, compare=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "warehouses", tuple(self.warehouses))
-        object.__setattr__(self, "links", tuple(self.links))
+    def _check_together(self) -> None:
+        """Distinct names, at most one warehouse for "the rest", each country served once,
+        links between known warehouses."""
         names = self.names
         if not names or len(set(names)) != len(names):
             raise ConfigError(f"TwinNetwork.warehouses = {names!r} is not allowed; allowed: distinct names, at least one")
@@ -127,11 +134,6 @@ class TwinNetwork:
             for end in (link.a, link.b):
                 if end not in names:
                     raise ConfigError(f"TwinLink end = {end!r} is not allowed; allowed: one of {names}")
-        check_number(self.holding_cost, "TwinNetwork.holding_cost", unit="money/unit-day")
-        check_number(self.shortage_cost, "TwinNetwork.shortage_cost", unit="money/unit")
-        check_whole(self.capacity_days, "TwinNetwork.capacity_days", low=1, unit="days")
-        check_whole(self.min_capacity, "TwinNetwork.min_capacity", low=1, unit="units")
-        check_number(self.capacity_cover, "TwinNetwork.capacity_cover", low=0, unit="x the largest target stock")
 
     def node_capacity(self, history_max: np.ndarray, target: np.ndarray) -> np.ndarray:
         """``(N,)`` whole units each node holds: the largest of ``min_capacity``,
@@ -196,19 +198,14 @@ class TwinNetwork:
 
 def default_network() -> TwinNetwork:
     """The documented default: hub ``UK``, ``EIRE`` (+ Channel Islands), ``EU`` (rest of Europe),
-    ``ROW`` (every other country), with the lead times and costs of the module docstring.
-    Notebook 08 draws it; :func:`mas_lib.ops.load_twin_data` uses it unless told otherwise."""
+    ``ROW`` (every other country), with the lead times and costs of the module docstring -- the data
+    :data:`mas_lib.sim.scenarios.TWIN_NETWORK` (``scenario("twin")``) wrapped as a
+    :class:`TwinNetwork`. Notebook 08 draws it; :func:`mas_lib.ops.load_twin_data` uses it unless
+    told otherwise."""
+    data = twin_network_data()
     return TwinNetwork(
-        warehouses=(
-            TwinWarehouse("UK", ("United Kingdom",), lead_time=2, order_fixed_cost=15.0, order_unit_cost=0.02),
-            TwinWarehouse("EIRE", ("EIRE", "Channel Islands"), lead_time=4, order_fixed_cost=30.0, order_unit_cost=0.05),
-            TwinWarehouse("EU", EUROPE, lead_time=5, order_fixed_cost=30.0, order_unit_cost=0.06),
-            TwinWarehouse("ROW", None, lead_time=10, order_fixed_cost=60.0, order_unit_cost=0.12),
-        ),
-        links=(
-            TwinLink("UK", "EIRE", lead_time=2, unit_cost=0.04),
-            TwinLink("UK", "EU", lead_time=3, unit_cost=0.05),
-            TwinLink("UK", "ROW", lead_time=7, unit_cost=0.10),
-            TwinLink("EIRE", "EU", lead_time=3, unit_cost=0.05),
-        ),
+        warehouses=tuple(TwinWarehouse(**w) for w in data["warehouses"]),
+        links=tuple(TwinLink(**link) for link in data["links"]),
+        holding_cost=data["holding_cost"],
+        shortage_cost=data["shortage_cost"],
     )

@@ -23,7 +23,6 @@ on past data only. All nodes of all products are one batch core, so a day is one
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from .demand import TwinData
 from .forecasting import ForecastPlan
 from .policies import PlannedBaseStock, PlannedSs, largest_target, lead_time_demand
 
-__all__ = ["POLICIES", "RECORDED", "TwinRun", "run_twin", "text_progress"]
+__all__ = ["POLICIES", "RECORDED", "TwinRun", "run_twin"]
 
 #: built-in policies by name
 POLICIES = ("base-stock", "(s, S)", "base-stock + transfers")
@@ -49,24 +48,6 @@ RECORDED = ("demand", "sales", "lost", "on_hand", "ordered", "shipped_out", "rec
             "holding_cost", "shortage_cost", "ordering_cost", "transport_cost", "total_cost")
 
 PolicyFactory = Callable[[EnvConfig, ForecastPlan, np.ndarray], Policy]
-
-
-def text_progress(label: str = "twin", stream=None, every: float = 0.1) -> Callable[[int, int], None]:
-    """A plain-text progress bar ``callback(done, total)`` for long runs (printed every 10 %)."""
-    stream = sys.stderr if stream is None else stream
-    state = {"next": 0.0}
-
-    def report(done: int, total: int) -> None:
-        frac = done / max(total, 1)
-        if frac >= state["next"] or done == total:
-            bar = "#" * int(20 * frac)
-            stream.write(f"\r{label}: [{bar:<20}] {done}/{total} days")
-            if done == total:
-                stream.write("\n")
-            state["next"] = frac + every
-            stream.flush()
-
-    return report
 
 
 @dataclass

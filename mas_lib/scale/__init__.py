@@ -4,7 +4,10 @@ one, with identical results, collected in one tidy table.
 
 One module per idea; every public name is re-exported here (``from mas_lib import scale``)::
 
-    runner     run_sweep, expand_grid, run_job, local_client, the text progress bar
+    runner     run_sweep, expand_grid, run_job (re-exports local_client)
+    isolation  keeping jobs apart: per-job seeding, copied arguments, a child process per job
+               when a sweep has a timeout
+    cluster    Dask plumbing: local_client, waiting without hanging on a cluster that lost workers
     jobs       ready-made decision jobs: exact_baseline, simulate_baseline, train_tabular, demo_job
     deep_jobs  deep-RL jobs: train_deep (a recipe trained and scored exactly)
     catalogue  catalogue-wide forecasting: backtest_series, forecast_catalogue, catalogue_leaderboard

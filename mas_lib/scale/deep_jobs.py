@@ -11,7 +11,6 @@ evaluation-only model and re-evaluated exactly there. Each process builds these 
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
@@ -42,19 +41,23 @@ def optimum_path(folder: str | os.PathLike[str], name: str) -> Path:
     return Path(folder) / f"{name}_optimum.npz"
 
 
-@functools.lru_cache(maxsize=4)
 def exact_reference(name: str, optimum_dir: str | None = None) -> tuple[pl.MDPModel, pl.PolicyValue]:
-    """The model to evaluate policies on and the optimum's exact value, once per process. If
+    """The model to evaluate policies on and the optimum's exact value, from the package's one cache
+    (:func:`mas_lib.decide.planning.reference`, built once per process). If
     ``optimum_dir`` holds ``<name>_optimum.npz`` (:func:`optimum_path`), an evaluation-only model
     is built and the saved table is re-evaluated on it; otherwise the model is built in full and
-    solved by policy iteration. Values in money, daily cost in money/day."""
-    inst = deep_instance(name)
-    if optimum_dir is not None and optimum_path(optimum_dir, name).exists():
-        model = pl.model_for(inst, with_pairs=False)
-        value, _ = pl.load_policy_table(optimum_path(optimum_dir, name), model)
-        return model, value
-    model = pl.model_for(inst)
-    return model, pl.policy_iteration(model)  # a Solution is the optimum's exact PolicyValue
+    solved by policy iteration. Values in money, daily cost in money/day.
+
+    The cache is shared by every job of the process, so what it hands out cannot corrupt it:
+    every array (``cost_sa``, ``z_sa``, the grids, the demand tables, the sparse next-day
+    matrices, the optimum's ``values`` and ``actions``) is read-only -- writing raises
+    ``ValueError: assignment destination is read-only``; copy an array to change it -- and each
+    call returns fresh model and value objects (with their own lists), so rebinding an attribute
+    changes only the caller's copy."""
+    from ..decide.planning.reference_cache import reference
+
+    return reference(deep_instance(name),
+                     optimum_file=None if optimum_dir is None else optimum_path(optimum_dir, name))
 
 
 def train_deep(instance: str, learner: str, seed: int = 0, scale: float = 1.0,

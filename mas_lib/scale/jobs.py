@@ -20,7 +20,6 @@ number for all, rounded to the instance's ``round_to``::
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from ..decide import (
@@ -91,22 +90,11 @@ def make_baseline(instance: str | Instance, policy: str, **params: Any) -> Polic
     return Combined(SsPolicy(cfg, round_to=u, **params), rule(**transfer))
 
 
-@functools.lru_cache(maxsize=4)
-def _model_and_optimum(name: str):
-    """The exact model and optimum of a named instance, built once per process."""
-    from ..decide import planning
-
-    model = planning.model_for(get_instance(name))
-    return model, planning.policy_iteration(model)
-
-
 def _exact(instance: str | Instance):
-    if isinstance(instance, Instance):
-        from ..decide import planning
+    """The exact model and optimum, from the one shared cache (:func:`mas_lib.decide.planning.reference`)."""
+    from ..decide.planning.reference_cache import reference
 
-        model = planning.model_for(instance)
-        return model, planning.policy_iteration(model)
-    return _model_and_optimum(instance)
+    return reference(instance)
 
 
 def _score(instance: str | Instance, policy: Policy) -> dict[str, float]:

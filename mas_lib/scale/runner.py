@@ -10,38 +10,65 @@ the constant ``fixed`` arguments and ``seed`` -- that returns a few numbers (a d
 
 Where it runs (the same rows, the same numbers, whichever way):
 
-* serially in this process (the default, and with ``workers="serial"``);
+* serially in this process (the default, and with ``workers="serial"``); with ``timeout=`` each
+  job runs, one at a time, in a child process (:class:`mas_lib.scale.isolation.JobProcess`);
 * on a local Dask cluster started for the sweep with ``workers=k`` (k worker processes with one
   thread each, closed afterwards);
 * on an existing Dask cluster: ``scheduler="tcp://host:8786"``, the environment variable
   ``MAS_LIB_DASK_SCHEDULER`` (used when ``workers`` is None), or ``client=`` a
   ``distributed.Client``.
 
+On Dask every job runs in a child process of its worker (one per worker thread, started on the
+first job -- a few seconds -- and reused by later jobs and sweeps until the worker ends), so a job
+that crashes takes down neither its worker nor the jobs queued there.
+
 Dask is an optional extra (``pip install -e ".[scale]"``): without it the serial path works and
 the others raise an error saying how to install it.
 
-Reproducibility: each job seeds itself from its own seed (it receives ``seed=``; the runner also
-seeds Python's ``random`` and numpy's legacy global generator with it just before the call), so
-no job depends on which worker ran it or what ran before; rows come back in grid order (the
-grid's parameters in the order given, the first varying slowest, seeds innermost). Only the
-``seconds`` column (wall-clock time of each job) differs between runs. (A job whose numbers
-depend on the machine -- e.g. on how many BLAS threads a matrix product uses; Dask workers use
-one -- can differ in the last digits; the ready-made jobs gave identical numbers serially and on
-workers in the tests.)
+Reproducibility: each job seeds itself from its own seed (it receives ``seed=``); while it runs,
+Python's ``random`` functions called from the job's thread draw from a ``random.Random(seed)`` of
+its own and numpy's legacy global generator is seeded with it (:func:`mas_lib.scale.isolation.seeded`),
+so no job depends on which worker ran it, what ran before, or what a Dask worker's own threads
+draw. Each job gets a deep copy of its arguments, so a job that changes them changes neither the
+caller's grid nor another job. The caller's global ``random`` and ``np.random`` states are the
+same after a serial sweep as before it. Rows come back in grid order (the grid's parameters in the
+order given, the first varying slowest, seeds innermost). Only the ``seconds`` column (wall-clock
+time of each job) differs between runs. (A job whose numbers depend on the machine -- e.g. on how
+many BLAS threads a matrix product uses; Dask workers use one -- can differ in the last digits;
+the ready-made jobs gave identical numbers serially and on workers in the tests.)
 
-A job that raises does not stop the sweep: its row has ``status="error"``, the error text and the
-traceback, its parameters and seed, and NaN results; every other row is kept.
+What a failing job does to the sweep -- never more than its own row, whose ``status`` says why
+(the others are kept; ``error`` and ``traceback`` give the details, results are NaN):
+
+* ``"error"``: the job raised -- any exception, also ``KeyboardInterrupt`` or ``SystemExit``
+  raised by the job itself -- or an argument cannot be copied or sent to a worker (a generator,
+  a lock: the message names the grid parameter). Not retried (the same seed fails the same way).
+* ``"timeout"``: with ``timeout=t`` a job still running after ``t`` seconds is stopped (its
+  child process is killed; the next job gets a fresh one). Not retried.
+* ``"killed"``: the job's process died (a segfault, ``os._exit``, the out-of-memory killer). In a
+  child process that is the job's own doing: it is run again in a fresh child at most ``retries``
+  times. Should a Dask worker itself die (killed from outside), each job that was on it is run
+  again *alone* on the cluster, so only a job whose worker dies while it runs alone is blamed (after
+  ``retries`` more runs alone). Serially without a timeout the job runs in this process, so a job
+  that crashes its process crashes the caller: give such jobs a ``timeout``.
+* ``"cancelled"``: Ctrl-C (SIGINT, or a ``KeyboardInterrupt`` from the progress callback) in the
+  caller stops the sweep: it returns the finished rows, the unfinished ones ``"cancelled"``, with
+  ``frame.attrs["cancelled"] = True`` and a warning (instead of losing everything).
+
+The ``attempts`` column counts how often each job was started. The sweep itself never waits on a
+dead cluster forever: a cluster left without workers for :data:`NO_WORKERS_SECONDS` fails the
+jobs still waiting.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import os
-import random
-import sys
+import signal
+import threading
 import time
 import traceback
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -50,7 +77,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..validation import ConfigError, check_whole, not_allowed
+from ..progress import ProgressBar
+from ..validation import ConfigError, check_number, check_whole, not_allowed
+from .cluster import (
+    INSTALL_HINT,
+    NO_WORKERS_SECONDS,
+    WORKER_MALLOC_ENV,
+    NoWorkers,
+    import_distributed,
+    killed_worker_types,
+    local_client,
+    next_done,
+)
+from .isolation import JobProcess, close_job_processes, copied, dumps, record, run_isolated, seeded
 
 __all__ = [
     "SCHEDULER_ENV",
@@ -61,15 +100,18 @@ __all__ = [
     "run_sweep",
     "local_client",
     "WORKER_MALLOC_ENV",
-    "TextProgress",
+    "STATUSES",
+    "NO_WORKERS_SECONDS",
 ]
 
 #: environment variable naming an existing Dask scheduler (used when ``workers`` is None)
 SCHEDULER_ENV = "MAS_LIB_DASK_SCHEDULER"
-#: how to get Dask when it is missing
-INSTALL_HINT = 'pip install -e ".[scale]"  (or: pip install "dask[distributed]>=2024.1")'
 #: columns the runner writes itself; grid parameters and job results may not use these names
-RESERVED_COLUMNS = ("seed", "status", "error", "traceback", "seconds", "ran_on")
+RESERVED_COLUMNS = ("seed", "status", "error", "traceback", "seconds", "attempts", "ran_on")
+#: the values of the ``status`` column
+STATUSES = ("ok", "error", "timeout", "killed", "cancelled")
+#: at most this many ``retries`` of a job whose process died
+MAX_RETRIES = 10
 _MAX_SEED = 2**32 - 1
 
 
@@ -143,12 +185,21 @@ def _check_workers(workers) -> int | str | None:
 
 def _check_progress(progress) -> Callable[[int, int], None] | None:
     if progress is True:
-        return TextProgress()
+        return ProgressBar("sweep", unit="job")
     if progress is False or progress is None:
         return None
     if callable(progress):
         return progress
-    raise not_allowed("progress", progress, "True (a text progress bar), False, or a callable(done, total)")
+    raise not_allowed("progress", progress, "True (a progress bar: mas_lib.progress.ProgressBar), False, or a callable(done, total)")
+
+
+def _check_timeout(timeout) -> float | None:
+    if timeout is None:
+        return None
+    try:
+        return check_number(timeout, "timeout", low=0, low_inclusive=False, unit="seconds")
+    except ConfigError:
+        raise not_allowed("timeout", timeout, "None (no limit) or a finite number of seconds > 0") from None
 
 
 def expand_grid(grid: Mapping[str, Iterable], seeds: int | Iterable[int] = (0,)) -> list[tuple[dict, int]]:
@@ -190,157 +241,185 @@ def _results(value, protected: Iterable[str]) -> dict[str, Any]:
     return out
 
 
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) in the caller during a sweep -- unlike a ``KeyboardInterrupt`` a job raises."""
+
+
 def run_job(fn: Callable, params: Mapping[str, Any], seed: int, fixed: Mapping[str, Any] | None = None) -> dict:
-    """Run one job and never raise: seed ``random`` and numpy's global generator with ``seed``,
-    call ``fn(**params, **fixed, seed=seed)`` and return ``{"status", "error", "traceback",
-    "seconds", "results"}`` (status ``"ok"`` or ``"error"``; seconds of wall-clock time). This is
-    what a Dask worker executes for each job. Beyond the paper."""
+    """Run one job in this process and never raise: call ``fn(**params, **fixed, seed=seed)`` on
+    deep copies of the arguments, seeded by :func:`mas_lib.scale.isolation.seeded` (the caller's
+    global generators are left as they were), and return ``{"status", "error", "traceback",
+    "seconds", "attempts", "results"}`` (status ``"ok"`` or ``"error"``; seconds of wall-clock
+    time). Any exception the job raises -- ``KeyboardInterrupt`` and ``SystemExit`` too -- is
+    its ``"error"``; only a real Ctrl-C during a sweep goes through. This is what the serial
+    runner and a job's child process (on a Dask worker, or with ``timeout``) execute for each
+    job. Beyond the paper."""
     t0 = time.perf_counter()
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 -- jobs that use the legacy global generator reproduce too
     try:
-        raw = fn(**params, **(fixed or {}), seed=seed)
-        results = _results(raw, list(params) + list(fixed or {}) + list(RESERVED_COLUMNS))
+        params, fixed = copied(params, fixed)
+        with seeded(seed):
+            raw = fn(**params, **fixed, seed=seed)
+        results = _results(raw, list(params) + list(fixed) + list(RESERVED_COLUMNS))
         status, error, tb = "ok", None, None
-    except Exception as exc:  # a failed job is reported, never lost
+    except _Interrupted:
+        raise
+    except BaseException as exc:  # a failed job is reported, never lost
         results, status = {}, "error"
         error = f"{type(exc).__name__}: {exc}"
         tb = traceback.format_exc()
-    return {"status": status, "error": error, "traceback": tb, "seconds": time.perf_counter() - t0,
-            "results": results}
+    return record(status, error, tb, time.perf_counter() - t0, results)
 
 
 # ----------------------------------------------------------------------------- progress
-class TextProgress:
-    """A one-line text progress bar on stderr (``progress=True``): jobs done, errors, elapsed time.
-    Redrawn at most every ``every`` seconds and once at the end. Beyond the paper."""
-
-    def __init__(self, width: int = 30, every: float = 0.5, stream=None):
-        self.width, self.every, self.stream = width, every, stream
-        self.t0 = self.last = None
-
-    def __call__(self, done: int, total: int, errors: int = 0) -> None:
-        now = time.perf_counter()
-        if self.t0 is None:
-            self.t0, self.last = now, -math.inf
-        if done < total and now - self.last < self.every:
-            return
-        self.last = now
-        fill = int(self.width * done / total) if total else self.width
-        bar = "#" * fill + "." * (self.width - fill)
-        err = f", {errors} failed" if errors else ""
-        stream = self.stream or sys.stderr
-        stream.write(f"\rsweep [{bar}] {done}/{total} jobs{err}, {now - self.t0:.1f} s")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
-
-
 def _notify(progress, done: int, total: int, errors: int) -> None:
     if progress is None:
         return
-    if isinstance(progress, TextProgress):
+    if isinstance(progress, ProgressBar):
         progress(done, total, errors)
     else:
         progress(done, total)
 
 
 # ----------------------------------------------------------------------------- backends
-def _import_distributed():
+@contextmanager
+def _sigint_marks_the_caller() -> Iterator[None]:
+    """While a sweep runs in the main thread, Ctrl-C raises :class:`_Interrupted`, which
+    :func:`run_job` lets through (a job's own ``KeyboardInterrupt`` stays that job's error)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        import distributed
-    except ImportError as exc:
-        raise ImportError(f"running a sweep on Dask needs the optional 'scale' extra: {INSTALL_HINT}") from exc
-    return distributed
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-def _run_serial(fn, jobs, fixed, progress) -> list[dict]:
-    out, errors = [], 0
-    _notify(progress, 0, len(jobs), 0)
-    for params, seed in jobs:
-        out.append(run_job(fn, params, seed, fixed))
-        errors += out[-1]["status"] != "ok"
-        _notify(progress, len(out), len(jobs), errors)
-    return out
+def _cancelled(out: list[dict | None]) -> list[dict]:
+    return [rec if rec is not None else record("cancelled", "Cancelled: the sweep was interrupted (Ctrl-C) "
+                                               "before this job finished", attempts=0) for rec in out]
 
 
-def _run_on_client(client, fn, jobs, fixed, progress) -> list[dict]:
-    distributed = _import_distributed()
+def _run_serial(fn, jobs, fixed, progress, timeout, retries) -> tuple[list[dict], bool]:
+    out: list[dict | None] = [None] * len(jobs)
+    errors, cancelled = 0, False
+    proc = JobProcess() if timeout is not None else None
+    try:
+        _notify(progress, 0, len(jobs), 0)
+        for i, (params, seed) in enumerate(jobs):
+            if proc is None:
+                out[i] = run_job(fn, params, seed, fixed)
+            else:
+                out[i] = run_isolated(fn, params, seed, fixed, timeout, retries, proc)
+            errors += out[i]["status"] != "ok"
+            _notify(progress, i + 1, len(jobs), errors)
+    except KeyboardInterrupt:  # Ctrl-C, or the progress callback stopping the sweep
+        cancelled = True
+    finally:
+        if proc is not None:
+            proc.close()
+    return _cancelled(out), cancelled
+
+
+def _run_on_client(client, fn, jobs, fixed, progress, timeout=None, retries=1) -> tuple[list[dict], bool]:
+    distributed = import_distributed()
+    killed_types = killed_worker_types(distributed)
+    n = len(jobs)
+    out: list[dict | None] = [None] * n
+    for i, (params, _) in enumerate(jobs):  # an unpicklable grid value fails its row, not the sweep
+        try:
+            copied(params, None, sendable=True)
+        except ConfigError as exc:
+            out[i] = record("error", f"ConfigError: {exc}", None, 0.0, attempts=0)
     # hash=False: a fresh key per sweep (re-scattering equal data under its hash key while the last
     # sweep's copy is being released makes the new jobs fail with "lost dependencies")
     fixed_arg = client.scatter([fixed], broadcast=True, hash=False)[0] if fixed else None
-    futures = [client.submit(run_job, fn, params, seed, fixed_arg, pure=False) for params, seed in jobs]
-    where = {f.key: i for i, f in enumerate(futures)}
-    out: list[dict | None] = [None] * len(jobs)
-    done = errors = 0
-    _notify(progress, 0, len(jobs), 0)
+    deaths = [0] * n  # runs of each job that ended with its worker dead
+    solo_deaths = [0] * n  # ... of those, runs while it was the only job on the cluster
+    running: dict[str, tuple[int, bool, Any]] = {}
+    ac = distributed.as_completed()
+
+    fn_bytes = dumps(fn)  # the worker hands it on to its job process without importing it
+
+    def submit(i: int, alone: bool) -> None:
+        params, seed = jobs[i]
+        fut = client.submit(run_isolated, fn_bytes, params, seed, fixed_arg, timeout, retries, pure=False)
+        running[fut.key] = (i, alone, fut)
+        ac.add(fut)
+
+    for i in range(n):
+        if out[i] is None:
+            submit(i, False)
+    suspects: list[int] = []
+    done = sum(rec is not None for rec in out)
+    errors, cancelled, waiting_since = done, False, [time.monotonic()]
     try:
-        for fut in distributed.as_completed(futures):
-            i = where[fut.key]
+        _notify(progress, done, n, errors)
+        while True:
             try:
-                out[i] = fut.result()
-            except Exception as exc:  # the worker itself failed (killed, out of memory, ...)
-                tb = fut.traceback()
-                out[i] = {"status": "error", "error": f"{type(exc).__name__}: {exc}",
-                          "traceback": "".join(traceback.format_tb(tb)) if tb is not None else None,
-                          "seconds": float("nan"), "results": {}}
-            done += 1
-            errors += out[i]["status"] != "ok"
-            _notify(progress, done, len(jobs), errors)
-    finally:
-        client.cancel([f for f in futures if not f.done()])
-    return out
-
-
-#: glibc malloc settings for the local workers. Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536``
-#: to hand freed memory back to the system; setting any such variable also turns off glibc's
-#: adaptive mmap threshold, so every numpy array over 128 KiB is mapped and unmapped again and
-#: each touch of it is a page fault. Measured on a PPO job: 4.4 million page faults and 15.2 s in a
-#: default worker against 27,000 and 5.9 s with these settings (5.9 s in a plain process too).
-#: These restore the adaptive behaviour's steady state: arrays up to 32 MiB come from the heap,
-#: which is trimmed once 128 MiB at its top are free.
-WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "134217728"}
-
-
-@contextmanager
-def local_client(n_workers: int) -> Iterator:
-    """A ``distributed.Client`` on a local cluster of ``n_workers`` worker processes with one
-    thread each and :data:`WORKER_MALLOC_ENV` set before they start; closed on exit. What
-    :func:`run_sweep` uses for ``workers=k`` (and a benchmark running several sweeps on one cluster).
-    Beyond the paper."""
-    distributed = _import_distributed()
-    import logging
-
-    import dask
-
-    n_workers = check_whole(n_workers, "workers", low=1)
-    # A nanny reads these from os.environ before its config (and writes them there), so an earlier
-    # cluster in this process would otherwise impose its values: set both, restore on exit.
-    saved = {k: os.environ.get(k) for k in WORKER_MALLOC_ENV}
-    os.environ.update(WORKER_MALLOC_ENV)
-    try:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV}), \
-                distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-                distributed.Client(cluster) as client:
-            yield client
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
+                fut = next_done(ac, client, waiting_since)
+            except NoWorkers:
+                for i in [i for i, _, _ in running.values()] + suspects:
+                    out[i] = record("killed", f"Killed: the cluster had no workers for {NO_WORKERS_SECONDS:g} s",
+                                    attempts=deaths[i] + (i not in suspects))
+                break
+            if fut is None:
+                if not suspects:
+                    break
+                submit(suspects.pop(0), True)  # a job whose worker died runs again, alone on the cluster
+                continue
+            i, alone, _ = running.pop(fut.key)
+            if fut.status == "finished":
+                rec = fut.result()
+                rec["attempts"] += deaths[i]
             else:
-                os.environ[k] = v
+                try:
+                    exc = fut.exception()
+                except BaseException as lost:  # cancelled on the cluster by someone else
+                    exc = lost
+                if isinstance(exc, killed_types):
+                    deaths[i] += 1
+                    solo_deaths[i] += alone
+                    if not alone or solo_deaths[i] <= retries:
+                        suspects.insert(0, i) if alone else suspects.append(i)
+                        continue
+                    rec = record("killed", f"Killed: the worker process died each time this job ran alone on the "
+                                 f"cluster ({solo_deaths[i]} times; a crash, os._exit or the out-of-memory killer): "
+                                 f"{type(exc).__name__}: {exc}", None, attempts=deaths[i])
+                else:  # e.g. the job's arguments could not be unpickled on the worker
+                    tb = fut.traceback() if fut.status == "error" else None
+                    rec = record("error", f"{type(exc).__name__}: {exc}",
+                                 "".join(traceback.format_tb(tb)) if tb is not None else None,
+                                 attempts=deaths[i] + 1)
+            out[i] = rec
+            done += 1
+            errors += rec["status"] != "ok"
+            _notify(progress, done, n, errors)
+    except KeyboardInterrupt:  # Ctrl-C, or the progress callback stopping the sweep
+        cancelled = True
+    finally:
+        client.cancel([fut for _, _, fut in running.values()])
+        if cancelled:  # stop the jobs still running in the workers' job processes
+            try:
+                client.run(close_job_processes)
+            except Exception:
+                pass
+    return _cancelled(out), cancelled
 
 
-def _run_local_cluster(n_workers: int, fn, jobs, fixed, progress) -> list[dict]:
+def _run_local_cluster(n_workers: int, *args) -> tuple[list[dict], bool]:
     with local_client(n_workers) as client:
-        return _run_on_client(client, fn, jobs, fixed, progress)
+        return _run_on_client(client, *args)
 
 
-def _run_on_scheduler(address: str, fn, jobs, fixed, progress) -> list[dict]:
-    distributed = _import_distributed()
+def _run_on_scheduler(address: str, *args) -> tuple[list[dict], bool]:
+    distributed = import_distributed()
     with distributed.Client(address, timeout="30s") as client:
-        return _run_on_client(client, fn, jobs, fixed, progress)
+        return _run_on_client(client, *args)
 
 
 # ----------------------------------------------------------------------------- the runner
@@ -354,6 +433,8 @@ def run_sweep(
     scheduler: str | None = None,
     client=None,
     progress: bool | Callable[[int, int], None] = True,
+    timeout: float | None = None,
+    retries: int = 1,
 ) -> pd.DataFrame:
     """Run ``fn`` on every (grid point, seed) and return one tidy row per job (beyond the paper).
 
@@ -370,15 +451,22 @@ def run_sweep(
             processes (one thread each) started for this sweep and closed after it.
         scheduler: address of an existing Dask scheduler (``"tcp://host:8786"``).
         client: an existing ``distributed.Client`` (not closed afterwards).
-        progress: ``True`` for a text progress bar on stderr, ``False`` for none, or a callable
-            ``progress(done, total)`` called as jobs finish.
+        progress: ``True`` for a progress bar (:class:`mas_lib.progress.ProgressBar`: a widget in Jupyter, text in a terminal), ``False`` for none, or a callable
+            ``progress(done, total)`` called as jobs finish (a ``KeyboardInterrupt`` it raises
+            cancels the sweep, like Ctrl-C).
+        timeout: ``None`` (no limit) or seconds a job may run (serially every job then runs in
+            a child process); a job still running at the limit is stopped and its row says
+            ``status="timeout"``. Starting the child and loading the job do not count.
+        retries: how many more times (0 to 10) a job is run after its process died (see
+            ``"killed"`` in the module's description); exceptions and timeouts are not retried.
 
     Returns:
         A DataFrame, one row per job in grid order: the grid's parameters, ``seed``, the job's
         results (one column per key, NaN where a job failed or lacked the key), ``status``
-        (``"ok"``/``"error"``), ``error`` and ``traceback`` (text; None when ok) and ``seconds``
-        (wall-clock seconds of the job); the ``ran_on`` column says where it ran. Identical
-        whichever way it runs, except ``seconds``.
+        (one of :data:`STATUSES`), ``error`` and ``traceback`` (text; None when ok), ``seconds``
+        (wall-clock seconds of the job) and ``attempts`` (how often it was started); the
+        ``ran_on`` column says where it ran. Identical whichever way it runs, except ``seconds``.
+        After Ctrl-C: the finished rows, the others ``"cancelled"``, ``attrs["cancelled"]`` True.
 
     Raises:
         ConfigError: bad input, naming the field, the value and what is allowed.
@@ -398,21 +486,35 @@ def run_sweep(
         raise ConfigError(f"choose one place to run: got {' and '.join(chosen or ['workers'])} "
                           f"(workers={workers!r}, scheduler={scheduler!r}, client={client!r})")
 
+    timeout = _check_timeout(timeout)
+    retries = check_whole(retries, "retries", low=0, high=MAX_RETRIES)
     env_address = os.environ.get(SCHEDULER_ENV, "").strip()
-    if client is not None:
-        records, ran_on = _run_on_client(client, fn, jobs, fixed, progress), f"client {getattr(client.scheduler, 'address', client)}"
-    elif scheduler is not None:
-        records, ran_on = _run_on_scheduler(scheduler, fn, jobs, fixed, progress), f"scheduler {scheduler}"
-    elif isinstance(workers, int):
-        records, ran_on = _run_local_cluster(workers, fn, jobs, fixed, progress), f"local cluster of {workers}"
-    elif workers is None and env_address:
-        if "://" not in env_address:
-            raise not_allowed(SCHEDULER_ENV, env_address, "a Dask scheduler address such as 'tcp://host:8786'")
-        records, ran_on = (_run_on_scheduler(env_address, fn, jobs, fixed, progress),
-                           f"scheduler {env_address} (from {SCHEDULER_ENV})")
-    else:
-        records, ran_on = _run_serial(fn, jobs, fixed, progress), "serial"
-    return _table(jobs, records, ran_on)
+    if workers is None and env_address and "://" not in env_address:
+        raise not_allowed(SCHEDULER_ENV, env_address, "a Dask scheduler address such as 'tcp://host:8786'")
+    distributed = client is not None or scheduler is not None or isinstance(workers, int) or \
+        (workers is None and bool(env_address))
+    copied({}, fixed, sendable=distributed or timeout is not None)  # fixed goes to every job: check it now
+    args = (fn, jobs, fixed, progress, timeout, retries)
+    with _sigint_marks_the_caller():
+        if client is not None:
+            (records, cancelled), ran_on = _run_on_client(client, *args), \
+                f"client {getattr(client.scheduler, 'address', client)}"
+        elif scheduler is not None:
+            (records, cancelled), ran_on = _run_on_scheduler(scheduler, *args), f"scheduler {scheduler}"
+        elif isinstance(workers, int):
+            (records, cancelled), ran_on = _run_local_cluster(workers, *args), f"local cluster of {workers}"
+        elif distributed:
+            (records, cancelled), ran_on = (_run_on_scheduler(env_address, *args),
+                                            f"scheduler {env_address} (from {SCHEDULER_ENV})")
+        else:
+            (records, cancelled), ran_on = _run_serial(*args), "serial"
+    frame = _table(jobs, records, ran_on)
+    frame.attrs["cancelled"] = cancelled
+    if cancelled:
+        left = int((frame["status"] == "cancelled").sum())
+        warnings.warn(f"sweep cancelled: {len(frame) - left} of {len(frame)} jobs finished; the other {left} rows "
+                      "have status 'cancelled'", RuntimeWarning, stacklevel=2)
+    return frame
 
 
 def _table(jobs: list[tuple[dict, int]], records: list[dict], ran_on: str) -> pd.DataFrame:
@@ -428,7 +530,8 @@ def _table(jobs: list[tuple[dict, int]], records: list[dict], ran_on: str) -> pd
         row = {**params, "seed": seed}
         row.update({k: rec["results"].get(k, np.nan) for k in result_cols})
         row.update(status=rec["status"], error=rec["error"], traceback=rec["traceback"], seconds=rec["seconds"],
-                   ran_on=ran_on)
+                   attempts=rec["attempts"], ran_on=ran_on)
         rows.append(row)
-    columns = list(jobs[0][0]) + ["seed"] + result_cols + ["status", "error", "traceback", "seconds", "ran_on"]
+    columns = list(jobs[0][0]) + ["seed"] + result_cols + ["status", "error", "traceback", "seconds", "attempts",
+                                                           "ran_on"]
     return pd.DataFrame(rows, columns=columns)

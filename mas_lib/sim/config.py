@@ -8,23 +8,76 @@ never turns into a silently strange simulation. Notebook 06 builds these by hand
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
-from ..validation import ConfigError, check_bool, check_choice, check_number
+from ..validation import (
+    ConfigError,
+    Validated,
+    checked,
+    choice,
+    flag,
+    items,
+    number,
+    optional,
+    whole,
+)
 from .demand import DemandProcess
 from .network import Network
 
 __all__ = ["ConfigError", "WarehouseConfig", "LinkConfig", "RewardConfig", "EnvConfig", "InTransit", "Request"]
 
 
-def _check_number(owner: str, name: str, value, *, low=0.0, integer=False, unit: str = "") -> None:
-    """Validate ``owner.name`` with the package's one set of validators (:mod:`mas_lib.validation`)."""
-    check_number(value, f"{owner}.{name}", low=low, integer=integer, unit=unit)
+def _name(value, field: str, error: type[Exception] = ConfigError) -> str:
+    """A warehouse name: a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise error(f"{field} must be a non-empty string; got {value!r}")
+    return value
+
+
+def _as_tuple(value, field: str, error: type[Exception] = ConfigError) -> tuple:
+    """Any sequence, stored as a tuple (its entries are checked by their own classes)."""
+    try:
+        return tuple(value)
+    except TypeError:
+        raise error(f"{field} must be a sequence; got {value!r}") from None
+
+
+def _warehouses(value, field: str, error: type[Exception] = ConfigError) -> tuple:
+    """A non-empty sequence of :class:`WarehouseConfig`, stored as a tuple."""
+    try:
+        value = tuple(value)
+    except TypeError:
+        value = ()
+    if not value or not all(isinstance(w, WarehouseConfig) for w in value):
+        raise error(f"{field} must be a non-empty sequence of WarehouseConfig")
+    return value
+
+
+def _instance_of(cls: type):
+    """A check that the value is a ``cls`` (stored unchanged)."""
+    def check(value, field: str, error: type[Exception] = ConfigError):
+        if not isinstance(value, cls):
+            raise error(f"{field} must be a {cls.__name__}; got {type(value).__name__}")
+        return value
+    return check
+
+
+def _grid(value, field: str, error: type[Exception] = ConfigError) -> tuple[int, ...] | None:
+    """``None`` or action levels [units] that start at 0 and strictly increase, stored as ints."""
+    if value is None:
+        return None
+    try:
+        grid = tuple(int(g) for g in value)
+    except (TypeError, ValueError):
+        grid = ()
+    if not grid or grid[0] != 0 or any(b <= a for a, b in zip(grid, grid[1:], strict=False)):
+        raise error(f"{field} must start at 0 and strictly increase [units]; got {value!r}")
+    return grid
 
 
 @dataclass(frozen=True)
-class WarehouseConfig:
+class WarehouseConfig(Validated):
     """One warehouse (one agent).
 
     Attributes (units in brackets):
@@ -45,45 +98,35 @@ class WarehouseConfig:
             (bounds the action space); defaults to ``capacity``.
     """
 
-    name: str
-    capacity: int = 300
-    initial_inventory: int = 0
-    holding_cost: float = 1.0
-    shortage_cost: float = 10.0
-    order_fixed_cost: float = 0.0
-    order_unit_cost: float = 0.0
-    lead_time: int = 0
-    initial_pipeline: tuple[int, ...] = ()
-    max_order: int | None = None
+    name: str = checked(_name)
+    capacity: int = whole(300, low=1)
+    initial_inventory: int = whole(0)
+    holding_cost: float = number(1.0, low=0.0)
+    shortage_cost: float = number(10.0, low=0.0)
+    order_fixed_cost: float = number(0.0, low=0.0)
+    order_unit_cost: float = number(0.0, low=0.0)
+    lead_time: int = whole(0)
+    initial_pipeline: tuple[int, ...] = items((), whole())
+    max_order: int | None = optional(whole(), say_none=False)
 
-    def __post_init__(self):
+    def _check_together(self) -> dict:
+        """Stock within capacity, a pipeline no longer than the lead time; ``max_order``
+        defaults to ``capacity``."""
         owner = f"WarehouseConfig({self.name!r})"
-        if not isinstance(self.name, str) or not self.name:
-            raise ConfigError(f"WarehouseConfig.name must be a non-empty string; got {self.name!r}")
-        _check_number(owner, "capacity", self.capacity, low=1, integer=True)
-        _check_number(owner, "initial_inventory", self.initial_inventory, integer=True)
         if self.initial_inventory > self.capacity:
             raise ConfigError(
                 f"{owner}.initial_inventory={self.initial_inventory} exceeds capacity={self.capacity}"
             )
-        for name in ("holding_cost", "shortage_cost", "order_fixed_cost", "order_unit_cost"):
-            _check_number(owner, name, getattr(self, name))
-        _check_number(owner, "lead_time", self.lead_time, integer=True)
-        object.__setattr__(self, "initial_pipeline", tuple(self.initial_pipeline))
         if len(self.initial_pipeline) > self.lead_time:
             raise ConfigError(
                 f"{owner}.initial_pipeline has {len(self.initial_pipeline)} entries but lead_time="
                 f"{self.lead_time} allows at most {self.lead_time}"
             )
-        for k, q in enumerate(self.initial_pipeline):
-            _check_number(owner, f"initial_pipeline[{k}]", q, integer=True)
-        if self.max_order is None:
-            object.__setattr__(self, "max_order", int(self.capacity))
-        _check_number(owner, "max_order", self.max_order, integer=True)
+        return {"max_order": self.capacity} if self.max_order is None else {}
 
 
 @dataclass(frozen=True)
-class LinkConfig:
+class LinkConfig(Validated):
     """A transport link between two warehouses (inter-warehouse transfers, paper section 3.1.1(3)).
 
     Attributes:
@@ -96,51 +139,48 @@ class LinkConfig:
 
     source: str
     target: str
-    unit_cost: float = 1.0
-    lead_time: int = 0
-    fixed_cost: float = 0.0
+    unit_cost: float = number(1.0, low=0.0)
+    lead_time: int = whole(0)
+    fixed_cost: float = number(0.0, low=0.0)
     bidirectional: bool = True
 
-    def __post_init__(self):
-        owner = f"LinkConfig({self.source!r}->{self.target!r})"
+    def _owner(self) -> str:
+        return f"LinkConfig({self.source!r}->{self.target!r})"
+
+    def _check_together(self) -> None:
         if self.source == self.target:
-            raise ConfigError(f"{owner}: a link must join two different warehouses")
-        _check_number(owner, "unit_cost", self.unit_cost)
-        _check_number(owner, "fixed_cost", self.fixed_cost)
-        _check_number(owner, "lead_time", self.lead_time, integer=True)
+            raise ConfigError(f"{self._owner()}: a link must join two different warehouses")
 
 
 @dataclass(frozen=True)
-class InTransit:
+class InTransit(Validated):
     """Units already on the road between two warehouses at the start [units, days until arrival >= 1]."""
 
     source: str
     target: str
-    units: int
-    days: int = 1
+    units: int = whole()
+    days: int = whole(1, low=1)
 
-    def __post_init__(self):
-        owner = f"InTransit({self.source!r}->{self.target!r})"
-        _check_number(owner, "units", self.units, integer=True)
-        _check_number(owner, "days", self.days, low=1, integer=True)
+    def _owner(self) -> str:
+        return f"InTransit({self.source!r}->{self.target!r})"
 
 
 @dataclass(frozen=True)
-class Request:
+class Request(Validated):
     """An open request: ``requester`` has asked ``supplier`` to send ``units`` (information only;
     no goods move until the supplier decides a transfer). The paper's section 4.1 "order of 50
     units that A has issued to B" is modelled as one of these (see :mod:`mas_lib.teach.paper`)."""
 
     requester: str
     supplier: str
-    units: int
+    units: int = whole()
 
-    def __post_init__(self):
-        _check_number(f"Request({self.requester!r}->{self.supplier!r})", "units", self.units, integer=True)
+    def _owner(self) -> str:
+        return f"Request({self.requester!r}->{self.supplier!r})"
 
 
 @dataclass(frozen=True)
-class RewardConfig:
+class RewardConfig(Validated):
     """Which reward the environment returns (paper section 4.3; see :mod:`mas_lib.sim.rewards`).
 
     kind:
@@ -151,21 +191,15 @@ class RewardConfig:
         If True every agent receives the sum over warehouses (a team reward).
     """
 
-    kind: str = "cost"
-    c1: float = 1.0
-    c2: float = 0.5
-    c3: float = 0.2
-    shared: bool = False
-
-    def __post_init__(self):
-        check_choice(self.kind, "RewardConfig.kind", ("cost", "paper"))
-        for name in ("c1", "c2", "c3"):
-            check_number(getattr(self, name), f"RewardConfig.{name}")
-        check_bool(self.shared, "RewardConfig.shared")
+    kind: str = choice("cost", ("cost", "paper"))
+    c1: float = number(1.0)
+    c2: float = number(0.5)
+    c3: float = number(0.2)
+    shared: bool = flag(False)
 
 
 @dataclass(frozen=True)
-class EnvConfig:
+class EnvConfig(Validated):
     """The whole simulation: warehouses, links, demand, horizon, reward and action rules.
 
     Attributes:
@@ -187,32 +221,26 @@ class EnvConfig:
         in_transit, requests: the starting transfers on the road and open requests.
     """
 
-    warehouses: tuple[WarehouseConfig, ...]
-    demand: DemandProcess
-    links: tuple[LinkConfig, ...] = ()
-    episode_length: int = 60
-    forecast_horizon: int = 2
-    backorders: bool = False
-    invalid_action: str = "raise"
-    reward: RewardConfig = field(default_factory=RewardConfig)
-    share_information: bool = True
-    order_grid: tuple[int, ...] | None = None
-    transfer_grid: tuple[int, ...] | None = None
-    in_transit: tuple[InTransit, ...] = ()
-    requests: tuple[Request, ...] = ()
+    warehouses: tuple[WarehouseConfig, ...] = checked(_warehouses)
+    demand: DemandProcess = checked(_instance_of(DemandProcess))
+    links: tuple[LinkConfig, ...] = checked(_as_tuple, ())
+    episode_length: int = whole(60, low=1)
+    forecast_horizon: int = whole(2, low=1)
+    backorders: bool = flag(False)
+    invalid_action: str = choice("raise", ("raise", "clip"))
+    reward: RewardConfig = checked(_instance_of(RewardConfig), default_factory=RewardConfig)
+    share_information: bool = flag(True)
+    order_grid: tuple[int, ...] | None = checked(_grid, None)
+    transfer_grid: tuple[int, ...] | None = checked(_grid, None)
+    in_transit: tuple[InTransit, ...] = checked(_as_tuple, ())
+    requests: tuple[Request, ...] = checked(_as_tuple, ())
 
-    def __post_init__(self):
-        object.__setattr__(self, "warehouses", tuple(self.warehouses))
-        object.__setattr__(self, "links", tuple(self.links))
-        object.__setattr__(self, "in_transit", tuple(self.in_transit))
-        object.__setattr__(self, "requests", tuple(self.requests))
-        if not self.warehouses or not all(isinstance(w, WarehouseConfig) for w in self.warehouses):
-            raise ConfigError("EnvConfig.warehouses must be a non-empty sequence of WarehouseConfig")
+    def _check_together(self) -> None:
+        """Unique names, demand for every warehouse, links, transfers and requests between known
+        warehouses, both action grids or neither."""
         names = [w.name for w in self.warehouses]
         if len(set(names)) != len(names):
             raise ConfigError(f"EnvConfig.warehouses: names must be unique; got {names}")
-        if not isinstance(self.demand, DemandProcess):
-            raise ConfigError(f"EnvConfig.demand must be a DemandProcess; got {type(self.demand).__name__}")
         if self.demand.n_warehouses != len(names):
             raise ConfigError(
                 f"EnvConfig.demand serves {self.demand.n_warehouses} warehouses but there are {len(names)}"
@@ -226,23 +254,6 @@ class EnvConfig:
                 if arc in arcs:
                     raise ConfigError(f"EnvConfig.links: the arc {arc[0]}->{arc[1]} is defined twice")
                 arcs[arc] = link.lead_time
-        _check_number("EnvConfig", "episode_length", self.episode_length, low=1, integer=True)
-        _check_number("EnvConfig", "forecast_horizon", self.forecast_horizon, low=1, integer=True)
-        check_choice(self.invalid_action, "EnvConfig.invalid_action", ("raise", "clip"))
-        check_bool(self.backorders, "EnvConfig.backorders")
-        check_bool(self.share_information, "EnvConfig.share_information")
-        if not isinstance(self.reward, RewardConfig):
-            raise ConfigError(f"EnvConfig.reward must be a RewardConfig; got {type(self.reward).__name__}")
-        for grid_name in ("order_grid", "transfer_grid"):
-            grid = getattr(self, grid_name)
-            if grid is None:
-                continue
-            grid = tuple(int(g) for g in grid)
-            if not grid or grid[0] != 0 or any(b <= a for a, b in zip(grid, grid[1:], strict=False)):
-                raise ConfigError(
-                    f"EnvConfig.{grid_name} must start at 0 and strictly increase [units]; got {getattr(self, grid_name)!r}"
-                )
-            object.__setattr__(self, grid_name, grid)
         if (self.order_grid is None) != (self.transfer_grid is None):
             raise ConfigError("EnvConfig.order_grid and transfer_grid must be given together (or neither)")
         for tr in self.in_transit:

@@ -153,8 +153,10 @@ class Network:
 
     @property
     def n_joint_actions(self) -> int:
-        """Number of joint actions of all warehouses (the central learner's and the planner's)."""
-        return int(np.prod(self.discrete_sizes, dtype=np.int64))
+        """Number of joint actions of all warehouses (the central learner's and the planner's): the
+        exact product of :attr:`discrete_sizes` in Python integers (an int64 product wraps, e.g.
+        to 0 for two warehouses of 2**32 actions each)."""
+        return math.prod(self.discrete_sizes)
 
     @cached_property
     def _tables(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:

@@ -21,9 +21,10 @@ per unit-day (so the inventory-cost term is in money), transport 0.5 money per u
 50-unit shipment costs the 25 the paper prints), no ordering cost, lost sales, lead times 0
 ("replenishment +20 (inventory becomes 120)" happens at once).
 
-:func:`replay` runs the two days in :class:`mas_lib.sim.env.MultiWarehouseEnv` and sets them next to
-the paper's printed numbers; :func:`readings` searches a family of readings of the reward terms
-for one that reproduces all four printed rewards.
+:func:`paper_config` (defined in :mod:`mas_lib.sim.scenarios`, re-exported here) builds the
+scenario; :func:`replay` runs the two days in :class:`mas_lib.sim.env.MultiWarehouseEnv` and sets
+them next to the paper's printed numbers; :func:`readings` searches a family of readings of the
+reward terms for one that reproduces all four printed rewards.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from ..sim.config import EnvConfig, LinkConfig, Request, RewardConfig, WarehouseConfig
-from ..sim.demand import ForecastPlusNoise
+from ..sim.config import EnvConfig
 from ..sim.env import MultiWarehouseEnv
+from ..sim.scenarios import PAPER_C, PAPER_FORECAST, paper_config
 
 __all__ = [
     "PAPER_C",
@@ -52,7 +53,9 @@ __all__ = [
 ]
 
 # The constants below are read-only (a tuple, a read-only array, read-only mappings): the printed
-# numbers of the paper cannot be edited by accident from a notebook.
+# numbers of the paper cannot be edited by accident from a notebook. The scenario itself --
+# ``paper_config``, ``PAPER_C`` (c1, c2, c3 of section 4.5) and ``PAPER_FORECAST`` (section 4.1) --
+# lives with every other network in :mod:`mas_lib.sim.scenarios` and is re-exported here.
 
 
 def _frozen(mapping: dict) -> MappingProxyType:
@@ -60,11 +63,6 @@ def _frozen(mapping: dict) -> MappingProxyType:
     return MappingProxyType({k: _frozen(v) if isinstance(v, dict) else v for k, v in mapping.items()})
 
 
-#: reward weights (c1, c2, c3) of section 4.5
-PAPER_C = (1.0, 0.5, 0.2)
-#: forecast [units/day] for day 1 and day 2, columns A, B (section 4.1); read-only
-PAPER_FORECAST = np.array([[80.0, 120.0], [90.0, 100.0]])
-PAPER_FORECAST.flags.writeable = False
 #: actions of section 4.5 [units]: day -> warehouse -> the action mapping MultiWarehouseEnv.step
 #: understands (``replenish``, ``transfer`` to the other warehouse); read-only
 PAPER_ACTIONS = _frozen({
@@ -104,42 +102,6 @@ PAPER_PRINTED = (
     PrintedDay(2, "A", 120, 140, (90, 90), (0, 10), 0.0, 1.0),
     PrintedDay(2, "B", 180, 160, (100, 100), (0, 25), 25.0, 0.5),
 )
-
-
-def paper_config(
-    episode_length: int = 2,
-    noise_sd: float = 0.0,
-    reward: str = "paper",
-    capacity: int = 500,
-    holding_cost: float = 1.0,
-    shortage_cost: float = 5.0,
-    transfer_cost: float = 0.5,
-    lead_time: int = 0,
-    c: tuple[float, float, float] = PAPER_C,
-) -> EnvConfig:
-    """The section 4 scenario as an :class:`EnvConfig`.
-
-    Demand is the paper's two-day forecast repeated (A: 80, 90, ...; B: 120, 100, ...) plus
-    Gaussian noise of ``noise_sd`` units (0 = demand equals the forecast, as the paper's
-    satisfaction terms assume). Costs are in money, stock in units, lead times in days; see
-    the module docstring for what we had to choose. Notebooks 00 and 02; paper sections 4.1 and
-    4.3.
-    """
-    c1, c2, c3 = c
-    wh = [
-        WarehouseConfig(name, capacity=capacity, initial_inventory=init, holding_cost=holding_cost,
-                        shortage_cost=shortage_cost, lead_time=lead_time)
-        for name, init in (("A", 100), ("B", 150))
-    ]
-    return EnvConfig(
-        warehouses=tuple(wh),
-        links=(LinkConfig("A", "B", unit_cost=transfer_cost, lead_time=0),),
-        demand=ForecastPlusNoise(PAPER_FORECAST, noise_sd=noise_sd),
-        episode_length=episode_length,
-        forecast_horizon=2,
-        reward=RewardConfig(kind=reward, c1=c1, c2=c2, c3=c3),
-        requests=(Request(requester="A", supplier="B", units=50),),
-    )
 
 
 def replay(config: EnvConfig | None = None, seed: int = 0) -> pd.DataFrame:

@@ -3,7 +3,9 @@
 Section 2 lists (1) lack of flexibility, (2) insufficient information, (3) single-agent decisions
 and (4) inventory risk. Each function here builds a small experiment in the environment that
 makes one problem visible and returns tidy pandas frames for notebook 01 to plot. Every function
-takes a ``seed``; the same seed gives the same numbers. Stock is in units, costs in money.
+takes a ``seed``; the same seed gives the same numbers. Stock is in units, costs in money. The
+networks themselves (:func:`two_warehouses` and one configuration per problem) live in
+:mod:`mas_lib.sim.scenarios`; ``two_warehouses`` is re-exported here.
 """
 
 from __future__ import annotations
@@ -19,8 +21,13 @@ from ..decide.policies import (
     TransferRule,
 )
 from ..decide.rollout import compare, simulate, trajectory
-from ..sim.config import EnvConfig, LinkConfig, WarehouseConfig
-from ..sim.demand import PoissonDemand
+from ..sim.scenarios import (
+    flexibility_config,
+    information_config,
+    risk_tradeoff_config,
+    single_vs_joint_config,
+    two_warehouses,
+)
 
 __all__ = [
     "TUNING_STREAM",
@@ -38,29 +45,6 @@ __all__ = [
 TUNING_STREAM = (1, 1)
 
 
-def two_warehouses(
-    mean: np.ndarray | list,
-    lead_time: int = 1,
-    transfer_cost: float = 0.5,
-    episode_length: int = 60,
-    holding_cost: float = 1.0,
-    shortage_cost: float = 10.0,
-    capacity: int = 600,
-    initial: tuple[int, int] = (100, 150),
-) -> EnvConfig:
-    """Warehouses A and B with Poisson demand of rate ``mean`` (a vector, or a (days, 2) table
-    that repeats) [units/day], a transfer link (lead time 0), lead time [days], capacity and
-    initial stock [units] and the given costs [money per unit or unit-day]. The instance of every
-    section-2 experiment (paper section 2)."""
-    ws = tuple(
-        WarehouseConfig(n, capacity=capacity, initial_inventory=i, lead_time=lead_time, holding_cost=holding_cost,
-                        shortage_cost=shortage_cost, order_unit_cost=0.0)
-        for n, i in zip(("A", "B"), initial, strict=True)
-    )
-    return EnvConfig(warehouses=ws, links=(LinkConfig("A", "B", unit_cost=transfer_cost),),
-                     demand=PoissonDemand(mean), episode_length=episode_length)
-
-
 def flexibility(shift_day: int = 30, before: float = 80.0, after: float = 120.0, seed: int = 0):
     """Problem (1): a fixed order quantity tuned to the old demand, after demand jumps.
 
@@ -69,9 +53,7 @@ def flexibility(shift_day: int = 30, before: float = 80.0, after: float = 120.0,
     plots) and the KPI table over 200 episodes (daily costs in money/day). Notebook 01; paper
     section 2, problem (1).
     """
-    days = 2 * shift_day
-    mean = np.array([[before, before]] * shift_day + [[after, after]] * shift_day)
-    cfg = two_warehouses(mean, lead_time=1, episode_length=days)
+    cfg = flexibility_config(shift_day, before, after)
     policies = {
         "fixed order (tuned to old demand)": FixedOrderQuantity(cfg, quantity=before),
         "forecast base-stock": ForecastBaseStock(cfg, safety=2.0 * np.sqrt(2 * after)),
@@ -90,8 +72,7 @@ def information(seed: int = 0, amplitude: float = 0.5):
     an evaluation path. Returns ``(config, kpis)`` (daily costs in money/day). Notebook 01; paper
     section 2, problem (2).
     """
-    week = 100.0 * (1 + amplitude * np.sin(2 * np.pi * np.arange(7) / 7))
-    cfg = two_warehouses(np.stack([week, week], axis=1), lead_time=1, episode_length=70)
+    cfg = information_config(amplitude)
     levels = np.arange(180, 420, 20)
     tune = (seed, *TUNING_STREAM)
     costs = [simulate(cfg, BaseStock(cfg, level=float(lv)), episodes=100, seed=tune).daily_cost for lv in levels]
@@ -117,8 +98,7 @@ def single_vs_joint(seed: int = 0, lead_time: int = 5):
     surplus to A. Returns ``(config, trajectories, kpis)`` (daily costs in money/day, 200
     episodes). Notebook 01; paper section 2, problem (3).
     """
-    cfg = two_warehouses([100.0, 100.0], lead_time=lead_time, transfer_cost=0.5, episode_length=40,
-                         initial=(50, 1000), capacity=1200)
+    cfg = single_vs_joint_config(lead_time)
     alone = ForecastBaseStock(cfg, safety=20.0)
     policies = {
         "each warehouse alone": alone,
@@ -137,7 +117,7 @@ def risk_tradeoff(safety: np.ndarray | None = None, seed: int = 0, episodes: int
     paper section 2, problem (4).
     """
     safety = np.arange(0, 121, 10) if safety is None else np.asarray(safety)
-    cfg = two_warehouses([80.0, 120.0], lead_time=2, episode_length=60)
+    cfg = risk_tradeoff_config()
     rows = []
     for s in safety:
         r = simulate(cfg, ForecastBaseStock(cfg, safety=float(s)), episodes=episodes, seed=seed, warmup=5)

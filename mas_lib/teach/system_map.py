@@ -12,26 +12,27 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..validation import not_allowed
+from ..validation import ConfigError, Validated, checked, not_allowed
+
+
+def _covered_by(value, field: str, error: type[Exception] = ConfigError) -> str:
+    """The notebooks or modules that cover a part: a non-blank string (comma-separated)."""
+    if not value.strip():
+        raise not_allowed(field, value, "the notebooks and modules that cover the part (comma-separated)", error)
+    return value
 
 __all__ = ["SystemPart", "SYSTEM_PARTS", "system_map_table", "plot_system_map"]
 
 
 @dataclass(frozen=True)
-class SystemPart:
+class SystemPart(Validated):
     """One part of the paper's system: its name, the paper sections that describe it, and the
     notebooks and ``mas_lib`` modules that cover it (both required)."""
 
     name: str
     sections: str
-    notebooks: str
-    modules: str
-
-    def __post_init__(self) -> None:
-        for field in ("notebooks", "modules"):
-            if not getattr(self, field).strip():
-                raise not_allowed(f"SystemPart({self.name!r}).{field}", getattr(self, field),
-                                  "the notebooks and modules that cover the part (comma-separated)")
+    notebooks: str = checked(_covered_by)
+    modules: str = checked(_covered_by)
 
 
 #: The parts in the order data flows through the system (paper sections 2-4).

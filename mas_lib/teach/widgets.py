@@ -16,8 +16,8 @@ result with matplotlib.
   results hold (default 256 MiB; one paper-instance result holds ~16.1 MiB, almost all of it the
   Q-table and visit counts of 546 states x 1,936 actions, so about 15 results fit). Every call
   returns a fresh copy, so a caller that edits a result cannot change what later calls return.
-* ``_optimum``: the exact model and optimal value per ``(instance, gamma)``, at most
-  ``OPTIMUM_CACHE_SIZE`` = 2 of them (~16 MiB each for the paper instance).
+* the exact model and optimal value per ``(instance, gamma)`` come from the package's one cache of
+  references, :func:`mas_lib.decide.planning.reference` (one memory bound for every caller).
 
 Progress reporting is passed down the call (``run_experiment(progress=..., on_step=...)`` hands
 both listeners to :func:`mas_lib.decide.tabular.train`); it is never part of the cache key.
@@ -30,7 +30,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -61,7 +60,6 @@ SCHEDULES = ("constant", "decaying")
 BATCH = 512  # environment copies trained together
 EVAL_EPISODES = 200
 RESULT_CACHE_BYTES = 256 * 2**20  # memory budget of the result cache [bytes]
-OPTIMUM_CACHE_SIZE = 2  # exact models kept (one per (instance, gamma))
 STEPS_MAX_PANEL = 2000  # the panel's longest run [days per copy]: about 1 million transitions
 
 #: The panel's starting settings. Chosen by measurement (seeds 0-3, paper instance, about 2 s a run)
@@ -112,6 +110,14 @@ class ExperimentResult:
         arrays = [*p.tables, *(p.tables2 or []), *p.visits]
         frames = sum(int(f.memory_usage(deep=True).sum()) for f in (self.curve, self.policy_map))
         return sum(a.nbytes for a in arrays) + frames + int(self.kpis.memory_usage(deep=True))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The learning curve (a copy)."""
+        return self.curve.copy()
+
+    def summary(self) -> pd.Series:
+        """The KPIs (a copy): a labelled series of the run's measured numbers."""
+        return self.kpis.copy()
 
     def copy(self, cached: bool | None = None) -> ExperimentResult:
         """An independent copy (frames, settings and the policy's tables copied), optionally
@@ -204,17 +210,12 @@ class ResultCache:
 RESULT_CACHE = ResultCache()
 
 
-@lru_cache(maxsize=OPTIMUM_CACHE_SIZE)
 def _optimum(instance: str, gamma: float):
-    """The exact model and optimal value for ``instance`` at ``gamma`` (None if unavailable).
-    At most ``OPTIMUM_CACHE_SIZE`` models are kept (~16 MiB each for the paper instance)."""
-    try:
-        from ..decide import planning
-    except ImportError:  # pragma: no cover - planning is part of the package
-        return None
-    inst = _instance(instance)
-    model = planning.build_model(inst.config, inst.unit, gamma)
-    return model, planning.policy_iteration(model)
+    """The exact model and optimal value for ``instance`` at ``gamma``, from the one shared cache
+    (:func:`mas_lib.decide.planning.reference`)."""
+    from ..decide.planning.reference_cache import reference
+
+    return reference(_instance(instance), gamma=gamma)
 
 
 def policy_map(policy: QPolicy, config) -> pd.DataFrame:

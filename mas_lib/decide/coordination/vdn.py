@@ -36,7 +36,7 @@ import pandas as pd
 
 from ...sim.config import EnvConfig, RewardConfig
 from ...sim.state import SystemState
-from ...validation import check_choice, check_number, check_whole
+from ...validation import Validated, choice, number, whole
 from ..rollout import rollout
 from ..tabular.config import QLearningConfig, exploration_schedule, learning_rate
 from ..tabular.encoding import ActionTable, StateEncoder
@@ -49,7 +49,7 @@ METHODS = ("vdn", "independent", "hysteretic")
 
 
 @dataclass(frozen=True)
-class DecentralisedConfig:
+class DecentralisedConfig(Validated):
     """Settings of a decentralised run (paper 4.4; ``benchmarks/bench_coordination.py``). Validated on construction.
 
     Attributes:
@@ -69,29 +69,17 @@ class DecentralisedConfig:
         seed: exploration and demand seed.
     """
 
-    method: str = "vdn"
-    gamma: float = 0.95
-    steps: int = 20000
-    batch: int = 1024
-    alpha_power: float = 0.6
-    epsilon_start: float = 1.0
-    epsilon_end: float = 0.02
-    epsilon_decay: float = 0.8
-    beta: float = 0.1
-    episode_length: int = 1000
-    seed: int = 0
-
-    def __post_init__(self):
-        put = object.__setattr__
-        check_choice(self.method, "DecentralisedConfig.method", METHODS)
-        put(self, "gamma", check_number(self.gamma, "DecentralisedConfig.gamma", low=0.0, high=1.0,
-                                        high_inclusive=False))
-        for name, low in (("steps", 1), ("batch", 1), ("episode_length", 2), ("seed", 0)):
-            put(self, name, check_whole(getattr(self, name), f"DecentralisedConfig.{name}", low=low))
-        put(self, "alpha_power", check_number(self.alpha_power, "DecentralisedConfig.alpha_power", low=0.5,
-                                              high=1.0, low_inclusive=False))
-        for name in ("epsilon_start", "epsilon_end", "epsilon_decay", "beta"):
-            put(self, name, check_number(getattr(self, name), f"DecentralisedConfig.{name}", low=0.0, high=1.0))
+    method: str = choice("vdn", METHODS)
+    gamma: float = number(0.95, low=0.0, high=1.0, high_inclusive=False)
+    steps: int = whole(20000, low=1)
+    batch: int = whole(1024, low=1)
+    alpha_power: float = number(0.6, low=0.5, high=1.0, low_inclusive=False)
+    epsilon_start: float = number(1.0, low=0.0, high=1.0)
+    epsilon_end: float = number(0.02, low=0.0, high=1.0)
+    epsilon_decay: float = number(0.8, low=0.0, high=1.0)
+    beta: float = number(0.1, low=0.0, high=1.0)
+    episode_length: int = whole(1000, low=2)
+    seed: int = whole(0, low=0)
 
     def _qcfg(self) -> QLearningConfig:
         """The equivalent tabular settings (for the shared learning-rate and exploration schedules)."""
@@ -116,6 +104,17 @@ class DecentralisedResult:
     seconds: float
     config: DecentralisedConfig
 
+    def to_frame(self) -> pd.DataFrame:
+        """The learning curve (a copy): one row per logged block."""
+        return self.curve.copy()
+
+    def summary(self) -> pd.Series:
+        """The run as a labelled series named after the method: transitions, seconds [s] and the
+        last logged mean daily team cost [money/day]."""
+        last = float(self.curve["team_cost"].iloc[-1]) if len(self.curve) else float("nan")
+        return pd.Series({"transitions": self.transitions, "seconds": self.seconds,
+                          "final mean daily cost": last}, name=self.config.method)
+
 
 def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = None, **changes) -> DecentralisedResult:
     """Train one table per warehouse on ``dcfg.batch`` copies of ``config`` (needs action grids).
@@ -130,7 +129,7 @@ def train_decentralised(config: EnvConfig, dcfg: DecentralisedConfig | None = No
     dcfg = (dcfg or DecentralisedConfig()).__class__(**{**(dcfg or DecentralisedConfig()).__dict__, **changes})
     qcfg = dcfg._qcfg()
     train_cfg = config.replace(reward=RewardConfig(kind="cost"), episode_length=dcfg.episode_length)
-    enc = StateEncoder(config, None, "shared", None, False, None)
+    enc = StateEncoder(config, None, "shared", None)
     act = ActionTable(config)
     N = act.N
     feasible = [act.feasible(i, enc.own_stock(i, i)) for i in range(N)]

@@ -31,7 +31,16 @@ import pandas as pd
 from ...sim.config import EnvConfig
 from ...sim.core import BatchCore
 from ...sim.state import SystemState
-from ...validation import check_bool, check_number, check_probability, check_whole
+from ...validation import (
+    Validated,
+    check_whole,
+    flag,
+    items,
+    number,
+    optional,
+    probability,
+    whole,
+)
 from ..rollout import rollout
 from ..schedule import Schedule
 from .features import ActionMasks, ObservationEncoder
@@ -42,7 +51,7 @@ __all__ = ["DQNConfig", "ReplayBuffer", "train_dqn", "dqn_targets"]
 
 
 @dataclass(frozen=True)
-class DQNConfig(RunSettings):
+class DQNConfig(RunSettings, Validated):
     """Every setting of a DQN run, validated on construction (notebook 09).
 
     Attributes:
@@ -66,50 +75,28 @@ class DQNConfig(RunSettings):
         log_every: days between learning-curve rows.
     """
 
-    hidden: tuple[int, ...] = (128, 128)
+    hidden: tuple[int, ...] = items((128, 128), whole(low=1), indexed=False)
     activation: str = "relu"
-    lr: float = 1e-3
-    clip: float | None = 10.0
-    gamma: float = 0.95
-    days: int = 2000
-    copies: int = 32
-    batch: int = 128
-    updates_per_day: int = 1
-    buffer: int = 100_000
-    replay: bool = True
-    warmup: int = 2_000
-    target_every: int = 250
-    target: bool = True
-    double: bool = True
-    epsilon_start: float = 1.0
-    epsilon_end: float = 0.02
-    epsilon_decay: float = 0.5
-    reward_scale: float = 1e-3
-    episode_length: int | None = 1000
-    seed: int = 0
-    log_every: int = 50
-
-    def __post_init__(self):
-        f = "DQNConfig."
-        put = object.__setattr__
-        put(self, "hidden", tuple(check_whole(h, f + "hidden", low=1) for h in self.hidden))
-        put(self, "lr", check_number(self.lr, f + "lr", low=0, low_inclusive=False))
-        if self.clip is not None:
-            put(self, "clip", check_number(self.clip, f + "clip", low=0, low_inclusive=False))
-        put(self, "gamma", check_number(self.gamma, f + "gamma", low=0, high=1, high_inclusive=False))
-        for name in ("days", "copies", "batch", "updates_per_day", "buffer", "target_every", "log_every"):
-            put(self, name, check_whole(getattr(self, name), f + name, low=1))
-        for name in ("warmup", "seed"):
-            put(self, name, check_whole(getattr(self, name), f + name, low=0))
-        for name in ("replay", "target", "double"):
-            put(self, name, check_bool(getattr(self, name), f + name))
-        for name in ("epsilon_start", "epsilon_end"):
-            put(self, name, check_probability(getattr(self, name), f + name))
-        put(self, "epsilon_decay", check_number(self.epsilon_decay, f + "epsilon_decay", low=0, high=1,
-                                                low_inclusive=False))
-        put(self, "reward_scale", check_number(self.reward_scale, f + "reward_scale", low=0, low_inclusive=False))
-        if self.episode_length is not None:
-            put(self, "episode_length", check_whole(self.episode_length, f + "episode_length", low=2))
+    lr: float = number(1e-3, low=0, low_inclusive=False)
+    clip: float | None = optional(number(10.0, low=0, low_inclusive=False), say_none=False)
+    gamma: float = number(0.95, low=0, high=1, high_inclusive=False)
+    days: int = whole(2000, low=1)
+    copies: int = whole(32, low=1)
+    batch: int = whole(128, low=1)
+    updates_per_day: int = whole(1, low=1)
+    buffer: int = whole(100_000, low=1)
+    replay: bool = flag(True)
+    warmup: int = whole(2_000, low=0)
+    target_every: int = whole(250, low=1)
+    target: bool = flag(True)
+    double: bool = flag(True)
+    epsilon_start: float = probability(1.0)
+    epsilon_end: float = probability(0.02)
+    epsilon_decay: float = number(0.5, low=0, high=1, low_inclusive=False)
+    reward_scale: float = number(1e-3, low=0, low_inclusive=False)
+    episode_length: int | None = optional(whole(1000, low=2), say_none=False)
+    seed: int = whole(0, low=0)
+    log_every: int = whole(50, low=1)
 
 
 

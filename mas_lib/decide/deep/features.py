@@ -31,6 +31,8 @@ actions (their product; joint index as ``config.network.joint_to_agents``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...sim.config import EnvConfig
@@ -142,7 +144,7 @@ class ActionMasks:
         self.table = ActionTable(config)
         self.net = config.network
         self.sizes = list(self.table.sizes)
-        self.n_joint = int(np.prod(self.sizes, dtype=np.int64))
+        self.n_joint = math.prod(int(n) for n in self.sizes)  # exact: may exceed int64
 
     def per_warehouse(self, on_hand: np.ndarray) -> list[np.ndarray]:
         """``[(B, sizes[i]) bool]``: feasible actions of each warehouse with ``on_hand (B, N)`` [units]."""

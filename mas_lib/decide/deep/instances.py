@@ -8,13 +8,15 @@ one live pipeline slot per warehouse (11 order levels each) besides the on-hand 
 central Q-table has 128 million entries -- each visited about once in the 20 million transitions
 that bring the tabular learner within 1.5% on the small instances. The exact planner still solves
 it (``benchmarks/bench_deep_rl.py`` reports the time; it needs about 4 GiB, so pass
-``max_memory_gib=8`` to :func:`mas_lib.decide.planning.model_for`).
+``max_memory_gib=8`` to :func:`mas_lib.decide.planning.model_for`). The network is
+:func:`mas_lib.sim.scenarios.long_lead_config`; this module wraps it as an :class:`Instance`.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from ...sim.scenarios import long_lead_config
 from ..instances import Instance, cross_border_instance
 
 __all__ = ["long_lead_instance", "LARGE_MEMORY_GIB"]
@@ -28,11 +30,8 @@ def long_lead_instance(replenish_lead: int = 2, transfer_lead: int = 1, episode_
     days (default 2) and a transfer ``transfer_lead`` days (default 1). Lead times in [days];
     66,066 states with the defaults (paper 3.1.2(4): a state space too large for a table;
     notebook 09, ``benchmarks/bench_deep_rl.py``)."""
+    cfg = long_lead_config(replenish_lead, transfer_lead, episode_length)
     base = cross_border_instance(episode_length=episode_length)
-    cfg = base.config.replace(
-        warehouses=tuple(replace(w, lead_time=int(replenish_lead)) for w in base.config.warehouses),
-        links=tuple(replace(link, lead_time=int(transfer_lead)) for link in base.config.links),
-    )
     return replace(
         base, name="long_lead", config=cfg,
         description=(

@@ -8,8 +8,8 @@ No deep-learning framework: the point is to see each gradient. One idea per clas
 * :func:`softmax`, :func:`log_softmax` -- with an optional mask of allowed entries;
 * :class:`Adam` and :func:`clip_by_norm` -- the optimiser and global-norm gradient clipping;
 * :func:`check_finite` -- NaN/inf detection that names the step where it appeared;
-* :meth:`MLP.save` / :meth:`MLP.load` -- ``.npz`` without pickle, refusing weights saved for
-  another network.
+* :meth:`MLP.save` / :meth:`MLP.load` -- ``.npz`` without pickle, written atomically, refusing
+  damaged files, weights saved for another network and weights the network's dtype cannot hold.
 
 Shapes: a batch of ``M`` inputs is ``(M, sizes[0])``; outputs are ``(M, sizes[-1])``.
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...files import atomic_write, file_refusal, npz_json, read_npz
 from ...validation import check_choice, check_number, check_whole
 
 __all__ = [
@@ -52,7 +53,9 @@ class NonFiniteError(FloatingPointError):
 
 
 class WeightsMismatchError(ValueError):
-    """Weights loaded from a file do not fit the network (sizes, activation or format differ)."""
+    """Weights loaded from a file do not fit the network: the file is damaged or not an MLP file,
+    was saved for another network (sizes, activation or format differ) or holds arrays of the
+    wrong dtype or shape. The message names the file and what is wrong."""
 
 
 def check_finite(value, what: str, step: int) -> None:
@@ -220,26 +223,32 @@ class MLP:
         return {"format": FORMAT, "sizes": list(self.sizes), "activation": self.activation}
 
     def save(self, path: str | os.PathLike, **meta: str) -> Path:
-        """Write the weights to ``path`` (``.npz``, no pickle; written to a temporary file and then
-        renamed). ``meta`` strings (e.g. the instance name) are stored alongside and checked by
-        :meth:`load`. Returns the path."""
+        """Write the weights to ``path`` (``.npz``, no pickle) through
+        :func:`mas_lib.files.atomic_write`: a temporary file renamed onto ``path``, so a killed save
+        never leaves a half-written file there. ``meta`` strings (e.g. the instance name) are stored
+        alongside and checked by :meth:`load`. Returns the path."""
         path = Path(path)
         header = json.dumps({**self.signature(), "meta": {k: str(v) for k, v in meta.items()}})
         arrays = {f"p{k}": p for k, p in enumerate(self.params)}
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, header=np.array(header), **arrays)
-        os.replace(tmp, path)
+        with atomic_write(path) as fh:
+            np.savez(fh, header=np.array(header), **arrays)
         return path
 
     def load(self, path: str | os.PathLike, **meta: str) -> MLP:
         """Read weights saved by :meth:`save` into this network (in place; returns ``self``).
 
-        Raises :class:`WeightsMismatchError` naming the difference if the file was saved for another
-        network (format, sizes, activation, parameter shapes or any ``meta`` value differ), and
-        :class:`NonFiniteError` if it holds NaN or inf. Loaded without pickle."""
-        with np.load(Path(path), allow_pickle=False) as f:
-            header = json.loads(str(f["header"]))
-            arrays = [f[f"p{k}"] for k in range(len(self.params)) if f"p{k}" in f.files]
+        Raises :class:`WeightsMismatchError` naming the file and what is wrong if the file is
+        damaged or not an MLP file (truncated, not a ``.npz``, a missing array, a header that is
+        not JSON), was saved for another network (format, sizes, activation, parameter shapes or
+        any ``meta`` value differ) or holds weights that are not real numbers (complex, bool or
+        text arrays; whole numbers are accepted); and :class:`NonFiniteError` naming the array if
+        a weight is NaN or infinite *in this network's dtype* (``1e300`` is finite in float64
+        but not in float32). Loaded without pickle; nothing is changed unless every check passes."""
+        path = Path(path)
+        refuse = file_refusal("MLP weights file", path, WeightsMismatchError)
+        names = [f"p{k}" for k in range(len(self.params))]
+        stored = read_npz(path, refuse, "a .npz written by MLP.save", required=["header"])
+        header = npz_json(stored, "header", refuse)
         mine = self.signature()
         for key in ("format", "sizes", "activation"):
             if header.get(key) != mine[key]:
@@ -247,16 +256,35 @@ class MLP:
                     f"weights in {str(path)!r} were saved for another network: {key} = {header.get(key)!r}; "
                     f"this network has {key} = {mine[key]!r}"
                 )
+        saved_meta = header.get("meta", {}) if isinstance(header.get("meta", {}), dict) else {}
         for k, v in meta.items():
-            if header.get("meta", {}).get(k) != str(v):
+            if saved_meta.get(k) != str(v):
                 raise WeightsMismatchError(
-                    f"weights in {str(path)!r} were saved with {k} = {header.get('meta', {}).get(k)!r}; "
+                    f"weights in {str(path)!r} were saved with {k} = {saved_meta.get(k)!r}; "
                     f"expected {k} = {str(v)!r}"
                 )
-        if len(arrays) != len(self.params) or any(a.shape != p.shape for a, p in zip(arrays, self.params, strict=True)):
+        missing = [n for n in names if n not in stored]
+        if missing:
+            raise refuse("missing arrays", missing, f"all of {names} (one per weight and bias)")
+        arrays = [stored[n] for n in names]
+        if any(a.shape != p.shape for a, p in zip(arrays, self.params, strict=True)):
             raise WeightsMismatchError(f"weights in {str(path)!r} have shapes {[a.shape for a in arrays]}; "
                                        f"this network needs {[p.shape for p in self.params]}")
-        check_finite(arrays, f"weights in {str(path)!r}", step=0)
-        for p, a in zip(self.params, arrays, strict=True):
-            p[...] = a.astype(p.dtype)
+        converted = []
+        for name, a in zip(names, arrays, strict=True):
+            if a.dtype.kind not in "fiu":
+                raise refuse(name, f"an array of dtype {a.dtype}", "real numbers (a float or whole-number array)")
+            with np.errstate(over="ignore", invalid="ignore"):
+                c = a.astype(self.dtype)
+            bad = ~np.isfinite(c)
+            if bad.any():
+                at = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise NonFiniteError(
+                    f"MLP weights file {str(path)!r}: {name} = {int(bad.sum())} non-finite value(s) (NaN or inf in "
+                    f"{self.dtype}; the first, at {at}: {float(a[at])!r}) is not allowed; allowed: finite numbers "
+                    f"within the {self.dtype} range (+-{float(np.finfo(self.dtype).max):.3g})"
+                )
+            converted.append(c)
+        for p, c in zip(self.params, converted, strict=True):
+            p[...] = c
         return self

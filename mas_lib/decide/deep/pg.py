@@ -30,7 +30,7 @@ import pandas as pd
 from ...sim.config import EnvConfig
 from ...sim.core import BatchCore
 from ...sim.state import SystemState
-from ...validation import check_bool, check_choice, check_number, check_whole
+from ...validation import Validated, choice, flag, items, number, optional, whole
 from ..rollout import rollout
 from ..schedule import Schedule
 from .features import ActionMasks, ObservationEncoder
@@ -43,7 +43,7 @@ METHODS = ("ppo", "reinforce")
 
 
 @dataclass(frozen=True)
-class PGConfig(RunSettings):
+class PGConfig(RunSettings, Validated):
     """Every setting of a policy-gradient run, validated on construction (notebook 09).
 
     Attributes:
@@ -65,50 +65,28 @@ class PGConfig(RunSettings):
         seed, log_every: seed; days between learning-curve rows.
     """
 
-    method: str = "ppo"
-    actor_hidden: tuple[int, ...] = (64, 64)
-    critic_hidden: tuple[int, ...] = (128, 128)
+    method: str = choice("ppo", METHODS)
+    actor_hidden: tuple[int, ...] = items((64, 64), whole(low=1), indexed=False)
+    critic_hidden: tuple[int, ...] = items((128, 128), whole(low=1), indexed=False)
     activation: str = "tanh"
-    lr_actor: float = 1e-3
-    lr_critic: float = 3e-3
-    clip: float | None = 1.0
-    gamma: float = 0.95
-    lam: float = 0.95
-    days: int = 4000
-    copies: int = 64
-    horizon: int = 25
-    epochs: int = 4
-    minibatch: int = 512
-    clip_ratio: float = 0.2
-    entropy: float = 0.003
-    reward_scale: float = 1e-3
-    episode_length: int | None = 1000
-    seed: int = 0
-    log_every: int = 100
-    anneal_lr: bool = False
-    entropy_end: float | None = None
-
-    def __post_init__(self):
-        f = "PGConfig."
-        put = object.__setattr__
-        check_choice(self.method, f + "method", METHODS)
-        for name in ("actor_hidden", "critic_hidden"):
-            put(self, name, tuple(check_whole(h, f + name, low=1) for h in getattr(self, name)))
-        for name in ("lr_actor", "lr_critic", "reward_scale", "clip_ratio"):
-            put(self, name, check_number(getattr(self, name), f + name, low=0, low_inclusive=False))
-        if self.clip is not None:
-            put(self, "clip", check_number(self.clip, f + "clip", low=0, low_inclusive=False))
-        put(self, "gamma", check_number(self.gamma, f + "gamma", low=0, high=1, high_inclusive=False))
-        put(self, "lam", check_number(self.lam, f + "lam", low=0, high=1))
-        put(self, "entropy", check_number(self.entropy, f + "entropy", low=0))
-        if self.entropy_end is not None:
-            put(self, "entropy_end", check_number(self.entropy_end, f + "entropy_end", low=0))
-        put(self, "anneal_lr", check_bool(self.anneal_lr, f + "anneal_lr"))
-        for name in ("days", "copies", "horizon", "epochs", "minibatch", "log_every"):
-            put(self, name, check_whole(getattr(self, name), f + name, low=1))
-        put(self, "seed", check_whole(self.seed, f + "seed", low=0))
-        if self.episode_length is not None:
-            put(self, "episode_length", check_whole(self.episode_length, f + "episode_length", low=2))
+    lr_actor: float = number(1e-3, low=0, low_inclusive=False)
+    lr_critic: float = number(3e-3, low=0, low_inclusive=False)
+    clip: float | None = optional(number(1.0, low=0, low_inclusive=False), say_none=False)
+    gamma: float = number(0.95, low=0, high=1, high_inclusive=False)
+    lam: float = number(0.95, low=0, high=1)
+    days: int = whole(4000, low=1)
+    copies: int = whole(64, low=1)
+    horizon: int = whole(25, low=1)
+    epochs: int = whole(4, low=1)
+    minibatch: int = whole(512, low=1)
+    clip_ratio: float = number(0.2, low=0, low_inclusive=False)
+    entropy: float = number(0.003, low=0)
+    reward_scale: float = number(1e-3, low=0, low_inclusive=False)
+    episode_length: int | None = optional(whole(1000, low=2), say_none=False)
+    seed: int = whole(0, low=0)
+    log_every: int = whole(100, low=1)
+    anneal_lr: bool = flag(False)
+    entropy_end: float | None = optional(number(low=0), say_none=False)
 
 
 

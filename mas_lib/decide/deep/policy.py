@@ -126,6 +126,10 @@ class DeepResult:
         """Transitions per wall-clock second [1/s] (depends on the machine)."""
         return self.transitions / self.seconds if self.seconds > 0 else float("inf")
 
+    def to_frame(self) -> pd.DataFrame:
+        """The learning curve (a copy): one row per logging interval."""
+        return self.curve.copy()
+
     def summary(self) -> pd.Series:
         """The run in one labelled series: transitions, seconds [s], cpu seconds [s], throughput
         [transitions/s], the last logged mean daily cost [money/day]."""

@@ -6,7 +6,8 @@
 * :mod:`.evaluate` -- exact value of any policy and its gap to the optimum;
 * :mod:`.solve` -- value iteration and policy iteration;
 * :mod:`.tuning` -- tuned classical baselines and policy tables;
-* :mod:`.store` -- an optimum saved once (``.npz``) and loaded onto an evaluation-only model.
+* :mod:`.store` -- an optimum saved once (``.npz``) and loaded onto an evaluation-only model;
+* :mod:`.reference_cache` -- :func:`reference`, the one cache of (model, optimum) every caller shares.
 """
 
 from .evaluate import (
@@ -26,6 +27,7 @@ from .model import (
     estimate_memory,
     model_for,
 )
+from .reference_cache import clear_reference_cache, reference
 from .solve import Solution, policy_iteration, value_iteration
 from .store import load_policy_table, model_fingerprint, save_policy_table
 from .tuning import (
@@ -38,6 +40,8 @@ from .tuning import (
 )
 
 __all__ = [
+    "reference",
+    "clear_reference_cache",
     "UnsupportedConfigError",
     "NotRepresentableError",
     "MDPModel",

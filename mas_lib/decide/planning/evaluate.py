@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -56,6 +57,20 @@ class PolicyValue:
     average_cost: float
     actions: np.ndarray
     seconds: float = 0.0
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per state: ``state`` (index), ``value`` (expected discounted cost from it
+        [money]) and ``action`` (the joint action index played there, -1 off the grid)."""
+        return pd.DataFrame({"state": np.arange(len(self.values)), "value": np.asarray(self.values),
+                             "action": np.asarray(self.actions)})
+
+    def summary(self) -> pd.Series:
+        """The policy's headline numbers as a labelled series named after the policy: the value
+        from the start state [money], the discounted and the long-run average cost per day
+        [money/day], the number of states and the seconds taken."""
+        return pd.Series({"start_value": float(self.start_value), "daily_cost": float(self.daily_cost),
+                          "average_cost": float(self.average_cost), "states": len(self.values),
+                          "seconds": float(self.seconds)}, name=self.name)
 
 
 class TabularPolicy(Policy):

@@ -35,6 +35,7 @@ small, carefully discretised instances.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -219,9 +220,28 @@ def _chunk_row_bytes(net: Network) -> int:
     return 8 * (6 * N + 2 * N * N + 2 * N * L) + 64
 
 
-def _estimate(net: Network, state_shape: tuple[int, ...], max_pairs: int) -> MemoryEstimate:
-    S = int(np.prod(state_shape, dtype=np.int64))
-    A = int(net.n_joint_actions)
+def _grid_lengths(config: EnvConfig, unit: int, order_grid, transfer_grid) -> tuple[int, int]:
+    """The number of order and transfer levels :func:`_grids` will use, counted without building a
+    default grid (``max_order / unit + 1`` and ``max capacity / unit + 1`` levels)."""
+    og = order_grid if order_grid is not None else config.order_grid
+    tg = transfer_grid if transfer_grid is not None else config.transfer_grid
+    K = len(og) if og is not None else max(w.max_order for w in config.warehouses) // unit + 1
+    T = len(tg) if tg is not None else max(w.capacity for w in config.warehouses) // unit + 1
+    return K, T
+
+
+def _counts(net: Network, unit: int, K: int, T: int) -> tuple[int, int]:
+    """States and joint actions in exact Python integers from the grid lengths (``K`` order, ``T``
+    transfer levels): :math:`S = \\prod_i O_i K^{\\max(L_i-1,0)}` and :math:`A = \\prod_i K T^{m_i}`,
+    the sizes of :func:`_state_space` and ``Network.n_joint_actions``."""
+    S = math.prod((int(net.capacity[i]) // unit + 1) * K ** max(int(net.lead_time[i]) - 1, 0) for i in range(net.N))
+    A = math.prod(K * T ** len(nb) for nb in net.neighbours)
+    return S, A
+
+
+def _estimate(net: Network, S: int, A: int, max_pairs: int) -> MemoryEstimate:
+    """The :class:`MemoryEstimate` of ``S`` states and ``A`` joint actions (Python integers, so a
+    size beyond int64 is reported exactly instead of wrapping)."""
     pairs = S * A
     chunk_pairs = min(pairs, max(A, (max_pairs // A) * A))
     working = max(chunk_pairs * _chunk_row_bytes(net), pairs * SWEEP_BYTES_PER_PAIR)
@@ -238,12 +258,13 @@ def estimate_memory(
     """Estimate the states, actions and peak memory [bytes, GiB] of ``build_model`` plus a solve,
     without allocating: 16 bytes per state-action pair stored, plus the larger of the build's
     chunk buffers and a Bellman sweep's temporaries (16 bytes per pair). Same arguments as
-    :func:`build_model`; paper section 4.5 (how far exact planning reaches)."""
+    :func:`build_model`; the sizes are counted from the grids' lengths in exact integers (no
+    default grid is built; the grids' values are checked by :func:`build_model`). Paper section
+    4.5 (how far exact planning reaches)."""
     unit = check_whole(unit, "build_model.unit", low=1, unit="units", error=UnsupportedConfigError)
-    config, ogrid, _ = _grids(config, unit, order_grid, transfer_grid)
-    net = config.network
-    _, _, state_shape = _state_space(net, unit, ogrid)
-    return _estimate(net, state_shape, check_whole(max_pairs, "build_model.max_pairs", low=1))
+    K, T = _grid_lengths(config, unit, order_grid, transfer_grid)
+    S, A = _counts(config.network, unit, K, T)
+    return _estimate(config.network, S, A, check_whole(max_pairs, "build_model.max_pairs", low=1))
 
 
 # --------------------------------------------------------------------------- build phases
@@ -314,8 +335,9 @@ def _state_space(net: Network, unit: int, ogrid: np.ndarray) -> tuple[np.ndarray
 def _check_memory(estimate: MemoryEstimate, max_memory_gib: float) -> None:
     """Phase 4: refuse, before allocating, a model whose estimated memory exceeds the limit."""
     if estimate.gib > max_memory_gib:
+        gib = f"{estimate.gib:.1f}" if estimate.gib < 1e6 else f"{estimate.gib:.3g}"  # 17.7, or 2.98e+34
         raise UnsupportedConfigError(
-            f"the exact model would need about {estimate.gib:.1f} GiB ({estimate.n_states:,} states x "
+            f"the exact model would need about {gib} GiB ({estimate.n_states:,} states x "
             f"{estimate.n_actions:,} actions = {estimate.pairs:,} state-action pairs); allowed: "
             f"max_memory_gib = {max_memory_gib:g} GiB. Use coarser grids (a larger unit, fewer order or "
             "transfer levels) or raise max_memory_gib if the machine has the memory"
@@ -431,12 +453,14 @@ def build_model(
     with_pairs = check_bool(with_pairs, "build_model.with_pairs")
     _check_supported(config)
     _check_unit(config, unit)
+    # sizes from the grids' lengths, and the refusal, before any grid or table is built
+    size = _estimate(config.network, *_counts(config.network, unit, *_grid_lengths(config, unit, order_grid,
+                                                                                   transfer_grid)), max_pairs)
+    if with_pairs:
+        _check_memory(size, max_memory_gib)
     config, ogrid, tgrid = _grids(config, unit, order_grid, transfer_grid)
     net = config.network
     levels, slots, state_shape = _state_space(net, unit, ogrid)
-    size = _estimate(net, state_shape, max_pairs)
-    if with_pairs:
-        _check_memory(size, max_memory_gib)
     in_one = (net.arc & (net.arc_lead_time == 1)).sum(axis=0)
     arrival = (np.where(net.lead_time >= 1, ogrid.max(), 0) + in_one * tgrid.max()) // unit + 1
     supports, pmfs = _demand_tables(config)

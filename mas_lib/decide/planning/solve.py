@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ...validation import check_number, check_whole
 from .dynamics import rows_for_actions, transition_matrix
@@ -39,6 +40,14 @@ class Solution(PolicyValue):
     def policy(self) -> np.ndarray:
         """The optimal joint action index of every state."""
         return self.actions
+
+    def summary(self) -> pd.Series:
+        """:meth:`PolicyValue.summary` plus how the optimum was found (``iterations``; the method is
+        the series' name, e.g. ``"optimal (policy iteration)"``)."""
+        out = super().summary()
+        out["iterations"] = self.iterations
+        out.name = f"optimal ({self.method})" if self.method else self.name
+        return out
 
     def policy_object(self) -> TabularPolicy:
         """A :class:`mas_lib.decide.policies.Policy` (a :class:`~.evaluate.TabularPolicy`) that

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...files import atomic_write
-from .evaluate import PolicyValue, evaluate_actions
+from ...files import atomic_write, file_refusal, npz_json, read_npz
+from .evaluate import PolicyValue, _checked_actions, evaluate_actions
 from .model import MDPModel
 
 __all__ = ["model_fingerprint", "save_policy_table", "load_policy_table"]
@@ -44,38 +44,43 @@ def model_fingerprint(model: MDPModel) -> str:
 def save_policy_table(path: str | os.PathLike[str], model: MDPModel, actions: np.ndarray,
                       **meta: float | int | str) -> Path:
     """Save a table of joint action indices ``(S,)`` for ``model`` (e.g. ``Solution.policy``) to
-    ``path`` (``.npz``, written atomically). ``meta`` holds plain numbers or strings to keep with it
-    (e.g. ``solve_seconds=205.3``); they are returned by :func:`load_policy_table`. Returns the path."""
-    a = np.asarray(actions)
-    if a.shape != (model.n_states,) or not np.issubdtype(a.dtype, np.integer):
-        raise ValueError(f"save_policy_table.actions shape/dtype = {a.shape}/{a.dtype} is not allowed; allowed: "
-                         f"({model.n_states},) whole numbers (one joint action per state)")
+    ``path`` (``.npz``, written atomically through :func:`mas_lib.files.atomic_write`). Every
+    entry must be a joint action index in ``[0, n_actions)`` (checked before writing: a value
+    the stored integer type cannot hold is refused, never wrapped); the table is stored as int32
+    (int64 if the model has more than 2**31 joint actions). ``meta`` holds plain numbers or
+    strings to keep with it (e.g. ``solve_seconds=205.3``); they are returned by
+    :func:`load_policy_table`. Returns the path."""
+    a = _checked_actions(model, actions, "save_policy_table.actions")
     for k, v in meta.items():
         if not isinstance(v, (int, float, str)) or isinstance(v, bool):
             raise ValueError(f"save_policy_table.{k} = {v!r} is not allowed; allowed: a number or a string")
     header = {"format": FORMAT, "fingerprint": model_fingerprint(model), "n_states": model.n_states,
               "n_actions": model.n_actions, "meta": meta}
+    stored = np.int32 if model.n_actions <= np.iinfo(np.int32).max + 1 else np.int64
     path = Path(path)
     with atomic_write(path) as fh:
-        np.savez_compressed(fh, actions=a.astype(np.int32), header=np.array(json.dumps(header)))
+        np.savez_compressed(fh, actions=a.astype(stored), header=np.array(json.dumps(header)))
     return path
 
 
 def load_policy_table(path: str | os.PathLike[str], model: MDPModel,
                       name: str = "optimal (loaded)") -> tuple[PolicyValue, dict]:
     """Load a table saved by :func:`save_policy_table` for ``model`` (which may be evaluation-only)
-    and evaluate it exactly. Returns ``(PolicyValue, meta)``. A file for another model (another
-    fingerprint, state or action count), a file that is not a policy table, or an out-of-range
-    action raises a ``ValueError`` naming the file, what it holds and what is allowed."""
+    and evaluate it exactly. Returns ``(PolicyValue, meta)``.
+
+    Raises a ``ValueError`` naming the file, what it holds and what is allowed for: a damaged
+    file (truncated, not a ``.npz``, a flipped byte, a missing array, a header that is not a JSON
+    object -- :func:`mas_lib.files.read_npz`), another format, a table for another model
+    (another fingerprint, state or action count), and a table that is not one joint action index
+    per state (a float table -- never truncated to whole numbers --, another shape, an index out
+    of range)."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            header = json.loads(str(z["header"]))
-            actions = np.asarray(z["actions"])
-    except (OSError, KeyError, ValueError) as e:
-        raise ValueError(f"{path}: not a policy table saved by save_policy_table ({e})") from e
+    refuse = file_refusal("policy table file", path)
+    allowed = "a .npz written by save_policy_table"
+    arrays = read_npz(path, refuse, allowed, required=["header", "actions"])
+    header = npz_json(arrays, "header", refuse)
     if header.get("format") != FORMAT:
-        raise ValueError(f"{path}: format = {header.get('format')!r} is not allowed; allowed: {FORMAT!r}")
+        raise refuse("format", repr(header.get("format")), repr(FORMAT))
     want = model_fingerprint(model)
     if header.get("fingerprint") != want:
         raise ValueError(
@@ -83,5 +88,12 @@ def load_policy_table(path: str | os.PathLike[str], model: MDPModel,
             f"{header.get('n_actions')} actions); allowed: {want!r} ({model.n_states} states, {model.n_actions} "
             "actions) -- the table belongs to another configuration, unit or discount"
         )
-    value = evaluate_actions(model, actions.astype(np.int64), name=name)
-    return value, dict(header.get("meta", {}))
+    meta = header.get("meta", {})
+    if not isinstance(meta, dict):
+        raise refuse("header meta", meta, "a JSON object of numbers and strings")
+    try:
+        actions = _checked_actions(model, arrays["actions"], "actions")
+    except ValueError as err:
+        raise ValueError(f"policy table file {str(path)!r}: {err}") from None
+    value = evaluate_actions(model, actions, name=name)
+    return value, dict(meta)

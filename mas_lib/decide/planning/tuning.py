@@ -119,6 +119,10 @@ class TuningResult:
         """The table (the library's results convention)."""
         return self.table.copy()
 
+    def summary(self) -> pd.Series:
+        """The best tuned baseline's gap to the optimum [%] per baseline, as a labelled series."""
+        return self.table.set_index("policy")["gap_pct"].rename("gap to the optimum [%]")
+
 
 # --------------------------------------------------------------------------- tune_baselines phases
 @dataclass(frozen=True)

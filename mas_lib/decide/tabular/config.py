@@ -17,12 +17,16 @@ import pandas as pd
 
 from ...validation import (
     ConfigError,
-    check_bool,
-    check_choice,
+    Validated,
     check_number,
-    check_probability,
-    check_whole,
+    checked,
+    choice,
+    flag,
     not_allowed,
+    number,
+    optional,
+    probability,
+    whole,
 )
 from ..schedule import Schedule
 
@@ -35,18 +39,18 @@ EPSILON_SCHEDULES = ("constant", "linear", "exponential")
 REWARD_KINDS = ("cost", "paper")
 
 
-def _optional_whole(value, field: str, low: int) -> int | None:
-    """``None`` or a whole number >= ``low`` (the message says that ``None`` is allowed too)."""
-    if value is None:
-        return None
+def _q_init(value, field: str, error: type[Exception] = ConfigError) -> float | str:
+    """``"auto"`` or a finite number (stored as ``float``)."""
+    if isinstance(value, str) and value == "auto":
+        return value
     try:
-        return check_whole(value, field, low=low)
+        return check_number(value, field, error=error)
     except ConfigError:
-        raise not_allowed(field, value, f"None or a whole number >= {low}") from None
+        raise not_allowed(field, value, "a finite number or 'auto'", error) from None
 
 
 @dataclass(frozen=True)
-class QLearningConfig:
+class QLearningConfig(Validated):
     """Every setting of a tabular Q-learning run, validated on construction (paper 3.1.2, 4.4;
     notebook 05).
 
@@ -57,7 +61,7 @@ class QLearningConfig:
 
     Attributes:
         form: ``"independent"`` (one learner per warehouse, own state only), ``"shared"`` (plus
-            what its neighbours share: their stock, coarsened, and optionally their forecast --
+            what its neighbours share: their stock, coarsened --
             the paper's information sharing, section 3.1.1(4)) or ``"central"`` (one learner over
             the joint state and joint action).
         gamma: discount factor per day, in [0, 1).
@@ -92,8 +96,6 @@ class QLearningConfig:
             (:func:`~mas_lib.decide.tabular.encoding.infer_unit`).
         share_levels: levels to which a neighbour's stock is coarsened in the ``"shared"`` form;
             ``None`` = full resolution.
-        use_forecast: add today's forecast (coarsened to ``forecast_step`` units) to the state.
-        forecast_step: bin width of the forecast [units]; ``None`` = ``unit``.
         q_init: initial value of every feasible table entry: a finite number (the paper: 0) or
             ``"auto"`` -- the discounted value of always acting at random,
             ``mean daily reward / (1 - gamma)``, estimated from a short simulation before
@@ -101,66 +103,36 @@ class QLearningConfig:
         log_every: days per copy between two rows of the learning curve [days].
     """
 
-    form: str = "central"
-    gamma: float = 0.95
-    alpha: str = "polynomial"
-    alpha0: float = 0.1
-    alpha_power: float = 0.6
-    epsilon: str = "linear"
-    epsilon_start: float = 1.0
-    epsilon_end: float = 0.05
-    epsilon_decay: float = 0.8
-    double: bool = False
-    steps: int = 2000
-    batch: int = 256
-    episode_length: int | None = None
-    reward: str = "cost"
-    c1: float = 1.0
-    c2: float = 0.5
-    c3: float = 0.2
-    team_reward: bool = True
-    seed: int = 0
-    unit: int | None = None
-    share_levels: int | None = 3
-    use_forecast: bool = False
-    forecast_step: int | None = None
-    q_init: float | str = 0.0
-    log_every: int = 50
+    form: str = choice("central", FORMS)
+    gamma: float = number(0.95, low=0.0, high=1.0, high_inclusive=False)
+    alpha: str = choice("polynomial", ALPHA_SCHEDULES)
+    alpha0: float = number(0.1, low=0.0, high=1.0, low_inclusive=False)
+    alpha_power: float = number(0.6, low=0.5, high=1.0, low_inclusive=False)
+    epsilon: str = choice("linear", EPSILON_SCHEDULES)
+    epsilon_start: float = probability(1.0)
+    epsilon_end: float = probability(0.05)
+    epsilon_decay: float = number(0.8, low=0.0, high=1.0, low_inclusive=False)
+    double: bool = flag(False)
+    steps: int = whole(2000, low=1)
+    batch: int = whole(256, low=1)
+    episode_length: int | None = optional(whole(low=2))
+    reward: str = choice("cost", REWARD_KINDS)
+    c1: float = number(1.0)
+    c2: float = number(0.5)
+    c3: float = number(0.2)
+    team_reward: bool = flag(True)
+    seed: int = whole(0, low=0)
+    unit: int | None = optional(whole(low=1))
+    share_levels: int | None = optional(whole(3, low=1))
+    q_init: float | str = checked(_q_init, 0.0)
+    log_every: int = whole(50, low=1)
 
-    def __post_init__(self):
-        def field(name: str) -> str:
-            return f"QLearningConfig.{name}"
-
-        def put(name: str, value) -> None:
-            object.__setattr__(self, name, value)
-
-        choices = {"form": FORMS, "alpha": ALPHA_SCHEDULES, "epsilon": EPSILON_SCHEDULES, "reward": REWARD_KINDS}
-        for name, allowed in choices.items():
-            check_choice(getattr(self, name), field(name), allowed)
-        put("gamma", check_number(self.gamma, field("gamma"), low=0.0, high=1.0, high_inclusive=False))
-        put("alpha0", check_number(self.alpha0, field("alpha0"), low=0.0, high=1.0, low_inclusive=False))
-        put("alpha_power", check_number(self.alpha_power, field("alpha_power"), low=0.5, high=1.0,
-                                        low_inclusive=False))
+    def _check_together(self) -> None:
+        """The exponential exploration schedule needs probabilities in (0, 1]."""
         for name in ("epsilon_start", "epsilon_end"):
-            put(name, check_probability(getattr(self, name), field(name)))
             if self.epsilon == "exponential" and getattr(self, name) == 0:
-                raise not_allowed(field(name), getattr(self, name),
+                raise not_allowed(f"QLearningConfig.{name}", getattr(self, name),
                                   "a probability in (0, 1] with the exponential schedule")
-        put("epsilon_decay", check_number(self.epsilon_decay, field("epsilon_decay"), low=0.0, high=1.0,
-                                          low_inclusive=False))
-        for name in ("double", "team_reward", "use_forecast"):
-            put(name, check_bool(getattr(self, name), field(name)))
-        for name, low in (("steps", 1), ("batch", 1), ("log_every", 1), ("seed", 0)):
-            put(name, check_whole(getattr(self, name), field(name), low=low))
-        for name, low in (("episode_length", 2), ("unit", 1), ("share_levels", 1), ("forecast_step", 1)):
-            put(name, _optional_whole(getattr(self, name), field(name), low))
-        for name in ("c1", "c2", "c3"):
-            put(name, check_number(getattr(self, name), field(name)))
-        if not (isinstance(self.q_init, str) and self.q_init == "auto"):
-            try:
-                put("q_init", check_number(self.q_init, field("q_init")))
-            except ConfigError:
-                raise not_allowed(field("q_init"), self.q_init, "a finite number or 'auto'") from None
 
     def replace(self, **changes) -> QLearningConfig:
         """A copy with some fields changed (validated again)."""

@@ -20,10 +20,13 @@ import numpy as np
 from ...sim.config import EnvConfig
 from ...sim.demand import DiscreteIIDDemand
 from ...sim.state import SystemState
-from ...validation import ConfigError, check_choice
+from ...validation import ConfigError, check_choice, not_allowed
 from .config import FORMS
 
-__all__ = ["StateEncoder", "ActionTable", "infer_unit"]
+__all__ = ["StateEncoder", "ActionTable", "infer_unit", "MAX_STATES"]
+
+#: The most states a learner's table can index: the largest numpy array index (2**63 - 1).
+MAX_STATES = int(np.iinfo(np.intp).max)
 
 
 def infer_unit(config: EnvConfig) -> int:
@@ -81,9 +84,9 @@ class ActionTable:
         return (q <= net.max_order[i]) & (out <= available)
 
     def learner_sizes(self, form: str) -> list[int]:
-        """Actions per learner: ``[prod(sizes)]`` (the joint action) for the central form,
-        ``sizes`` (one learner per warehouse) otherwise."""
-        return [int(np.prod(self.sizes, dtype=np.int64))] if form == "central" else list(self.sizes)
+        """Actions per learner: ``[prod(sizes)]`` (the joint action, ``Network.n_joint_actions``: an
+        exact Python integer) for the central form, ``sizes`` (one learner per warehouse) otherwise."""
+        return [self.net.n_joint_actions] if form == "central" else list(self.sizes)
 
     def to_warehouse(self, learner_actions: np.ndarray, form: str) -> np.ndarray:
         """Learner actions ``(B, n_learners)`` -> per-warehouse action indices ``(B, N)`` (the
@@ -98,7 +101,7 @@ class ActionTable:
 class _Feature:
     name: str
     warehouse: int
-    kind: str  # stock | backlog | pipeline | transit | forecast | shared_stock | shared_forecast
+    kind: str  # stock | backlog | pipeline | transit | shared_stock
     slot: int
     levels: int
 
@@ -110,16 +113,18 @@ class StateEncoder:
     Each warehouse's own features are discretised in stock units of ``unit`` [units]: on-hand
     stock (capped at capacity), the backlog if backorders are on, the live slots of its
     replenishment pipeline (an order with lead time ``L`` sits in the pipeline for ``L - 1``
-    decision days; capped at ``max_order``), inbound transfers still on the road, and optionally
-    today's forecast (``forecast_step`` units per level). The form decides who sees what:
+    decision days; capped at ``max_order``) and inbound transfers still on the road. The form
+    decides who sees what:
 
     * ``"independent"`` -- learner ``i`` sees warehouse ``i``'s own features;
-    * ``"shared"`` -- plus each neighbour's stock coarsened to ``share_levels`` levels (and its
-      forecast if ``use_forecast``) -- the paper's information sharing (3.1.1(4));
+    * ``"shared"`` -- plus each neighbour's stock coarsened to ``share_levels`` levels -- the
+      paper's information sharing (3.1.1(4));
     * ``"central"`` -- one learner sees every warehouse's own features.
 
     The index is a mixed-radix number of the feature levels (first feature most significant);
-    :meth:`decode` inverts it. ``sizes[k]`` is the number of states of learner ``k``.
+    :meth:`decode` inverts it. ``sizes[k]`` is the number of states of learner ``k`` (an exact
+    integer); a learner with more than :data:`MAX_STATES` states is refused with a
+    :class:`~mas_lib.validation.ConfigError` naming the count and the limit.
     """
 
     def __init__(
@@ -128,14 +133,10 @@ class StateEncoder:
         unit: int | None = None,
         form: str = "central",
         share_levels: int | None = 3,
-        use_forecast: bool = False,
-        forecast_step: int | None = None,
     ):
         self.form = check_choice(form, "StateEncoder.form", FORMS)
         self.unit = int(unit) if unit is not None else infer_unit(config)
         self.share_levels = share_levels
-        self.use_forecast = use_forecast
-        self.forecast_step = int(forecast_step) if forecast_step is not None else self.unit
         net = config.network
         self.N = net.N
         self.neighbours = net.neighbours
@@ -152,8 +153,6 @@ class StateEncoder:
                 f.append(_Feature(f"{w.name}.pipeline[{k}]", i, "pipeline", k, int(w.max_order // u + 1)))
             for k in range(max(inbound_lead[i] - 1, 0)):
                 f.append(_Feature(f"{w.name}.transit[{k}]", i, "transit", k, int(self.cap_levels[i])))
-            if use_forecast:
-                f.append(_Feature(f"{w.name}.forecast", i, "forecast", 0, int(w.capacity // self.forecast_step + 1)))
             own.append(f)
         if form == "central":
             self.features = [[f for fs in own for f in fs]]
@@ -167,13 +166,18 @@ class StateEncoder:
                     n = config.warehouses[j].name
                     lv = int(self.cap_levels[j]) if share_levels is None else int(min(share_levels, self.cap_levels[j]))
                     fs.append(_Feature(f"{n}.stock (shared)", j, "shared_stock", 0, lv))
-                    if use_forecast:
-                        fc = int(config.warehouses[j].capacity // self.forecast_step + 1)
-                        fs.append(_Feature(f"{n}.forecast (shared)", j, "shared_forecast", 0, fc))
                 self.features.append(fs)
         self.shapes = [tuple(f.levels for f in fs) for fs in self.features]
-        self.sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.shapes]
+        # exact Python integers (an int64 product wraps to negative or arbitrary counts)
+        self.sizes = [math.prod(shape) for shape in self.shapes]
         self.n_learners = len(self.features)
+        for k, n in enumerate(self.sizes):
+            if n > MAX_STATES:
+                raise not_allowed(
+                    f"StateEncoder states of learner {k}", n,
+                    f"at most {MAX_STATES} (the largest index of a table; levels {list(self.shapes[k])}). "
+                    "Use a larger unit, fewer share_levels or another form"
+                )
 
     def _level(self, f: _Feature, state: SystemState) -> np.ndarray:
         u, i = self.unit, f.warehouse
@@ -186,13 +190,11 @@ class StateEncoder:
             return np.clip(state.backlog[:, i] // u, 0, f.levels - 1)
         if f.kind == "pipeline":
             return np.clip(state.pipeline[:, i, f.slot] // u, 0, f.levels - 1)
-        if f.kind == "transit":
-            return np.clip(state.transit[:, i, f.slot] // u, 0, f.levels - 1)
-        return np.clip(np.rint(state.forecast[:, 0, i] / self.forecast_step), 0, f.levels - 1).astype(np.int64)
+        return np.clip(state.transit[:, i, f.slot] // u, 0, f.levels - 1)
 
     def levels(self, state: SystemState, learner: int = 0) -> np.ndarray:
         """Feature levels ``(B, n_features)`` of one learner (in the order of ``feature_names``;
-        a level is a count of ``unit`` stock units, or of ``forecast_step`` units)."""
+        a level is a count of ``unit`` stock units)."""
         return np.stack([self._level(f, state) for f in self.features[learner]], axis=1).astype(np.int64)
 
     def encode(self, state: SystemState) -> np.ndarray:
@@ -229,5 +231,4 @@ class StateEncoder:
         """The constructor arguments but the config (stored with a saved policy)."""
         return {
             "unit": self.unit, "form": self.form, "share_levels": self.share_levels,
-            "use_forecast": self.use_forecast, "forecast_step": self.forecast_step,
         }

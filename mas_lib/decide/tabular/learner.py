@@ -49,7 +49,7 @@ class TabularLearner:
         self.qcfg = qcfg
         self.seed = int(seed)
         self.encoder = StateEncoder(
-            config, qcfg.unit, qcfg.form, qcfg.share_levels, qcfg.use_forecast, qcfg.forecast_step
+            config, qcfg.unit, qcfg.form, qcfg.share_levels
         )
         self.actions = ActionTable(config)
         enc, act = self.encoder, self.actions

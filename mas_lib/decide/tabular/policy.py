@@ -11,12 +11,11 @@ names the file, the array, what it found and what is allowed.
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ...files import atomic_write
+from ...files import atomic_write, file_refusal, npz_json, read_npz
 from ...sim.config import EnvConfig
 from ...sim.state import SystemState
 from ..policies import Policy
@@ -25,6 +24,8 @@ from .encoding import ActionTable, StateEncoder
 __all__ = ["QPolicy"]
 
 FORMAT = "mas_lib.QPolicy/1"
+#: The keys of the ``meta`` header :meth:`QPolicy.save` writes (every one is needed to load).
+_META_KEYS = ("format", "encoder", "label", "double", "n_learners", "config")
 
 
 def _config_fingerprint(config: EnvConfig) -> dict:
@@ -36,11 +37,6 @@ def _config_fingerprint(config: EnvConfig) -> dict:
         "transfer_grid": list(config.transfer_grid or ()),
         "links": [[lk.source, lk.target, lk.lead_time, lk.bidirectional] for lk in config.links],
     }
-
-
-def _refuse(path: Path, what: str, found, allowed: str) -> ValueError:
-    """The error of a bad policy file: ``"<file>: <what> = <found> is not allowed; allowed: ..."``."""
-    return ValueError(f"QPolicy file {str(path)!r}: {what} = {found} is not allowed; allowed: {allowed}")
 
 
 class QPolicy(Policy):
@@ -128,45 +124,48 @@ class QPolicy(Policy):
         """Read a policy written by :meth:`save` for the same ``config``.
 
         Checked, each with a ``ValueError`` naming the file, the array, what was found and what
-        is allowed: the format; the environment (warehouses, capacities, lead times, action grids
-        and links must match); every table ``q_k`` (and ``q2_k``) has the shape
-        ``(states, actions)`` of learner ``k`` and holds only finite numbers or ``-inf``
-        (infeasible actions), never NaN or ``+inf``; every visit count ``n_k`` has the same
-        shape and holds whole numbers >= 0."""
+        is allowed: the file itself (truncated, not a ``.npz``, a damaged byte, missing arrays:
+        :func:`mas_lib.files.read_npz`); the ``meta`` header (a JSON object with every key
+        :meth:`save` writes, each of its type, the encoder's settings valid); the format; the
+        environment (warehouses, capacities, lead times, action grids and links must match);
+        every table ``q_k`` (and ``q2_k``) has the shape ``(states, actions)`` of learner ``k``
+        and holds only finite numbers or ``-inf`` (infeasible actions), never NaN or ``+inf``;
+        every visit count ``n_k`` has the same shape and holds whole numbers >= 0."""
         path = Path(path)
+        refuse = file_refusal("QPolicy file", path)
+        z = read_npz(path, refuse, "a .npz written by QPolicy.save", required=["meta"])
+        meta = npz_json(z, "meta", refuse)
+        missing = [k for k in _META_KEYS if k not in meta]
+        if missing:
+            raise refuse("meta", f"without {missing}", f"a JSON object with the keys {list(_META_KEYS)}")
+        if meta["format"] != FORMAT:
+            raise refuse("meta format", repr(meta["format"]), repr(FORMAT))
+        if meta["config"] != _config_fingerprint(config):
+            raise ValueError(
+                f"QPolicy file {str(path)!r}: the policy was learned for a different environment: "
+                f"{meta['config']} != {_config_fingerprint(config)}"
+            )
+        if not isinstance(meta["double"], bool):
+            raise refuse("meta double", repr(meta["double"]), "true or false")
+        if not isinstance(meta["label"], str):
+            raise refuse("meta label", repr(meta["label"]), "a string")
+        if not isinstance(meta["n_learners"], int) or isinstance(meta["n_learners"], bool):
+            raise refuse("meta n_learners", repr(meta["n_learners"]), "a whole number (the learners of the form)")
         try:
-            z = np.load(path, allow_pickle=False)
-        except (ValueError, zipfile.BadZipFile) as err:
-            raise _refuse(path, "the file", f"unreadable ({err})", "a .npz written by QPolicy.save") from None
-        if not isinstance(z, np.lib.npyio.NpzFile):
-            raise _refuse(path, "the file", f"a single array {z.shape}", "a .npz written by QPolicy.save")
-        with z:
-            if "meta" not in z.files:
-                raise _refuse(path, "the file", f"arrays {z.files} without 'meta'", "a .npz written by QPolicy.save")
-            try:
-                meta = json.loads(str(z["meta"]))
-            except ValueError:
-                meta = {}
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                found = meta.get("format") if isinstance(meta, dict) else None
-                raise _refuse(path, "meta format", repr(found), repr(FORMAT))
-            if meta["config"] != _config_fingerprint(config):
-                raise ValueError(
-                    f"QPolicy file {str(path)!r}: the policy was learned for a different environment: "
-                    f"{meta['config']} != {_config_fingerprint(config)}"
-                )
             encoder = StateEncoder(config, **meta["encoder"])
-            n_actions = ActionTable(config).learner_sizes(encoder.form)
-            if meta["n_learners"] != encoder.n_learners:
-                raise _refuse(path, "n_learners", meta["n_learners"],
-                              f"{encoder.n_learners} (form {encoder.form!r})")
-            names = [f"q_{k}" for k in range(encoder.n_learners)] + [f"n_{k}" for k in range(encoder.n_learners)]
-            if meta["double"]:
-                names += [f"q2_{k}" for k in range(encoder.n_learners)]
-            missing = [n for n in names if n not in z.files]
-            if missing:
-                raise _refuse(path, "missing arrays", missing, f"all of {names}")
-            arrays = {n: z[n].copy() for n in names}
+        except (TypeError, ValueError) as err:
+            raise refuse("meta encoder", repr(meta["encoder"]),
+                         f"the settings of a StateEncoder (StateEncoder.settings(): {err})") from None
+        n_actions = ActionTable(config).learner_sizes(encoder.form)
+        if meta["n_learners"] != encoder.n_learners:
+            raise refuse("n_learners", meta["n_learners"], f"{encoder.n_learners} (form {encoder.form!r})")
+        names = [f"q_{k}" for k in range(encoder.n_learners)] + [f"n_{k}" for k in range(encoder.n_learners)]
+        if meta["double"]:
+            names += [f"q2_{k}" for k in range(encoder.n_learners)]
+        missing = [n for n in names if n not in z]
+        if missing:
+            raise refuse("missing arrays", missing, f"all of {names}")
+        arrays = {n: z[n] for n in names}
         for k in range(encoder.n_learners):
             shape = (encoder.sizes[k], n_actions[k])
             for name in (f"q_{k}", f"q2_{k}", f"n_{k}"):
@@ -174,20 +173,20 @@ class QPolicy(Policy):
                     continue
                 a = arrays[name]
                 if a.shape != shape:
-                    raise _refuse(path, f"{name}.shape", a.shape,
-                                  f"{shape} (learner {k}: {shape[0]} states x {shape[1]} actions)")
+                    raise refuse(f"{name}.shape", a.shape,
+                                 f"{shape} (learner {k}: {shape[0]} states x {shape[1]} actions)")
                 if name.startswith("n_"):
                     if a.dtype.kind not in "iu" or (a.size and a.min() < 0):
                         found = f"dtype {a.dtype}, min {a.min() if a.size else None}"
-                        raise _refuse(path, name, found, "whole numbers >= 0 (visit counts)")
+                        raise refuse(name, found, "whole numbers >= 0 (visit counts)")
                     continue
                 bad = np.isnan(a) | (a == np.inf) if a.dtype.kind == "f" else None
                 if bad is None:
-                    raise _refuse(path, f"{name}.dtype", a.dtype, "a float array")
+                    raise refuse(f"{name}.dtype", a.dtype, "a float array")
                 if bad.any():
                     first = tuple(int(i) for i in np.argwhere(bad)[0])
-                    raise _refuse(path, name, f"{int(bad.sum())} NaN or +inf value(s), the first at {first}",
-                                  "finite numbers, or -inf for infeasible actions")
+                    raise refuse(name, f"{int(bad.sum())} NaN or +inf value(s), the first at {first}",
+                                 "finite numbers, or -inf for infeasible actions")
         k_range = range(encoder.n_learners)
         tables = [arrays[f"q_{k}"] for k in k_range]
         visits = [arrays[f"n_{k}"] for k in k_range]
