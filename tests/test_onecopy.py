@@ -135,6 +135,42 @@ def test_lean_state_is_read_after_an_outside_write():
     _same(env.core.on_hand, ref.on_hand)
 
 
+@pytest.mark.parametrize("layout", ["fortran", "int32", "read_only_then_fresh"])
+def test_lean_step_writes_any_pipeline_and_road_array_it_is_given(layout):
+    """The lean step packs its pipeline and road straight into a C-ordered int64 array; an array of
+    another layout or dtype assigned from outside is written with numpy's assignment instead, and
+    the days stay those of the batch step (a read-only array gets numpy's error, as in the batch)."""
+    cfg = two_warehouses(3, 1, False, invalid="clip")
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1)
+    env.reset(seed=4)
+    ref.reset(seed=4)
+    act = {"A": np.array([30, 4]), "B": np.array([20, 3])}
+    q, x = np.array([[30, 20]]), np.array([[[0, 4], [3, 0]]])
+    for core in (env.core, ref):
+        if layout == "fortran":
+            core.pipeline, core.transit = np.asfortranarray(core.pipeline), np.asfortranarray(core.transit)
+        elif layout == "int32":
+            core.pipeline, core.transit = core.pipeline.astype(np.int32), core.transit.astype(np.int32)
+        else:
+            core.pipeline = core.pipeline.copy()
+            core.pipeline.flags.writeable = False
+    if layout == "read_only_then_fresh":
+        with pytest.raises(ValueError, match="read-only"):
+            env.step(act)
+        with pytest.raises(ValueError, match="read-only"):
+            ref.step(q, x)
+        for core in (env.core, ref):
+            core.reset(seed=4)
+    for _ in range(5):
+        env.step(act)
+        res = ref.step(q, x)
+        assert env._last is None  # the lean path ran
+        for f in StepResult.field_names():
+            _same(getattr(env.last_result, f), getattr(res, f))
+        for name in ("pipeline", "transit", "on_hand"):
+            assert np.array_equal(getattr(env.core, name), getattr(ref, name))
+
+
 def test_infeasible_and_unusual_actions_take_the_general_path_with_its_messages():
     env = MultiWarehouseEnv(two_warehouses(1, 1, False))
     env.reset(seed=1)

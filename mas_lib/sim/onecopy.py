@@ -14,6 +14,8 @@ to ``BatchCore.step``. ``tests/test_onecopy.py`` compares the two bit for bit; e
 
 from __future__ import annotations
 
+import struct
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,8 +63,9 @@ class OneCopy:
         self.clipping = cfg.invalid_action == "clip"
         self.unclipped = [False] * N
         self.backorders = bool(cfg.backorders)
-        #: (pipeline, transit, demand) arrays of the core and their copy-0 views (see step_one)
-        self.views: tuple = (None,) * 6
+        #: (pipeline, transit, demand) arrays of the core, their copy-0 views and the writers of the
+        #: pipeline's and the road's copy 0 (see step_one and :func:`_writer`)
+        self.views: tuple = (None,) * 8
 
     def feasible(self, q: list[int], x: list, on_hand: list[int]) -> tuple | None:
         """The action as ``BatchCore._validate`` lets it through: ``(q, x, None)`` when it passes every
@@ -131,8 +134,10 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
     # copy 0's rows of the state arrays (views kept while the core holds the same arrays)
     views = k.views
     if views[0] is not core.pipeline or views[1] is not core.transit or views[2] is not core.demand:
-        views = k.views = (core.pipeline, core.transit, core.demand, core.pipeline[0], core.transit[0], core.demand[0])
-    pipe0, transit0, demand0 = views[3:]
+        pipe0, transit0 = core.pipeline[0], core.transit[0]
+        views = k.views = (core.pipeline, core.transit, core.demand, pipe0, transit0, core.demand[0],
+                           _writer(pipe0), _writer(transit0))
+    pipe0, transit0, demand0, write_pipe, write_transit = views[3:]
     pipeline, transit = pipe0.tolist(), transit0.tolist()
     moving = any(map(any, transit))
     rows = run_day(k.rules, NUMBERS, on_hand, backlog, pipeline, transit, requests, prev, q, x,
@@ -141,15 +146,31 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
     infos = _infos(rows)
     # pipeline and road written in place (as BatchCore.step does); the rest kept as lists (write_held)
     core.t = t + 1
-    pipe0[...] = pipeline
+    write_pipe(pipeline)
     if moving:
-        transit0[...] = transit
+        write_transit(transit)
     days.append((q, rows))
     core._held = (on_hand, backlog, requests, prev, days)  # (prev: today's closing stock)
     if core.t >= core.T:
         core._ready = False
     core._after_one = (on_hand, backlog, pipeline, transit, requests)
     return rows, infos
+
+
+def _writer(a: np.ndarray):
+    """A function that writes nested lists of whole numbers (Python ints below 2**53, the lean path's
+    pipeline or road) into ``a``, in place: for a C-contiguous, writable, native int64 ``a`` it packs
+    them straight into its memory (``struct``, one call; numpy's conversion of a nested list costs
+    about twice as much for 2 warehouses and more for 6), else it assigns ``a[...] = lists``."""
+    if a.dtype == np.int64 and a.dtype.isnative and a.flags.c_contiguous and a.flags.writeable and a.size:
+        pack, memory, flatten = struct.Struct(f"={a.size}q").pack_into, memoryview(a).cast("B"), chain.from_iterable
+
+        def write(lists: list) -> None:
+            pack(memory, 0, *flatten(lists))
+    else:
+        def write(lists: list) -> None:
+            a[...] = lists
+    return write
 
 
 def write_held(core: BatchCore) -> None:
