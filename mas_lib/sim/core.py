@@ -126,6 +126,8 @@ class BatchCore:
         #: ``(on_hand, backlog, pipeline, transit, requests)`` lists right after a lean one-copy step, for
         #: the observation (None after any other change)
         self._after_one: tuple | None = None
+        #: (pipeline, transit, their columns) for :meth:`_queue_columns`
+        self._queues: tuple | None = None
 
     # ------------------------------------------------------------------ reset
     def reset(self, seed: int | Sequence[int] | None = None, *, first_copy: int = 0) -> None:
@@ -281,8 +283,8 @@ class BatchCore:
         q, x, clipped = self._validate(replenish, transfer)
         B, t = self.B, self.t
         # the day on columns: copy b of warehouse i is entry b of every (B,) column
-        on_hand, backlog, pipeline = columns(self.on_hand), columns(self.backlog), columns(self.pipeline)
-        transit, requests, d = columns(self.transit), columns(self.requests), self.demand[:, t, :]
+        on_hand, backlog, requests, d = columns(self.on_hand), columns(self.backlog), columns(self.requests), self.demand[:, t, :]
+        pipeline, transit = self._queue_columns()
         rows = run_day(self.rules, ARRAYS, on_hand, backlog, pipeline, transit, requests, columns(self.prev_end),
                        columns(q), columns(x), columns(d), columns(clipped))
         # (today's demand as its read-only view, the checked copy of the orders, the trim's flags)
@@ -301,6 +303,15 @@ class BatchCore:
         if self.t >= self.T:
             self._ready = False
         return StepResult(**fields)
+
+    def _queue_columns(self) -> tuple[list, list]:
+        """The pipeline's and the road's ``(B,)`` columns for :func:`mas_lib.sim.day.run_day`, as fresh
+        lists (the day fills them in) of views kept while the core holds the same two arrays: both are
+        updated in place, so the views always show today's values and are made once per array."""
+        cached = self._queues
+        if cached is None or cached[0] is not self.pipeline or cached[1] is not self.transit:
+            cached = self._queues = (self.pipeline, self.transit, columns(self.pipeline), columns(self.transit))
+        return [row[:] for row in cached[2]], [row[:] for row in cached[3]]
 
     def state(self) -> SystemState:
         """The decision-time state of every copy, as read-only views of the core's arrays (no copy).
