@@ -21,7 +21,7 @@ from mas_lib import (
 from mas_lib.sim import day, onecopy
 from mas_lib.sim.config import InTransit, Request
 from mas_lib.sim.observe import ObservationSpec
-from mas_lib.sim.state import StepResult
+from mas_lib.sim.state import InvalidActionError, StepResult
 
 
 def ring(n: int, backorders: bool = False, reward: RewardConfig | None = None) -> EnvConfig:
@@ -63,7 +63,7 @@ def _same(a, b) -> None:
 def test_lean_step_matches_the_batch_step_bit_for_bit(name):
     cfg = CONFIGS[name]
     env = MultiWarehouseEnv(cfg)
-    ref = BatchCore(cfg, batch_size=1)
+    ref = BatchCore(cfg, batch_size=1, lean=False)
     spec = ObservationSpec(cfg)
     rng = np.random.default_rng(11)
     lean = 0
@@ -101,6 +101,44 @@ def test_lean_step_matches_the_batch_step_bit_for_bit(name):
         assert lean > 0
 
 
+@pytest.mark.parametrize("name", ["lead0", "backorders", "raise", "three_oneway_bo", "ring9"])
+def test_batch_core_of_one_copy_steps_lean_with_the_array_path_results(name):
+    """``BatchCore(cfg, 1)`` steps on Python numbers (lean=True, the default) and gives, bit for bit,
+    the array path's results and state (lean=False); an infeasible action under "raise" gets the same
+    error from both, and an array of floats goes through the array path."""
+    cfg = CONFIGS[name]
+    fast, ref = BatchCore(cfg, 1), BatchCore(cfg, 1, lean=False)
+    rng = np.random.default_rng(5)
+    for ep in range(2):
+        fast.reset(seed=ep)
+        ref.reset(seed=ep)
+        while not ref.done:
+            q = rng.integers(0, 60, (1, ref.N))
+            x = rng.integers(0, 25, (1, ref.N, ref.N)) * ref.net.arc * (rng.random((1, ref.N, ref.N)) < 0.5)
+            if cfg.invalid_action == "raise":
+                x = np.minimum(x, (ref.on_hand[0] // ref.N)[None, :, None])
+            if ref.t % 3 == 1:
+                q = q.astype(float)  # (whole floats: the array path parses them)
+            a, b = fast.step(q, x), ref.step(q, x)
+            for f in StepResult.field_names():
+                _same(getattr(a, f), getattr(b, f))
+            for attr in ("on_hand", "backlog", "pipeline", "transit", "requests", "prev_end", "total_ordered"):
+                _same(getattr(fast, attr), getattr(ref, attr))
+    if cfg.invalid_action == "raise":
+        fast.reset(seed=0)
+        ref.reset(seed=0)
+        too_much = np.zeros((1, ref.N, ref.N), dtype=np.int64)
+        too_much[0, 0, 1] = 10**6
+        errors = []
+        for core in (fast, ref):
+            with pytest.raises(InvalidActionError) as caught:
+                core.step(np.zeros((1, ref.N), dtype=np.int64), too_much)
+            errors.append(str(caught.value))
+        assert errors[0] == errors[1]
+    with pytest.raises(ValueError, match="BatchCore.lean"):
+        BatchCore(cfg, 1, lean="yes")
+
+
 def test_lean_step_keeps_the_batch_step_aliasing():
     """A state taken before a step sees the pipeline move (a read-only view of the array the step
     updates in place, as BatchCore.step does) but keeps its own on-hand array (a new one each day)."""
@@ -120,7 +158,7 @@ def test_lean_state_is_read_after_an_outside_write():
     """Writing into the state between steps (as tests and notebooks sometimes do) is seen by the next
     lean step exactly as by the batch step."""
     cfg = two_warehouses(1, 1, False, invalid="clip")
-    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1)
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1, lean=False)
     env.reset(seed=5)
     ref.reset(seed=5)
     act = {"A": np.array([30, 0]), "B": np.array([20, 3])}
@@ -141,7 +179,7 @@ def test_lean_step_writes_any_pipeline_and_road_array_it_is_given(layout):
     another layout or dtype assigned from outside is written with numpy's assignment instead, and
     the days stay those of the batch step (a read-only array gets numpy's error, as in the batch)."""
     cfg = two_warehouses(3, 1, False, invalid="clip")
-    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1)
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1, lean=False)
     env.reset(seed=4)
     ref.reset(seed=4)
     act = {"A": np.array([30, 4]), "B": np.array([20, 3])}
@@ -220,7 +258,7 @@ def test_clip_trim_on_the_lean_path_matches_the_batch_step(name):
     link or to itself and more than the stock are trimmed on the lean path to exactly the batch
     step's numbers; a number of 2**53 units or more goes through the batch step."""
     cfg = CONFIGS[name]
-    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1)
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1, lean=False)
     net = ref.net
     rng = np.random.default_rng(5)
     lean_clipped = big = 0
@@ -260,7 +298,7 @@ def test_state_read_after_many_lean_steps_matches_the_batch_core(name):
     """Nothing reads the core's state for many days (the lists and the days' totals pile up on the lean
     path), then everything is read: the same arrays as the batch core's, mid-episode and at the end."""
     cfg = CONFIGS[name]
-    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1)
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1, lean=False)
     rng = np.random.default_rng(9)
     for ep in range(2):
         env.reset(seed=ep)

@@ -23,11 +23,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..validation import check_whole
+from ..validation import check_bool, check_whole
 from .config import EnvConfig
 from .day import ARRAYS, DayRules, columns, from_columns, rows_to_fields, run_day
 from .network import units_array
-from .onecopy import OneCopy, write_held
+from .onecopy import OneCopy, result_from_rows, step_one, write_held
 from .state import InvalidActionError, StepResult, SystemState
 
 __all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
@@ -105,8 +105,14 @@ class BatchCore:
     #: the lean path's lists not yet written into the arrays (see :class:`_Held`), or None
     _held: tuple | None = None
 
-    def __init__(self, config: EnvConfig, batch_size: int = 1):
+    def __init__(self, config: EnvConfig, batch_size: int = 1, *, lean: bool = True):
+        """``lean``: with one copy, :meth:`step` runs the day on Python numbers
+        (:func:`mas_lib.sim.onecopy.step_one`, the per-step API's path: several times cheaper than
+        numpy calls on arrays of one row) whenever the action allows it, and on arrays otherwise;
+        ``False`` always runs the array path (the tests' reference). The results are the same, bit
+        for bit."""
         self.B = check_whole(batch_size, "BatchCore.batch_size", low=1, error=ValueError)
+        lean = check_bool(lean, "BatchCore.lean", error=ValueError)
         self.config = config
         self.net = net = config.network
         self.names = list(net.names)
@@ -123,6 +129,7 @@ class BatchCore:
         self._ready = False
         self.rules = DayRules.for_config(config)
         self._one = OneCopy(self) if self.B == 1 else None
+        self._lean_step = lean and self._one is not None
         #: ``(on_hand, backlog, pipeline, transit, requests)`` lists right after a lean one-copy step, for
         #: the observation (None after any other change)
         self._after_one: tuple | None = None
@@ -263,7 +270,9 @@ class BatchCore:
 
     # ------------------------------------------------------------------ step
     def step(self, replenish: np.ndarray, transfer: np.ndarray) -> StepResult:
-        """Advance every copy by one day (the rules: :func:`mas_lib.sim.day.run_day`).
+        """Advance every copy by one day (the rules: :func:`mas_lib.sim.day.run_day`; with one copy
+        and ``lean=True``, on Python numbers through :func:`mas_lib.sim.onecopy.step_one` whenever the
+        action is an integer array it can play, with the same results bit for bit).
 
         Args:
             replenish: ``(B, N)`` whole units each warehouse orders today.
@@ -279,6 +288,13 @@ class BatchCore:
         """
         if not self._ready:
             raise RuntimeError("call reset() before step(), and again after the episode's last day")
+        if self._lean_step:  # one copy: the day on Python numbers (onecopy.step_one), when it can be
+            given_q, given_x = np.asarray(replenish), np.asarray(transfer)
+            if (given_q.shape == (1, self.N) and given_x.shape == (1, self.N, self.N)
+                    and given_q.dtype.kind in "iu" and given_x.dtype.kind in "iu"):
+                day = step_one(self, given_q[0].tolist(), given_x[0].tolist())
+                if day is not None:
+                    return result_from_rows(day[0])
         self._after_one = None
         q, x, clipped = self._validate(replenish, transfer)
         B, t = self.B, self.t
