@@ -209,6 +209,35 @@ def test_lean_step_writes_any_pipeline_and_road_array_it_is_given(layout):
             assert np.array_equal(getattr(env.core, name), getattr(ref, name))
 
 
+def test_lean_step_sees_a_write_through_a_pipeline_reference_taken_days_before():
+    """The lean path keeps its pipeline and road lists between steps only while no one outside the
+    core holds the arrays: a reference taken earlier and written into later is read by the next day,
+    as by the batch step."""
+    cfg = two_warehouses(3, 1, False, invalid="clip")
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1, lean=False)
+    env.reset(seed=6)
+    ref.reset(seed=6)
+    act = {"A": np.array([30, 4]), "B": np.array([20, 3])}
+    q, x = np.array([[30, 20]]), np.array([[[0, 4], [3, 0]]])
+    env.step(act)
+    ref.step(q, x)
+    held = (env.core.pipeline, env.core.transit, ref.pipeline, ref.transit)
+    for _ in range(3):  # lean steps after the reference was taken
+        env.step(act)
+        ref.step(q, x)
+    for pipe, road in (held[:2], held[2:]):
+        pipe[0, 0, 0] += 11
+        road[0, 1, 0] += 2
+    for _ in range(3):
+        env.step(act)
+        res = ref.step(q, x)
+        assert env._last is None
+        for f in StepResult.field_names():
+            _same(getattr(env.last_result, f), getattr(res, f))
+        _same(env.core.pipeline, ref.pipeline)
+        _same(env.core.transit, ref.transit)
+
+
 def test_infeasible_and_unusual_actions_take_the_general_path_with_its_messages():
     env = MultiWarehouseEnv(two_warehouses(1, 1, False))
     env.reset(seed=1)

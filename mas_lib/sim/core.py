@@ -88,6 +88,33 @@ class _Held:
         core.__dict__[self.key] = value
 
 
+class _Queue:
+    """``pipeline`` or ``transit`` of :class:`BatchCore`: an array updated in place every day.
+
+    Between lean one-copy steps the core also keeps the day's lists of both (``core._lean_queues``),
+    to save reading them back. Once either array is read or assigned from outside the core (a
+    reference that could be written into later), the lean path reads the arrays afresh every day
+    until the next :meth:`BatchCore.reset`; the core's own code reads ``core.__dict__``."""
+
+    __slots__ = ("key",)
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = "_" + name
+
+    def __get__(self, core, owner=None):
+        if core is None:
+            return self
+        core._lean_queues, core._queues_shared = None, True
+        try:
+            return core.__dict__[self.key]
+        except KeyError:
+            raise AttributeError(f"BatchCore has no {self.key[1:]!r} before reset()") from None
+
+    def __set__(self, core, value) -> None:
+        core._lean_queues, core._queues_shared = None, True
+        core.__dict__[self.key] = value
+
+
 class BatchCore:
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
@@ -104,6 +131,12 @@ class BatchCore:
     prev_end = _Held()
     #: the lean path's lists not yet written into the arrays (see :class:`_Held`), or None
     _held: tuple | None = None
+    pipeline = _Queue()
+    transit = _Queue()
+    #: the lean path's (pipeline, transit) lists, the same numbers as the arrays, or None (see :class:`_Queue`)
+    _lean_queues: tuple | None = None
+    #: whether the pipeline or the road has been read or assigned from outside this episode
+    _queues_shared = False
 
     def __init__(self, config: EnvConfig, batch_size: int = 1, *, lean: bool = True):
         """``lean``: with one copy, :meth:`step` runs the day on Python numbers
@@ -165,13 +198,15 @@ class BatchCore:
         self.demand, self.forecast = _read_only(demand), _read_only(forecast)
         self.on_hand = np.tile(net.initial_inventory, (B, 1))
         self.backlog = np.zeros((B, N), dtype=np.int64)
-        self.pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
+        pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
         for i, w in enumerate(cfg.warehouses):
             for k, q in enumerate(w.initial_pipeline):
-                self.pipeline[:, i, k] = q
-        self.transit = np.zeros((B, N, net.Tmax), dtype=np.int64)
+                pipeline[:, i, k] = q
+        transit = np.zeros((B, N, net.Tmax), dtype=np.int64)
         for tr in cfg.in_transit:
-            self.transit[:, net.index(tr.target), tr.days - 1] += tr.units
+            transit[:, net.index(tr.target), tr.days - 1] += tr.units
+        self.__dict__.update(_pipeline=pipeline, _transit=transit)  # (not shared: see _Queue)
+        self._lean_queues, self._queues_shared = None, False
         self.requests = np.zeros((B, N, N), dtype=np.int64)
         for rq in cfg.requests:
             self.requests[:, net.index(rq.supplier), net.index(rq.requester)] += rq.units
@@ -205,7 +240,8 @@ class BatchCore:
 
     def units_in_system(self) -> np.ndarray:
         """Units on hand + in the replenishment pipeline + on the road, per copy ``(B,)``."""
-        return self.on_hand.sum(1) + self.pipeline.sum((1, 2)) + self.transit.sum((1, 2))
+        d = self.__dict__
+        return self.on_hand.sum(1) + d["_pipeline"].sum((1, 2)) + d["_transit"].sum((1, 2))
 
     def conservation_gap(self) -> np.ndarray:
         """``(start + ordered) - (in system + sold + overflow)`` per copy; always 0 (units)."""
@@ -307,7 +343,8 @@ class BatchCore:
         fields = rows_to_fields(rows, B, {"demand": d, "ordered": q, "clipped": clipped})
         # the new morning: pipeline and road updated in place (np.array reads every slot before any is
         # written), the other arrays new
-        for queue, cols in ((self.pipeline, pipeline), (self.transit, transit)):
+        self._lean_queues = None
+        for queue, cols in ((self.__dict__["_pipeline"], pipeline), (self.__dict__["_transit"], transit)):
             queue[...] = np.array(cols).transpose(2, 0, 1)
         self.on_hand = from_columns(on_hand)
         if self.config.backorders:
@@ -324,9 +361,9 @@ class BatchCore:
         """The pipeline's and the road's ``(B,)`` columns for :func:`mas_lib.sim.day.run_day`, as fresh
         lists (the day fills them in) of views kept while the core holds the same two arrays: both are
         updated in place, so the views always show today's values and are made once per array."""
-        cached = self._queues
-        if cached is None or cached[0] is not self.pipeline or cached[1] is not self.transit:
-            cached = self._queues = (self.pipeline, self.transit, columns(self.pipeline), columns(self.transit))
+        cached, pipeline, transit = self._queues, self.__dict__["_pipeline"], self.__dict__["_transit"]
+        if cached is None or cached[0] is not pipeline or cached[1] is not transit:
+            cached = self._queues = (pipeline, transit, columns(pipeline), columns(transit))
         return [row[:] for row in cached[2]], [row[:] for row in cached[3]]
 
     def state(self) -> SystemState:
@@ -339,7 +376,7 @@ class BatchCore:
         next step, the other arrays are new each day (``docs/dynamics.md``, "State at the start of day t")."""
         return SystemState(
             on_hand=_read_only(self.on_hand), backlog=_read_only(self.backlog),
-            pipeline=_read_only(self.pipeline), transit=_read_only(self.transit),
+            pipeline=_read_only(self.__dict__["_pipeline"]), transit=_read_only(self.__dict__["_transit"]),
             requests=_read_only(self.requests), forecast=self.current_forecast(), t=self.t,
         )
 

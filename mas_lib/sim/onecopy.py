@@ -132,13 +132,18 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
         days = []
     t = core.t
     # copy 0's rows of the state arrays (views kept while the core holds the same arrays)
-    views = k.views
-    if views[0] is not core.pipeline or views[1] is not core.transit or views[2] is not core.demand:
-        pipe0, transit0 = core.pipeline[0], core.transit[0]
-        views = k.views = (core.pipeline, core.transit, core.demand, pipe0, transit0, core.demand[0],
+    views, d = k.views, core.__dict__
+    if views[0] is not d["_pipeline"] or views[1] is not d["_transit"] or views[2] is not core.demand:
+        pipe0, transit0 = d["_pipeline"][0], d["_transit"][0]
+        views = k.views = (d["_pipeline"], d["_transit"], core.demand, pipe0, transit0, core.demand[0],
                            _writer(pipe0), _writer(transit0))
     pipe0, transit0, demand0, write_pipe, write_transit = views[3:]
-    pipeline, transit = pipe0.tolist(), transit0.tolist()
+    queues = core._lean_queues  # (the lists of the previous lean step: the arrays' numbers, see core._Queue)
+    if queues is None:
+        pipeline, transit = pipe0.tolist(), transit0.tolist()
+    else:
+        pipeline, transit = queues
+        core._lean_queues = None  # (until they are written below)
     moving = any(map(any, transit))
     rows = run_day(k.rules, NUMBERS, on_hand, backlog, pipeline, transit, requests, prev, q, x,
                    demand0[t].tolist(), clipped)
@@ -149,6 +154,8 @@ def step_one(core: BatchCore, q: list[int], x: list) -> tuple[list[list], list[d
     write_pipe(pipeline)
     if moving:
         write_transit(transit)
+    if not core._queues_shared:
+        core._lean_queues = (pipeline, transit)
     days.append((q, rows))
     core._held = (on_hand, backlog, requests, prev, days)  # (prev: today's closing stock)
     if core.t >= core.T:
