@@ -354,3 +354,28 @@ def test_the_core_may_still_be_set_up_by_hand():
     core.pipeline[0, 0, 0] = 3
     s = core.state()
     assert s.on_hand.tolist() == [[7, 9]] and s.pipeline[0, 0, 0] == 3 and not s.on_hand.flags.writeable
+
+
+def test_batch_step_reads_a_pipeline_and_road_assigned_between_steps():
+    """The batch step keeps the column views of the pipeline and the road while the core holds the
+    same two arrays; arrays assigned in their place are read from the next day on (a step on a
+    replaced array gives what a core that always held it gives)."""
+    cfg = two_warehouses(3, 1, False, invalid="clip")
+    a, b = BatchCore(cfg, 4), BatchCore(cfg, 4)
+    q = np.full((4, 2), 20)
+    x = np.zeros((4, 2, 2), dtype=np.int64)
+    x[:, 0, 1] = 3
+    a.reset(seed=2)
+    a.step(q, x)  # (a's views of its first arrays are made here)
+    b.reset(seed=2)
+    b.step(q, x)
+    for core in (a, b):
+        pipe, road = core.pipeline.copy(), core.transit.copy()
+        pipe[:, :, 0] += 7
+        road[:, 1, 0] += 5
+        core.pipeline, core.transit = pipe, road
+    b._queues = None  # b makes its views afresh
+    for _ in range(3):
+        ra, rb = a.step(q, x), b.step(q, x)
+        assert np.array_equal(ra.on_hand, rb.on_hand) and np.array_equal(ra.received_transfers, rb.received_transfers)
+        assert np.array_equal(a.pipeline, b.pipeline) and np.array_equal(a.transit, b.transit)

@@ -1,5 +1,7 @@
-"""The lean one-copy path of the per-step API (mas_lib/sim/onecopy.py, issue 11 part 3) gives, bit for
-bit, what the batch step gives: every StepResult field, every observation, every state array."""
+"""The lean one-copy path of the per-step API (mas_lib/sim/onecopy.py: mas_lib.sim.day.run_day on Python
+numbers) gives, bit for bit, what the batch step (run_day on numpy columns) gives: every StepResult field,
+every observation, every state array. The day's sums are written out left to right, so this does not
+rest on numpy's summation order (ring9: nine warehouses, where numpy's pairwise sum would differ)."""
 
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ from mas_lib import (
     RewardConfig,
     WarehouseConfig,
 )
-from mas_lib.sim import onecopy
+from mas_lib.sim import day, onecopy
 from mas_lib.sim.config import InTransit, Request
 from mas_lib.sim.observe import ObservationSpec
-from mas_lib.sim.state import StepResult
+from mas_lib.sim.state import InvalidActionError, StepResult
 
 
 def ring(n: int, backorders: bool = False, reward: RewardConfig | None = None) -> EnvConfig:
@@ -47,7 +49,7 @@ CONFIGS = {
     "lead1": lead_one_pair(),
     "ring7": ring(7),
     "ring7_bo_cost": ring(7, backorders=True, reward=RewardConfig(shared=True)),
-    "ring9": ring(9),  # above MAX_N: every step through BatchCore.step
+    "ring9": ring(9),  # 9 > 7: numpy would sum its rows pairwise (the lean path does not depend on it)
 }
 
 
@@ -61,7 +63,7 @@ def _same(a, b) -> None:
 def test_lean_step_matches_the_batch_step_bit_for_bit(name):
     cfg = CONFIGS[name]
     env = MultiWarehouseEnv(cfg)
-    ref = BatchCore(cfg, batch_size=1)
+    ref = BatchCore(cfg, batch_size=1, lean=False)
     spec = ObservationSpec(cfg)
     rng = np.random.default_rng(11)
     lean = 0
@@ -99,7 +101,45 @@ def test_lean_step_matches_the_batch_step_bit_for_bit(name):
         assert lean > 0
 
 
-def test_lazy_state_keeps_the_batch_step_aliasing():
+@pytest.mark.parametrize("name", ["lead0", "backorders", "raise", "three_oneway_bo", "ring9"])
+def test_batch_core_of_one_copy_steps_lean_with_the_array_path_results(name):
+    """``BatchCore(cfg, 1)`` steps on Python numbers (lean=True, the default) and gives, bit for bit,
+    the array path's results and state (lean=False); an infeasible action under "raise" gets the same
+    error from both, and an array of floats goes through the array path."""
+    cfg = CONFIGS[name]
+    fast, ref = BatchCore(cfg, 1), BatchCore(cfg, 1, lean=False)
+    rng = np.random.default_rng(5)
+    for ep in range(2):
+        fast.reset(seed=ep)
+        ref.reset(seed=ep)
+        while not ref.done:
+            q = rng.integers(0, 60, (1, ref.N))
+            x = rng.integers(0, 25, (1, ref.N, ref.N)) * ref.net.arc * (rng.random((1, ref.N, ref.N)) < 0.5)
+            if cfg.invalid_action == "raise":
+                x = np.minimum(x, (ref.on_hand[0] // ref.N)[None, :, None])
+            if ref.t % 3 == 1:
+                q = q.astype(float)  # (whole floats: the array path parses them)
+            a, b = fast.step(q, x), ref.step(q, x)
+            for f in StepResult.field_names():
+                _same(getattr(a, f), getattr(b, f))
+            for attr in ("on_hand", "backlog", "pipeline", "transit", "requests", "prev_end", "total_ordered"):
+                _same(getattr(fast, attr), getattr(ref, attr))
+    if cfg.invalid_action == "raise":
+        fast.reset(seed=0)
+        ref.reset(seed=0)
+        too_much = np.zeros((1, ref.N, ref.N), dtype=np.int64)
+        too_much[0, 0, 1] = 10**6
+        errors = []
+        for core in (fast, ref):
+            with pytest.raises(InvalidActionError) as caught:
+                core.step(np.zeros((1, ref.N), dtype=np.int64), too_much)
+            errors.append(str(caught.value))
+        assert errors[0] == errors[1]
+    with pytest.raises(ValueError, match="BatchCore.lean"):
+        BatchCore(cfg, 1, lean="yes")
+
+
+def test_lean_step_keeps_the_batch_step_aliasing():
     """A state taken before a step sees the pipeline move (a read-only view of the array the step
     updates in place, as BatchCore.step does) but keeps its own on-hand array (a new one each day)."""
     env = MultiWarehouseEnv(two_warehouses(3, 1, False, invalid="clip"))
@@ -118,7 +158,7 @@ def test_lean_state_is_read_after_an_outside_write():
     """Writing into the state between steps (as tests and notebooks sometimes do) is seen by the next
     lean step exactly as by the batch step."""
     cfg = two_warehouses(1, 1, False, invalid="clip")
-    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1)
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1, lean=False)
     env.reset(seed=5)
     ref.reset(seed=5)
     act = {"A": np.array([30, 0]), "B": np.array([20, 3])}
@@ -131,6 +171,71 @@ def test_lean_state_is_read_after_an_outside_write():
     for f in StepResult.field_names():
         _same(getattr(env.last_result, f), getattr(res, f))
     _same(env.core.on_hand, ref.on_hand)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "int32", "read_only_then_fresh"])
+def test_lean_step_writes_any_pipeline_and_road_array_it_is_given(layout):
+    """The lean step packs its pipeline and road straight into a C-ordered int64 array; an array of
+    another layout or dtype assigned from outside is written with numpy's assignment instead, and
+    the days stay those of the batch step (a read-only array gets numpy's error, as in the batch)."""
+    cfg = two_warehouses(3, 1, False, invalid="clip")
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1, lean=False)
+    env.reset(seed=4)
+    ref.reset(seed=4)
+    act = {"A": np.array([30, 4]), "B": np.array([20, 3])}
+    q, x = np.array([[30, 20]]), np.array([[[0, 4], [3, 0]]])
+    for core in (env.core, ref):
+        if layout == "fortran":
+            core.pipeline, core.transit = np.asfortranarray(core.pipeline), np.asfortranarray(core.transit)
+        elif layout == "int32":
+            core.pipeline, core.transit = core.pipeline.astype(np.int32), core.transit.astype(np.int32)
+        else:
+            core.pipeline = core.pipeline.copy()
+            core.pipeline.flags.writeable = False
+    if layout == "read_only_then_fresh":
+        with pytest.raises(ValueError, match="read-only"):
+            env.step(act)
+        with pytest.raises(ValueError, match="read-only"):
+            ref.step(q, x)
+        for core in (env.core, ref):
+            core.reset(seed=4)
+    for _ in range(5):
+        env.step(act)
+        res = ref.step(q, x)
+        assert env._last is None  # the lean path ran
+        for f in StepResult.field_names():
+            _same(getattr(env.last_result, f), getattr(res, f))
+        for name in ("pipeline", "transit", "on_hand"):
+            assert np.array_equal(getattr(env.core, name), getattr(ref, name))
+
+
+def test_lean_step_sees_a_write_through_a_pipeline_reference_taken_days_before():
+    """The lean path keeps its pipeline and road lists between steps only while no one outside the
+    core holds the arrays: a reference taken earlier and written into later is read by the next day,
+    as by the batch step."""
+    cfg = two_warehouses(3, 1, False, invalid="clip")
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, 1, lean=False)
+    env.reset(seed=6)
+    ref.reset(seed=6)
+    act = {"A": np.array([30, 4]), "B": np.array([20, 3])}
+    q, x = np.array([[30, 20]]), np.array([[[0, 4], [3, 0]]])
+    env.step(act)
+    ref.step(q, x)
+    held = (env.core.pipeline, env.core.transit, ref.pipeline, ref.transit)
+    for _ in range(3):  # lean steps after the reference was taken
+        env.step(act)
+        ref.step(q, x)
+    for pipe, road in (held[:2], held[2:]):
+        pipe[0, 0, 0] += 11
+        road[0, 1, 0] += 2
+    for _ in range(3):
+        env.step(act)
+        res = ref.step(q, x)
+        assert env._last is None
+        for f in StepResult.field_names():
+            _same(getattr(env.last_result, f), getattr(res, f))
+        _same(env.core.pipeline, ref.pipeline)
+        _same(env.core.transit, ref.transit)
 
 
 def test_infeasible_and_unusual_actions_take_the_general_path_with_its_messages():
@@ -155,6 +260,9 @@ def test_infeasible_and_unusual_actions_take_the_general_path_with_its_messages(
 
 def test_field_dtypes_follow_the_step_result():
     assert tuple(onecopy._DTYPES) == StepResult.field_names()
+    assert day._REWARD == StepResult.field_names().index("reward")
+    assert list(onecopy._infos([list(range(20))])[0]) == list(StepResult.field_names())
+    assert list(onecopy._infos([list(range(20))])[0].values()) == list(range(20))
 
 
 STATE = ("on_hand", "backlog", "pipeline", "transit", "requests", "prev_end", "total_ordered", "total_sold",
@@ -179,7 +287,7 @@ def test_clip_trim_on_the_lean_path_matches_the_batch_step(name):
     link or to itself and more than the stock are trimmed on the lean path to exactly the batch
     step's numbers; a number of 2**53 units or more goes through the batch step."""
     cfg = CONFIGS[name]
-    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1)
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1, lean=False)
     net = ref.net
     rng = np.random.default_rng(5)
     lean_clipped = big = 0
@@ -219,7 +327,7 @@ def test_state_read_after_many_lean_steps_matches_the_batch_core(name):
     """Nothing reads the core's state for many days (the lists and the days' totals pile up on the lean
     path), then everything is read: the same arrays as the batch core's, mid-episode and at the end."""
     cfg = CONFIGS[name]
-    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1)
+    env, ref = MultiWarehouseEnv(cfg), BatchCore(cfg, batch_size=1, lean=False)
     rng = np.random.default_rng(9)
     for ep in range(2):
         env.reset(seed=ep)

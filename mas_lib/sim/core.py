@@ -5,18 +5,10 @@ the PettingZoo API) and behind the vectorised learners of :mod:`mas_lib.decide.t
 same code, so the per-step API and the batch give identical trajectories for the same seed and
 actions (tested in ``tests/test_env.py``).
 
-The order of events in one day ``t`` (documented in ``docs/dynamics.md``):
-
-1. **Arrivals** -- replenishments and transfers due today are received (done at the end of the
-   previous :meth:`BatchCore.step`, or by :meth:`BatchCore.reset` for day 0, so the agents see
-   them). A receipt that would push stock above capacity is refused: the excess is ``overflow``.
-2. **Decisions** -- every warehouse chooses a replenishment quantity and a transfer to each
-   neighbour. Orders are paid now (fixed + per unit). An order with lead time 0 is received at
-   once; lead time ``L >= 1`` puts it in the pipeline, received at the start of day ``t + L``.
-3. **Transfers leave** -- at most the stock on hand (after a same-day receipt) can be shipped.
-   The sender pays the transport cost. A link with lead time 0 delivers before demand.
-4. **Demand is served** from stock; the unmet part is lost (or backlogged, if configured).
-5. **Costs are counted** on closing stock: holding, shortage, ordering, transport.
+The rules of a day (docs/dynamics.md: arrivals, decisions, transfers, demand, costs) are written
+once, in :func:`mas_lib.sim.day.run_day`; :meth:`BatchCore.step` checks the action (or trims it with
+``invalid_action="clip"``) and runs that function on the ``(B,)`` column of every warehouse, the
+per-step API's lean path (:mod:`mas_lib.sim.onecopy`) runs it on Python numbers.
 
 Seeding: copy ``b`` of a batch reset with ``seed=s`` draws its demand from
 ``numpy.random.SeedSequence(s).spawn(B)[b]`` -- independent streams for every copy and every seed
@@ -31,11 +23,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..validation import check_whole
+from ..validation import check_bool, check_whole
 from .config import EnvConfig
+from .day import ARRAYS, DayRules, columns, from_columns, rows_to_fields, run_day
 from .network import units_array
-from .onecopy import LazyState, OneCopy
-from .rewards import paper_reward, paper_reward_terms
+from .onecopy import OneCopy, result_from_rows, step_one, write_held
 from .state import InvalidActionError, StepResult, SystemState
 
 __all__ = ["BatchCore", "StepResult", "SystemState", "InvalidActionError"]
@@ -65,7 +57,65 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-class BatchCore(LazyState):
+class _Held:
+    """A state array of :class:`BatchCore` that a lean one-copy step may leave as Python lists.
+
+    After :func:`mas_lib.sim.onecopy.step_one`, ``on_hand``, ``backlog``, ``requests``, ``prev_end`` and
+    the day's additions to the running totals are kept as the lists the day was computed on
+    (``core._held``), so a per-step loop that never reads them pays no array for them. Reading or
+    assigning any of them first writes those lists into the arrays
+    (:func:`mas_lib.sim.onecopy.write_held`): every reader sees exactly the arrays ``BatchCore.step``
+    would have made. ``pipeline`` and ``transit`` are plain attributes, updated in place every day."""
+
+    __slots__ = ("key",)
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = "_" + name
+
+    def __get__(self, core, owner=None):
+        if core is None:
+            return self
+        if core._held is not None:
+            write_held(core)
+        try:
+            return core.__dict__[self.key]
+        except KeyError:
+            raise AttributeError(f"BatchCore has no {self.key[1:]!r} before reset()") from None
+
+    def __set__(self, core, value) -> None:
+        if core._held is not None:
+            write_held(core)
+        core.__dict__[self.key] = value
+
+
+class _Queue:
+    """``pipeline`` or ``transit`` of :class:`BatchCore`: an array updated in place every day.
+
+    Between lean one-copy steps the core also keeps the day's lists of both (``core._lean_queues``),
+    to save reading them back. Once either array is read or assigned from outside the core (a
+    reference that could be written into later), the lean path reads the arrays afresh every day
+    until the next :meth:`BatchCore.reset`; the core's own code reads ``core.__dict__``."""
+
+    __slots__ = ("key",)
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = "_" + name
+
+    def __get__(self, core, owner=None):
+        if core is None:
+            return self
+        core._lean_queues, core._queues_shared = None, True
+        try:
+            return core.__dict__[self.key]
+        except KeyError:
+            raise AttributeError(f"BatchCore has no {self.key[1:]!r} before reset()") from None
+
+    def __set__(self, core, value) -> None:
+        core._lean_queues, core._queues_shared = None, True
+        core.__dict__[self.key] = value
+
+
+class BatchCore:
     """``B`` independent copies of the simulation described by an :class:`EnvConfig`.
 
     State arrays (read them; :meth:`state` hands policies read-only views of them): ``on_hand (B,N)``, ``backlog (B,N)``,
@@ -75,24 +125,34 @@ class BatchCore(LazyState):
     Notebook 05 steps it directly; every rollout and the benchmarks (``benchmarks/bench_env.py``) run on it.
     """
 
-    def __init__(self, config: EnvConfig, batch_size: int = 1):
+    on_hand = _Held()
+    backlog = _Held()
+    requests = _Held()
+    prev_end = _Held()
+    #: the lean path's lists not yet written into the arrays (see :class:`_Held`), or None
+    _held: tuple | None = None
+    pipeline = _Queue()
+    transit = _Queue()
+    #: the lean path's (pipeline, transit) lists, the same numbers as the arrays, or None (see :class:`_Queue`)
+    _lean_queues: tuple | None = None
+    #: whether the pipeline or the road has been read or assigned from outside this episode
+    _queues_shared = False
+
+    def __init__(self, config: EnvConfig, batch_size: int = 1, *, lean: bool = True):
+        """``lean``: with one copy, :meth:`step` runs the day on Python numbers
+        (:func:`mas_lib.sim.onecopy.step_one`, the per-step API's path: several times cheaper than
+        numpy calls on arrays of one row) whenever the action allows it, and on arrays otherwise;
+        ``False`` always runs the array path (the tests' reference). The results are the same, bit
+        for bit."""
         self.B = check_whole(batch_size, "BatchCore.batch_size", low=1, error=ValueError)
+        lean = check_bool(lean, "BatchCore.lean", error=ValueError)
         self.config = config
         self.net = net = config.network
         self.names = list(net.names)
         self.N = net.N
         self.T = config.episode_length
         self.H = config.forecast_horizon
-        self._later_orders = np.flatnonzero(net.lead_time >= 1)
-        self._later_slots = net.lead_time[self._later_orders] - 1
-        arc_leads = sorted({int(v) for v in net.arc_lead_time[net.arc]})
-        self._lead_masks = {lv: (net.arc & (net.arc_lead_time == lv)) for lv in arc_leads}
-        # per-config constants of the hot path. A step's transfers are 0 off the links (checked or
-        # clipped), so with one lead time on every link the inbound sum needs no mask, and links
-        # without a fixed cost add exactly 0.0 (costs are >= 0: no -0.0 to turn into +0.0).
-        self._one_lead = len(arc_leads) == 1
-        self._arc_fixed = bool(net.arc_fixed_cost.any())
-        self._same_day = bool((net.lead_time == 0).any())
+        # per-config constants of the feasibility test
         self._off_arc = np.flatnonzero(~net.arc.ravel())
         # the bounds of the fast feasibility test, as unsigned numbers (see _validate)
         self._max_order_u = net.max_order.astype(np.uint64)
@@ -100,10 +160,14 @@ class BatchCore(LazyState):
         self.t = 0
         self.seed: int | tuple[int, ...] | None = None
         self._ready = False
+        self.rules = DayRules.for_config(config)
         self._one = OneCopy(self) if self.B == 1 else None
+        self._lean_step = lean and self._one is not None
         #: ``(on_hand, backlog, pipeline, transit, requests)`` lists right after a lean one-copy step, for
         #: the observation (None after any other change)
         self._after_one: tuple | None = None
+        #: (pipeline, transit, their columns) for :meth:`_queue_columns`
+        self._queues: tuple | None = None
 
     # ------------------------------------------------------------------ reset
     def reset(self, seed: int | Sequence[int] | None = None, *, first_copy: int = 0) -> None:
@@ -119,7 +183,7 @@ class BatchCore(LazyState):
         used is recorded in :attr:`seed` so any episode can be replayed.
         """
         cfg, B, N, net = self.config, self.B, self.N, self.net
-        self._pending = None
+        self._held = None  # (the episode's state is replaced below)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         words = (seed,) if np.ndim(seed) == 0 else tuple(seed)
@@ -134,27 +198,50 @@ class BatchCore(LazyState):
         self.demand, self.forecast = _read_only(demand), _read_only(forecast)
         self.on_hand = np.tile(net.initial_inventory, (B, 1))
         self.backlog = np.zeros((B, N), dtype=np.int64)
-        self.pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
+        pipeline = np.zeros((B, N, net.Lmax), dtype=np.int64)
         for i, w in enumerate(cfg.warehouses):
             for k, q in enumerate(w.initial_pipeline):
-                self.pipeline[:, i, k] = q
-        self.transit = np.zeros((B, N, net.Tmax), dtype=np.int64)
+                pipeline[:, i, k] = q
+        transit = np.zeros((B, N, net.Tmax), dtype=np.int64)
         for tr in cfg.in_transit:
-            self.transit[:, net.index(tr.target), tr.days - 1] += tr.units
+            transit[:, net.index(tr.target), tr.days - 1] += tr.units
+        self.__dict__.update(_pipeline=pipeline, _transit=transit)  # (not shared: see _Queue)
+        self._lean_queues, self._queues_shared = None, False
         self.requests = np.zeros((B, N, N), dtype=np.int64)
         for rq in cfg.requests:
             self.requests[:, net.index(rq.supplier), net.index(rq.requester)] += rq.units
         self.prev_end = self.on_hand.astype(float)
         self.t = 0
-        self._totals = np.zeros((3, B, N), dtype=np.int64)
-        self._total_views = tuple(self._totals)
+        self._totals = np.zeros((3, B, N), dtype=np.int64)  # (ordered, sold, overflow): one add on the lean path
         self._after_one = None
         self.initial_units = self.units_in_system()
         self._ready = True
 
+    @property
+    def total_ordered(self) -> np.ndarray:
+        """Units ordered so far this episode ``(B, N)`` (a view; read-only attribute)."""
+        if self._held is not None:
+            write_held(self)
+        return self._totals[0]
+
+    @property
+    def total_sold(self) -> np.ndarray:
+        """Units sold so far this episode ``(B, N)``."""
+        if self._held is not None:
+            write_held(self)
+        return self._totals[1]
+
+    @property
+    def total_overflow(self) -> np.ndarray:
+        """Units refused above capacity so far this episode ``(B, N)``."""
+        if self._held is not None:
+            write_held(self)
+        return self._totals[2]
+
     def units_in_system(self) -> np.ndarray:
         """Units on hand + in the replenishment pipeline + on the road, per copy ``(B,)``."""
-        return self.on_hand.sum(1) + self.pipeline.sum((1, 2)) + self.transit.sum((1, 2))
+        d = self.__dict__
+        return self.on_hand.sum(1) + d["_pipeline"].sum((1, 2)) + d["_transit"].sum((1, 2))
 
     def conservation_gap(self) -> np.ndarray:
         """``(start + ordered) - (in system + sold + overflow)`` per copy; always 0 (units)."""
@@ -188,7 +275,7 @@ class BatchCore(LazyState):
         x = given_x.astype(np.int64, copy=False) if given_x.dtype.kind == "i" else units_array(
             given_x, lambda k: f"{self._where(*k[:2])}: transfer to {self.names[k[2]]!r}")  # only read by the step
         # stock that may leave today: on hand plus a same-day receipt, capped at capacity (Network.available)
-        available = net.available(self.on_hand, q) if self._same_day else np.minimum(self.on_hand, net.capacity)
+        available = net.available(self.on_hand, q)
         out = _sum_axis(x, 2)
         # the fast test first (one pass per condition); the masks only when something is wrong. Seen as
         # unsigned, a negative number is above every bound, so one pass checks both ends; a transfer
@@ -218,13 +305,10 @@ class BatchCore(LazyState):
                                  f"{self.t}; only {available[b, i]} units are on hand to ship")
 
     # ------------------------------------------------------------------ step
-    def _receive(self, units: np.ndarray) -> np.ndarray:
-        new = self.on_hand + units
-        self.on_hand = np.minimum(new, self.net.capacity)
-        return new - self.on_hand  # the refused excess, max(new - capacity, 0)
-
     def step(self, replenish: np.ndarray, transfer: np.ndarray) -> StepResult:
-        """Advance every copy by one day.
+        """Advance every copy by one day (the rules: :func:`mas_lib.sim.day.run_day`; with one copy
+        and ``lean=True``, on Python numbers through :func:`mas_lib.sim.onecopy.step_one` whenever the
+        action is an integer array it can play, with the same results bit for bit).
 
         Args:
             replenish: ``(B, N)`` whole units each warehouse orders today.
@@ -240,78 +324,47 @@ class BatchCore(LazyState):
         """
         if not self._ready:
             raise RuntimeError("call reset() before step(), and again after the episode's last day")
-        net = self.net
+        if self._lean_step:  # one copy: the day on Python numbers (onecopy.step_one), when it can be
+            given_q, given_x = np.asarray(replenish), np.asarray(transfer)
+            if (given_q.shape == (1, self.N) and given_x.shape == (1, self.N, self.N)
+                    and given_q.dtype.kind in "iu" and given_x.dtype.kind in "iu"):
+                day = step_one(self, given_q[0].tolist(), given_x[0].tolist())
+                if day is not None:
+                    return result_from_rows(day[0])
         self._after_one = None
         q, x, clipped = self._validate(replenish, transfer)
-        t = self.t
-        # 2. decisions: pay for orders; same-day orders are received at once
-        ordering = net.order_fixed_cost * (q > 0) + net.order_unit_cost * q
-        self.total_ordered += q
-        overflow = self._receive(np.where(net.lead_time == 0, q, 0))
-        if self._later_orders.size:
-            idx = self._later_orders
-            self.pipeline[:, idx, self._later_slots] += q[:, idx]
-        # 3. transfers leave; lead-0 transfers are received before demand
-        shipped = _sum_axis(x, 2)
-        self.on_hand -= shipped
-        per_arc = x * net.arc_unit_cost
-        if self._arc_fixed:
-            per_arc = per_arc + net.arc_fixed_cost * (x > 0)
-        transport = _sum_axis(per_arc, 2)
-        self.requests = np.maximum(self.requests - x, 0)
-        received = np.zeros_like(shipped)
-        for lv, mask in self._lead_masks.items():
-            inbound = _sum_axis(x if self._one_lead else x * mask, 1)
-            if lv == 0:
-                overflow += self._receive(inbound)
-                received += inbound
-            else:
-                self.transit[:, :, lv - 1] += inbound
-        # 4. demand is served
-        d = self.demand[:, t, :]
+        B, t = self.B, self.t
+        # the day on columns: copy b of warehouse i is entry b of every (B,) column
+        on_hand, backlog, requests, d = columns(self.on_hand), columns(self.backlog), columns(self.requests), self.demand[:, t, :]
+        pipeline, transit = self._queue_columns()
+        rows = run_day(self.rules, ARRAYS, on_hand, backlog, pipeline, transit, requests, columns(self.prev_end),
+                       columns(q), columns(x), columns(d), columns(clipped))
+        # (today's demand as its read-only view, the checked copy of the orders, the trim's flags)
+        fields = rows_to_fields(rows, B, {"demand": d, "ordered": q, "clipped": clipped})
+        # the new morning: pipeline and road updated in place (np.array reads every slot before any is
+        # written), the other arrays new
+        self._lean_queues = None
+        for queue, cols in ((self.__dict__["_pipeline"], pipeline), (self.__dict__["_transit"], transit)):
+            queue[...] = np.array(cols).transpose(2, 0, 1)
+        self.on_hand = from_columns(on_hand)
         if self.config.backorders:
-            need = d + self.backlog
-            sales = np.minimum(self.on_hand, need)
-            served = np.maximum(sales - self.backlog, 0)
-            self.backlog = need - sales
-            lost = np.zeros_like(d)
-            shortage = net.shortage_cost * self.backlog
-        else:
-            sales = np.minimum(self.on_hand, d)
-            served = sales
-            lost = d - sales
-            shortage = net.shortage_cost * lost
-        self.on_hand -= sales
-        self.total_sold += sales
-        # 5. costs on closing stock
-        end = self.on_hand.copy()
-        holding = net.holding_cost * end
-        total = holding + shortage + ordering + transport
-        terms = paper_reward_terms(served, d, net.holding_cost, self.prev_end, end, transport)
-        self.prev_end = end.astype(float)
-        rc = self.config.reward
-        reward = paper_reward(terms, rc.c1, rc.c2, rc.c3) if rc.kind == "paper" else -total
-        if rc.shared:
-            reward = np.repeat(_sum_axis(reward, 1)[:, None], self.N, axis=1)
-        # 1'. tomorrow's arrivals, so the next observation (or the final one) shows them
+            self.backlog = from_columns(backlog)
+        self.requests = from_columns(requests)
+        self.prev_end = fields["on_hand"].astype(float)
+        self._totals += (q, fields["sales"], fields["overflow"])
         self.t = t + 1
-        arriving = self.pipeline[:, :, 0] + self.transit[:, :, 0]
-        for queue in (self.pipeline, self.transit):  # one slot at a time: no overlapping copy
-            for k in range(queue.shape[2] - 1):
-                queue[:, :, k] = queue[:, :, k + 1]
-            queue[:, :, -1] = 0
-        overflow = overflow + self._receive(arriving)
         if self.t >= self.T:
             self._ready = False
-        self.total_overflow += overflow
-        return StepResult(
-            demand=d, sales=sales, served=served, lost=lost, backlog=self.backlog.copy(),
-            fill_rate=terms["satisfaction"], on_hand=end, ordered=q, shipped_out=shipped,
-            received_transfers=received, overflow=overflow, holding_cost=holding, shortage_cost=shortage,
-            ordering_cost=ordering, transport_cost=transport, total_cost=total,
-            satisfaction=terms["satisfaction"], inventory_cost_reduction=terms["inventory_cost_reduction"],
-            reward=reward, clipped=clipped,
-        )
+        return StepResult(**fields)
+
+    def _queue_columns(self) -> tuple[list, list]:
+        """The pipeline's and the road's ``(B,)`` columns for :func:`mas_lib.sim.day.run_day`, as fresh
+        lists (the day fills them in) of views kept while the core holds the same two arrays: both are
+        updated in place, so the views always show today's values and are made once per array."""
+        cached, pipeline, transit = self._queues, self.__dict__["_pipeline"], self.__dict__["_transit"]
+        if cached is None or cached[0] is not pipeline or cached[1] is not transit:
+            cached = self._queues = (pipeline, transit, columns(pipeline), columns(transit))
+        return [row[:] for row in cached[2]], [row[:] for row in cached[3]]
 
     def state(self) -> SystemState:
         """The decision-time state of every copy, as read-only views of the core's arrays (no copy).
@@ -323,7 +376,7 @@ class BatchCore(LazyState):
         next step, the other arrays are new each day (``docs/dynamics.md``, "State at the start of day t")."""
         return SystemState(
             on_hand=_read_only(self.on_hand), backlog=_read_only(self.backlog),
-            pipeline=_read_only(self.pipeline), transit=_read_only(self.transit),
+            pipeline=_read_only(self.__dict__["_pipeline"]), transit=_read_only(self.__dict__["_transit"]),
             requests=_read_only(self.requests), forecast=self.current_forecast(), t=self.t,
         )
 

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..validation import check_whole
+from .day import ARRAYS, DayRules, stack_columns, trim
+from .day import available as day_available
 from .state import InvalidActionError
 
 if TYPE_CHECKING:
@@ -217,8 +219,8 @@ class Network:
     # ------------------------------------------------------------------ feasibility
     def available(self, on_hand: np.ndarray, replenish: np.ndarray) -> np.ndarray:
         """Units each warehouse may ship today ``(M, N)``: stock on hand plus a same-day receipt
-        (lead time 0), capped at capacity [units]."""
-        return np.minimum(on_hand + np.where(self.lead_time == 0, replenish, 0), self.capacity)
+        (lead time 0), capped at capacity [units] (the rule is :func:`mas_lib.sim.day.available`)."""
+        return day_available(on_hand, replenish, self.lead_time, self.capacity)
 
     def clip_actions(self, q: np.ndarray, x: np.ndarray, on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The documented trim of ``invalid_action="clip"``, for any number of rows [units].
@@ -226,17 +228,22 @@ class Network:
         Orders are clipped to ``[0, max_order]``; transfers below 0 or without a link become 0;
         if a warehouse ships more than it has on hand (after a same-day receipt, capped at
         capacity), all its transfers are scaled down proportionally and rounded down. Rows that
-        are already feasible are unchanged. The exact planner applies the same trim. ``q`` and
+        are already feasible are unchanged. The exact planner applies the same trim (the rule is
+        :func:`mas_lib.sim.day.trim`, which the per-step API runs on Python numbers). ``q`` and
         ``x`` are whole numbers of units of any dtype (:func:`units_array`: 1e30 or inf counts as
         :data:`UNIT_LIMIT`, so an order of inf becomes ``max_order``; NaN is an error).
         """
-        q = np.clip(units_array(np.asarray(q), lambda k: f"replenish{list(k)}"), 0, self.max_order)
-        x = np.where(self.arc, np.maximum(units_array(np.asarray(x), lambda k: f"transfer{list(k)}"), 0), 0)
-        available = self.available(on_hand, q)
-        # in float64: the same numbers as the int64 sum below 2**53 units, and no wrap-around above
-        out = x.sum(axis=2, dtype=np.float64)
-        scale = np.where(out > available, available / np.maximum(out, 1), 1.0)
-        return q, np.floor(x * scale[:, :, None]).astype(np.int64)
+        q = units_array(np.asarray(q), lambda k: f"replenish{list(k)}")
+        x = units_array(np.asarray(x), lambda k: f"transfer{list(k)}")
+        N = self.N
+        q2, x2 = trim(self.rules, ARRAYS, list(q.T), [list(x[:, i].T) for i in range(N)], list(np.asarray(on_hand).T))
+        M = q.shape[0]
+        return stack_columns(q2, M), np.stack([stack_columns(row, M) for row in x2], axis=1)
+
+    @cached_property
+    def rules(self) -> DayRules:
+        """The network's constants for :mod:`mas_lib.sim.day` (lost sales, cost reward)."""
+        return DayRules(self)
 
     def index(self, name: str) -> int:
         """Index of warehouse ``name`` (a :class:`ValueError` naming the known ones otherwise)."""

@@ -1,12 +1,15 @@
 """One day of the simulator's dynamics on many (state, action) rows at once (for the exact planner).
 
 The exact planner never simulates: it needs, for every state-action pair, the day's cost and the
-distribution of tomorrow's state. These private helpers compute both, following
-``BatchCore.step`` (:mod:`mas_lib.sim.core`) line by line -- same-day receipts, transfers,
-overflow above capacity, lost sales, holding on closing stock, ordering and transport costs --
-so that :func:`mas_lib.decide.planning.build_model` (all pairs) and
-:func:`mas_lib.decide.planning.evaluate_policy` (one action per state) share one implementation.
-Paper sections 3.2.1 and 4.1. Quantities are in units, costs in money.
+distribution of tomorrow's state. These private helpers compute both in the planner's compact form
+-- the stock facing demand and tomorrow's arrivals (the post-decision state), and per-warehouse
+tables over the demand distribution -- so that :func:`mas_lib.decide.planning.build_model` (all
+pairs) and :func:`mas_lib.decide.planning.evaluate_policy` (one action per state) share one
+implementation. The rules themselves are the simulator's, :func:`mas_lib.sim.day.run_day` (same-day
+receipts, transfers, overflow above capacity, lost sales, holding on closing stock, ordering and
+transport costs); ``tests/test_planning_day.py`` runs that function over every state, action and
+demand value of the small instances and checks these tables against it (allowed actions, expected
+cost, tomorrow's state). Paper sections 3.2.1 and 4.1. Quantities are in units, costs in money.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ action is one replenishment level from ``order_grid`` per warehouse and one tran
 ``transfer_grid`` per link direction, indexed exactly as ``config.network.decode_discrete`` does
 (joint index: warehouse 0 most significant). Same-day receipts, transfers, overflow above
 capacity, lost sales and every cost term (holding on closing stock, lost-sale penalty, ordering
-fixed + per unit, transport per unit + fixed) follow ``BatchCore.step`` line by line
-(:mod:`.dynamics`). Supported: lost sales, any replenishment lead time, transfer lead times 0 or
+fixed + per unit, transport per unit + fixed) are the simulator's one implementation of a day,
+:func:`mas_lib.sim.day.run_day`; :mod:`.dynamics` tabulates them, checked against that function over
+every state, action and demand value in ``tests/test_planning_day.py``. Supported: lost sales, any replenishment lead time, transfer lead times 0 or
 1, a :class:`~mas_lib.sim.demand.DiscreteIIDDemand`. Not supported (a clear
 :class:`UnsupportedConfigError`): backorders, transfer lead times >= 2, goods in transit or open
 requests at the start, and models too large for memory (see below).
