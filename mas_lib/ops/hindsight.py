@@ -32,7 +32,7 @@ from .demand import TwinData
 from .forecasting import ForecastPlan
 from .twin import TwinRun, twin_config
 
-__all__ = ["TwinBounds", "twin_bounds", "ClairvoyantPlans", "clairvoyant_plans", "hindsight_gap",
+__all__ = ["MERGE_DAYS", "TwinBounds", "twin_bounds", "ClairvoyantPlans", "clairvoyant_plans", "hindsight_gap",
            "clairvoyant_stock_line"]
 
 
@@ -152,6 +152,20 @@ class _Replay(Policy):
         return q, x.astype(np.int64)
 
 
+#: the merge windows [days] tried when rounding the LP plan (1 = the LP's days as they are)
+MERGE_DAYS = (1, 2, 3, 5, 7, 14, 28)
+
+
+def _merge(a: np.ndarray, days: int) -> np.ndarray:
+    """``a`` (``(T, ...)`` units per day) with each block of ``days`` days summed onto its first day:
+    the LP spreads an order over many days to pay its fixed cost only in part; merged, the units
+    are the same and the fixed cost is paid once per block."""
+    out = np.zeros_like(a, dtype=float)
+    for t0 in range(0, len(a), days):
+        out[t0] = a[t0:t0 + days].sum(axis=0)
+    return out
+
+
 def _simulate_plan(config: EnvConfig, orders: np.ndarray, transfers: np.ndarray) -> dict[str, np.ndarray]:
     """The batch core's run of a fixed plan: ``cost`` ``(T, N)`` [money], closing stock ``on_hand``
     ``(T, N)``, the ``ordered`` ``(T, N)`` and ``shipped`` ``(T, N, N)`` units as played."""
@@ -174,8 +188,10 @@ class ClairvoyantPlans:
 
     ``cost[p]`` ``(T, W)`` [money] and ``on_hand[p]`` ``(T, W)`` closing stock [units] of product
     ``p``'s plan as the batch core simulated it, ``ordered[p]`` ``(T, W)`` and ``shipped[p]``
-    ``(T, W, W)`` its decisions as played [units]; ``source[p]``: ``"rounded LP"`` or ``"MILP
-    incumbent"`` (whichever simulated cheaper); ``milp_status[p]`` the MILP's outcome (``"not run"``,
+    ``(T, W, W)`` its decisions as played [units]; ``source[p]``: which candidate simulated cheapest
+    (the rounded LP plan with its orders merged over some days and its transfers kept, merged or
+    dropped, or
+    ``"MILP incumbent"``); ``milp_status[p]`` the MILP's outcome (``"not run"``,
     the solver's message, or why nothing was solved in time); ``cpu_seconds`` [s] per product (the MILP solve, if
     any, and the simulations; CPU time of this process)."""
 
@@ -218,7 +234,10 @@ def clairvoyant_plans(
 ) -> ClairvoyantPlans:
     """A real clairvoyant plan per product of ``bounds`` (or of ``products``, a subset), simulated
     through the batch core on the twin's network: the LP plan of ``bounds`` rounded (orders to
-    whole units, transfers floored and kept within the stock, see :class:`_Replay`) and, when
+    whole units, transfers floored and kept within the stock, see :class:`_Replay`), with its
+    orders merged over each window of :data:`MERGE_DAYS` (:func:`_merge`: the LP pays fixed costs
+    in proportion, so it spreads orders thin) with its transfers as they are, merged too, or
+    dropped (floored transfers can strand the units an overseas node was to sell) and, when
     ``milp_seconds`` > 0, also the incumbent of the exact MILP stopped after ``milp_seconds`` [CPU s
     of the solver]; the cheaper of the two in simulation is kept. The reported cost is always the
     simulator's, never the model's. Returns a :class:`ClairvoyantPlans`. Notebook 08 and
@@ -238,7 +257,14 @@ def clairvoyant_plans(
     for p, (cfg, demand) in zip(chosen, models, strict=True):
         tic = time.process_time()
         b = bounds.bounds[bounds.products.index(p)]
-        cands = {"rounded LP": (b.ordered, b.shipped)}
+        cands = {}
+        for k in MERGE_DAYS:
+            cands[f"rounded LP, orders merged over {k} days"] = (_merge(b.ordered, k), b.shipped)
+            cands[f"rounded LP, orders merged over {k} days, no transfers"] = (_merge(b.ordered, k),
+                                                                               np.zeros_like(b.shipped))
+            if k > 1:
+                cands[f"rounded LP, orders and transfers merged over {k} days"] = (_merge(b.ordered, k),
+                                                                                   _merge(b.shipped, k))
         status = "not run"
         if milp_seconds > 0:
             try:
