@@ -137,8 +137,8 @@ def test_panel_shows_the_clairvoyant_plan_and_each_policys_gap():
     plans = ops.clairvoyant_plans(data, plan, bounds)
     dash = ops.TwinDashboard(runs, bounds=bounds, plans=plans)
     labels = [ln.get_label() for ln in dash._fig.axes[0].get_lines()]
-    assert ops.dashboard.CLAIRVOYANT_LINE in labels
-    line = next(ln for ln in dash._fig.axes[0].get_lines() if ln.get_label() == ops.dashboard.CLAIRVOYANT_LINE)
+    assert ops.CLAIRVOYANT_LINE in labels
+    line = next(ln for ln in dash._fig.axes[0].get_lines() if ln.get_label() == ops.CLAIRVOYANT_LINE)
     assert np.allclose(line.get_ydata(), plans.on_hand[0][:, 0])  # UK, first product: the simulated plan
     gaps = {}
     for name in runs:
@@ -154,4 +154,4 @@ def test_panel_shows_the_clairvoyant_plan_and_each_policys_gap():
     # without bounds: no line, no gap in the title
     plain = ops.TwinDashboard(runs)
     assert "hindsight" not in plain._fig._suptitle.get_text()
-    assert ops.dashboard.CLAIRVOYANT_LINE not in [ln.get_label() for ln in plain._fig.axes[0].get_lines()]
+    assert ops.CLAIRVOYANT_LINE not in [ln.get_label() for ln in plain._fig.axes[0].get_lines()]

@@ -27,7 +27,7 @@ from .monitor import ALERT_RULES, alerts, weekly_kpis
 from .policies import REVIEW_DAYS
 from .twin import TwinRun
 
-__all__ = ["ExtraLine", "plot_dashboard", "first_week_with_demand", "stock_levels", "hindsight_note", "TwinDashboard"]
+__all__ = ["ExtraLine", "CLAIRVOYANT_LINE", "plot_dashboard", "first_week_with_demand", "stock_levels", "hindsight_note", "TwinDashboard"]
 
 #: the label of the clairvoyant plan's line in the stock panel
 CLAIRVOYANT_LINE = "clairvoyant plan's closing stock (knows the future)"
