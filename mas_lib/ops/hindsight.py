@@ -7,6 +7,10 @@ links) over the simulated year of real demand, with exactly the capacities and s
 :func:`~mas_lib.ops.run_twin` gives the nodes (the same :func:`~mas_lib.ops.twin.twin_config`).
 Products never share stock, so the year's bound is the sum of the products' bounds.
 :func:`hindsight_gap` says how many percent each policy pays above it.
+:func:`clairvoyant_plans` gives the other end of the interval: a real clairvoyant plan per product,
+simulated through the batch core, whose cost is an upper bound on the clairvoyant optimum -- so the
+reader sees ``[bound, plan cost]`` and how much of a gap may be the bound's slack
+(``docs/hindsight.md``). :func:`clairvoyant_stock_line` draws the plan in the dashboard.
 
 Orders are allowed every day in the bound, as in the simulator: the built-in policies do not order
 on the shop's closed days, but that is their rule, not the simulation's.
