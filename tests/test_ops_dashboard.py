@@ -127,3 +127,31 @@ def test_panel_opens_on_discussed_policy_and_a_week_with_demand():
     with pytest.raises(ConfigError, match=r"policy = 'nope' is not allowed.*base-stock"):
         ops.TwinDashboard(runs, policy="nope")
     plt.close("all")
+
+
+def test_panel_shows_the_clairvoyant_plan_and_each_policys_gap():
+    data = ops.synthetic_twin_data(n_products=2, seed=1, n_days=120)
+    plan = ops.scheduled_forecasts(data, "4-weekly")
+    runs = {p: ops.run_twin(data, plan, p) for p in ("base-stock", "(s, S)")}
+    bounds = ops.twin_bounds(data, plan)
+    plans = ops.clairvoyant_plans(data, plan, bounds)
+    dash = ops.TwinDashboard(runs, bounds=bounds, plans=plans)
+    labels = [ln.get_label() for ln in dash._fig.axes[0].get_lines()]
+    assert ops.CLAIRVOYANT_LINE in labels
+    line = next(ln for ln in dash._fig.axes[0].get_lines() if ln.get_label() == ops.CLAIRVOYANT_LINE)
+    assert np.allclose(line.get_ydata(), plans.on_hand[0][:, 0])  # UK, first product: the simulated plan
+    gaps = {}
+    for name in runs:
+        dash.policy.value = name
+        title = dash._fig._suptitle.get_text()
+        gaps[name] = float(title.split("\n")[1].split(" % above the hindsight bound")[0].replace(",", ""))
+        assert "above the best known clairvoyant plan" in title
+    # direction: the cheaper policy (closer to the bound) shows the smaller gap
+    cost = {n: r.summary()["total cost"] for n, r in runs.items()}
+    cheap, dear = sorted(cost, key=cost.get)
+    assert cost[cheap] < cost[dear] and gaps[cheap] < gaps[dear]
+    assert gaps[cheap] == pytest.approx(ops.hindsight_gap(runs[cheap], bounds).loc["network", "gap %"], abs=0.5)
+    # without bounds: no line, no gap in the title
+    plain = ops.TwinDashboard(runs)
+    assert "hindsight" not in plain._fig._suptitle.get_text()
+    assert ops.CLAIRVOYANT_LINE not in [ln.get_label() for ln in plain._fig.axes[0].get_lines()]

@@ -15,7 +15,7 @@ One module per idea; every public name is re-exported here (``from mas_lib impor
     dashboard    the matplotlib dashboard and the ipywidgets panel
     retrain      retraining strategies compared over the year
     strategy_sets  the strategy table on several product sets, bootstrap intervals over products
-    hindsight    the clairvoyant lower bound of every product and each policy's gap to it
+    hindsight    the clairvoyant lower bound of every product, a real clairvoyant plan, each policy's gap to both
 
 Pipeline::
 

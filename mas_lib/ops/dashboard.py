@@ -9,7 +9,9 @@ weekly fill rate with its target; the weekly cost by kind. The chosen week is sh
 
 More lines for the stock panel (e.g. a bound computed with hindsight) plug in through
 ``extra_lines``: ``{label: f}`` with ``f(run, node) -> (T,)`` units per simulated day, drawn with
-the label given; :class:`TwinDashboard` passes them on to every redraw.
+the label given; :class:`TwinDashboard` passes them on to every redraw. Given the hindsight bounds
+(:mod:`mas_lib.ops.hindsight`), :class:`TwinDashboard` adds the clairvoyant plan's closing stock
+as such a line and the policy's gap to the bound (network, bounded products) to the title.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ import numpy as np
 import pandas as pd
 
 from ..validation import ConfigError, not_allowed
+from .hindsight import ClairvoyantPlans, TwinBounds, clairvoyant_stock_line, hindsight_gap
 from .monitor import ALERT_RULES, alerts, weekly_kpis
 from .policies import REVIEW_DAYS
 from .twin import TwinRun
 
-__all__ = ["ExtraLine", "plot_dashboard", "first_week_with_demand", "stock_levels", "TwinDashboard"]
+__all__ = ["ExtraLine", "CLAIRVOYANT_LINE", "plot_dashboard", "first_week_with_demand", "stock_levels", "hindsight_note", "TwinDashboard"]
+
+#: the label of the clairvoyant plan's line in the stock panel
+CLAIRVOYANT_LINE = "clairvoyant plan's closing stock (knows the future)"
 
 #: an extra line of the stock panel: ``f(run, node index) -> (T,)`` units per simulated day
 ExtraLine = Callable[[TwinRun, int], np.ndarray]
@@ -61,12 +67,22 @@ def first_week_with_demand(kpis: pd.DataFrame, warehouse: str, product: str) -> 
     return int(busy[0]) if len(busy) else 0
 
 
+def hindsight_note(run: TwinRun, bounds: TwinBounds, plans: ClairvoyantPlans | None = None) -> str:
+    """The title note of the dashboard: ``run``'s gap to the hindsight bound [%] over the bounded
+    products of the network (and to the best known clairvoyant plan with ``plans``)."""
+    net = hindsight_gap(run, bounds, plans=plans).loc["network"]
+    note = f"{net['gap %']:,.0f} % above the hindsight bound ({len(bounds.products)} products, network)"
+    if plans is not None:
+        note += f", {net['gap to plan %']:,.0f} % above the best known clairvoyant plan"
+    return note
+
+
 def plot_dashboard(run: TwinRun, warehouse: str, product: str, week: int = 0, kpis: pd.DataFrame | None = None,
-                   fig=None, extra_lines: Mapping[str, ExtraLine] | None = None):
+                   fig=None, extra_lines: Mapping[str, ExtraLine] | None = None, note: str = ""):
     """Draw the dashboard of one node of ``run`` (see the module docstring); ``week`` is the
     index of the week to shade (0 = first). ``kpis``: a cached :func:`weekly_kpis` table.
     ``extra_lines``: more lines for the stock panel, ``{label: f(run, node) -> (T,) units}``.
-    Returns the figure. Notebook 08."""
+    ``note``: a second title line (e.g. :func:`hindsight_note`). Returns the figure. Notebook 08."""
     import matplotlib.pyplot as plt
 
     i = _node(run, warehouse, product)
@@ -114,7 +130,7 @@ def plot_dashboard(run: TwinRun, warehouse: str, product: str, week: int = 0, kp
         axis.axvspan(lo, lo + pd.Timedelta(days=7), color="gold", alpha=0.3)
         axis.tick_params(axis="x", labelrotation=30, labelsize=7)
     fig.suptitle(f"{warehouse} / {product} -- {run.policy}, retrain {run.strategy} ({run.source} data); "
-                 f"week of {lo.date()}", fontsize=10)
+                 f"week of {lo.date()}" + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -143,14 +159,18 @@ class TwinDashboard:
     (else :class:`~mas_lib.validation.ConfigError` naming each one's range). The panel opens on
     ``policy`` (default ``"(s, S)"`` when there is one -- the policy notebook 08 discusses --
     else the first) and on the first week with demand of the first warehouse and product.
-    ``extra_lines`` go to :func:`plot_dashboard` on every redraw. KPI tables and
+    ``extra_lines`` go to :func:`plot_dashboard` on every redraw. With ``bounds`` (a
+    :class:`~mas_lib.ops.TwinBounds` of these runs' twin, optionally ``plans``) the stock panel also
+    shows the clairvoyant plan's closing stock (:func:`~mas_lib.ops.clairvoyant_stock_line`) and the
+    title each policy's gap to the bound (:func:`hindsight_note`, computed once). KPI tables and
     alerts are computed once here; :meth:`update` only redraws, so moving the slider never
     re-runs the simulation. :attr:`controls`, :attr:`table` (HTML of the week's KPIs and alerts)
     and :attr:`widget` (the whole panel) can be used headlessly (tested). Notebook 08.
     """
 
     def __init__(self, runs: Mapping[str, TwinRun], policy: str | None = None,
-                 extra_lines: Mapping[str, ExtraLine] | None = None):
+                 extra_lines: Mapping[str, ExtraLine] | None = None, bounds: TwinBounds | None = None,
+                 plans: ClairvoyantPlans | None = None):
         import ipywidgets as W
 
         if not runs:
@@ -163,6 +183,12 @@ class TwinDashboard:
         self.extra_lines = dict(extra_lines or {})
         first = next(iter(self.runs.values()))
         _check_same_days_and_nodes(self.runs)
+        if bounds is not None:
+            self.extra_lines.setdefault(CLAIRVOYANT_LINE, clairvoyant_stock_line(bounds, plans))
+        elif plans is not None:
+            raise not_allowed("plans", "given without bounds", "plans together with the bounds they round")
+        self.notes = {name: hindsight_note(r, bounds, plans) if bounds is not None else ""
+                      for name, r in self.runs.items()}
         self.kpis = {name: weekly_kpis(r) for name, r in self.runs.items()}
         self.alerts = {name: alerts(k) for name, k in self.kpis.items()}
         self.weeks = sorted(self.kpis[next(iter(self.kpis))]["week"].unique())
@@ -210,7 +236,7 @@ class TwinDashboard:
                 self._fig = Figure(figsize=(11, 6.5))
             plot_dashboard(self.runs[self.policy.value], self.warehouse.value, self.product.value,
                            self.week.value, self.kpis[self.policy.value], fig=self._fig,
-                           extra_lines=self.extra_lines)
+                           extra_lines=self.extra_lines, note=self.notes[self.policy.value])
             try:
                 from IPython.display import display
 

@@ -16,6 +16,13 @@
   error over the last 4 weeks / their mean absolute error [-].
 
 :data:`ALERT_RULES` is the rule table; :func:`alerts` applies it and returns the alerts as a table.
+
+:func:`warehouse_kpis` gives the year's KPIs per warehouse and for the network and, when the
+hindsight bounds of :mod:`mas_lib.ops.hindsight` are given, the gap to them. The network's gap is
+exact (the policy's cost against a lower bound). A warehouse's "bound" is not a bound of its own:
+it is the network bound split along the clairvoyant plan -- the cost that plan incurs at that
+warehouse -- so a policy can spend less than it there and more elsewhere, and a warehouse gap can be
+negative.
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ import numpy as np
 import pandas as pd
 
 from ..validation import not_allowed
+from .hindsight import ClairvoyantPlans, TwinBounds, hindsight_gap
 from .twin import TwinRun
 
-__all__ = ["KPI_COLUMNS", "ALERT_RULES", "weekly_kpis", "alerts"]
+__all__ = ["KPI_COLUMNS", "ALERT_RULES", "weekly_kpis", "warehouse_kpis", "alerts"]
 
 KPI_COLUMNS = ("demand", "sales", "lost", "fill_rate", "cycle_service", "stockout_days", "turns",
                "days_of_supply", "holding", "shortage", "ordering", "transport", "cost", "transfers",
@@ -97,6 +105,27 @@ def weekly_kpis(run: TwinRun, by: Sequence[str] = _KEYS) -> pd.DataFrame:
     mad = roll["abs_err"] / roll["open_days"].clip(lower=1)
     out["tracking_signal"] = np.where(mad > 0, roll["err"] / mad.where(mad > 0, 1), 0.0)
     return out.reset_index()
+
+
+def warehouse_kpis(run: TwinRun, bounds: TwinBounds | None = None, plans: ClairvoyantPlans | None = None) -> pd.DataFrame:
+    """The year's KPIs of ``run`` per warehouse plus a ``"network"`` row: ``demand``, ``sales``, ``lost``
+    [units], ``fill_rate`` [-], ``cost`` [money] (all products). With ``bounds``: ``bound`` [money] and
+    ``gap %`` over the bounded products, whose cost is ``cost of bounded products`` (see the module docstring: a warehouse's bound is the network
+    bound split along the clairvoyant plan and its gap can be negative; the network row is the exact
+    comparison); with ``plans`` also ``plan cost`` and ``gap to plan %`` (the best known clairvoyant
+    plan, a real one). No bounds, no such columns. Notebook 08."""
+    W, P = len(run.warehouses), len(run.products)
+    a = run.arrays
+    per = {k: a[k].sum(axis=0).reshape(W, P).sum(axis=1) for k in ("demand", "sales", "lost", "total_cost")}
+    out = pd.DataFrame({k: np.append(v, v.sum()) for k, v in per.items()},
+                       index=pd.Index([*run.warehouses, "network"], name="warehouse")).rename(columns={"total_cost": "cost"})
+    out.insert(3, "fill_rate", np.where(out["demand"] > 0, out["sales"] / out["demand"].where(out["demand"] > 0, 1), 1.0))
+    if bounds is not None:
+        gap = hindsight_gap(run, bounds, plans=plans)
+        out = out.join(gap.rename(columns={"policy cost": "cost of bounded products"}))
+    elif plans is not None:
+        raise not_allowed("plans", "given without bounds", "plans together with the bounds they round")
+    return out
 
 
 def alerts(kpis: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -93,10 +93,16 @@ class TwinRun:
         """The run as a tidy table: :meth:`daily` (the results convention of the package)."""
         return self.daily()
 
-    def summary(self) -> pd.Series:
+    def summary(self, bounds=None, plans=None) -> pd.Series:
         """Year totals as a labelled series named after the policy: cost by kind [money], fill
         rate, forecast MAE [units/day], refits, and the units refused at capacity [units] with
         their cost [money]. (The strategy is ``self.strategy``.)
+
+        With ``bounds`` (a :class:`~mas_lib.ops.TwinBounds` of this run's twin) also ``hindsight
+        bound`` [money] and ``gap to bound %`` over the bounded products (the network row of
+        :func:`~mas_lib.ops.hindsight_gap`); with ``plans`` (:func:`~mas_lib.ops.clairvoyant_plans`)
+        also ``clairvoyant plan`` [money] and ``gap to plan %`` over the planned products. Without
+        them those entries are absent, never a placeholder number.
 
         Refused units follow the core's rule: they were paid for when ordered (purchase + freight
         per unit) and are not refunded, so their cost is already inside ``ordering`` and
@@ -111,8 +117,23 @@ class TwinRun:
                 "transport": float(a["transport_cost"].sum()),
                 "fill rate": float(a["sales"].sum() / d) if d else 1.0,
                 "forecast MAE": float(np.abs(err).mean()), "refits": self.plan.n_refits,
-                "refused": float(a["overflow"].sum()), "refused cost": float(a["refused_cost"].sum())},
+                "refused": float(a["overflow"].sum()), "refused cost": float(a["refused_cost"].sum()),
+                **self._gap_entries(bounds, plans)},
             name=self.policy)
+
+    def _gap_entries(self, bounds, plans) -> dict[str, float]:
+        """The hindsight entries of :meth:`summary` (empty without ``bounds``)."""
+        if bounds is None:
+            if plans is not None:
+                raise not_allowed("plans", "given without bounds", "plans together with the bounds they round")
+            return {}
+        from .hindsight import hindsight_gap  # hindsight imports this module
+
+        net = hindsight_gap(self, bounds, plans=plans).loc["network"]
+        out = {"hindsight bound": float(net["bound"]), "gap to bound %": float(net["gap %"])}
+        if plans is not None:
+            out.update({"clairvoyant plan": float(net["plan cost"]), "gap to plan %": float(net["gap to plan %"])})
+        return out
 
 
 def _policy(policy, config: EnvConfig, plan: ForecastPlan, open_days: np.ndarray) -> Policy:
