@@ -374,17 +374,20 @@ def hindsight_bound(
     tic = time.process_time()
     integer = np.asarray(m.integer)
 
-    def solve(integrality: np.ndarray):
+    def solve(integrality: np.ndarray, limited: bool = True):
+        options = {"mip_rel_gap": opts.mip_rel_gap, "presolve": True}
+        if limited and opts.time_limit is not None:
+            options["time_limit"] = opts.time_limit
         return milp(np.asarray(m.cost), integrality=integrality, bounds=Bounds(m.lb, m.ub),
-                    constraints=LinearConstraint(A, m.rlb, m.rub),
-                    options={"time_limit": opts.time_limit, "mip_rel_gap": opts.mip_rel_gap, "presolve": True})
+                    constraints=LinearConstraint(A, m.rlb, m.rub), options=options)
 
     res = solve(integer)
     status = str(res.message)
     if exact and res.status != 0:
         # stopped early: the better of the solver's dual bound and the relaxation of this same model
         dual = getattr(res, "mip_dual_bound", None)
-        relaxed = solve(np.zeros_like(integer))
+        # the relaxation is an LP (seconds): never cut short, so the bound is at least the LP's
+        relaxed = solve(np.zeros_like(integer), limited=False)
         cands = [float(dual) + constant] if dual is not None and np.isfinite(dual) else []
         if relaxed.status == 0:
             cands.append(float(relaxed.fun) + constant)
@@ -400,8 +403,13 @@ def hindsight_bound(
     else:
         v = np.where(integer == 1, np.round(res.x), res.x) if exact else res.x
         cost = float(res.fun) + constant
-    if not exact or res.status == 0:
+    if not exact:
         bound = cost
+    elif res.status == 0:
+        # solved to the relative gap mip_rel_gap: the incumbent may sit above the optimum by that
+        # gap, so the lower bound is the solver's dual bound (equal to the cost when the gap is 0)
+        dual = getattr(res, "mip_dual_bound", None)
+        bound = min(cost, float(dual) + constant) if dual is not None and np.isfinite(dual) else cost
     ordered = v[q]
     shipped = np.zeros((T, N, N))
     transport = np.zeros((T, N))
@@ -418,5 +426,5 @@ def hindsight_bound(
     return HindsightBound(
         names=list(config.names), mode=opts.mode, bound=bound, cost=cost, costs=costs, ordered=ordered,
         shipped=shipped, sales=sales, on_hand=v[end], refused=ref, status=status, seconds=seconds,
-        n_variables=n_var, n_constraints=n_con, exact=exact and res.status == 0, demand=D.astype(float),
+        n_variables=n_var, n_constraints=n_con, exact=exact and res.status == 0 and bound == cost, demand=D.astype(float),
     )
