@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..display import figure_png
 from ..validation import ConfigError, not_allowed
 from .hindsight import ClairvoyantPlans, TwinBounds, clairvoyant_stock_line, hindsight_gap
 from .monitor import ALERT_RULES, alerts, weekly_kpis
@@ -240,7 +241,8 @@ class TwinDashboard:
             try:
                 from IPython.display import display
 
-                display(self._fig)
+                # PNG bytes, not the Figure: a kernel without pyplot shows a Figure as text
+                display(figure_png(self._fig))
             except ImportError:  # pragma: no cover
                 pass
         self.redraws += 1

@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..decide.rollout import Step, simulate
 from ..decide.tabular import QLearningConfig, QPolicy, train
+from ..display import figure_png
 from ..sim.state import SystemState
 from ..validation import ConfigError, check_choice, check_number, check_whole, not_allowed
 
@@ -367,19 +368,6 @@ def plot_experiment(result: ExperimentResult):
     return fig
 
 
-def _png(fig):
-    """The figure rendered to PNG here (an ``IPython.display.Image``): the panel shows exactly these
-    bytes, whatever the kernel's matplotlib backend (``tests/test_browser.py`` checks they are not
-    blank)."""
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return Image(data=buf.getvalue(), format="png")
-
-
 def _widgets():
     import ipywidgets
 
@@ -476,7 +464,7 @@ class QLearningPanel:
 
             display(k.round(3).to_frame())
             if self.show_plots:
-                display(_png(plot_experiment(res)))
+                display(figure_png(plot_experiment(res)))
 
     def click(self) -> None:
         """Press Run (what the button does; for scripts and tests)."""
