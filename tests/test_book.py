@@ -28,8 +28,8 @@ def test_toc_and_index_list_every_notebook_in_order():
     notebooks = sorted((p for p in (ROOT / "notebooks").glob("*.ipynb") if NUMBERED.match(p.name)),
                        key=lambda p: int(p.name.split("_", 1)[0]))
     expected = [f"notebooks/{p.stem}" for p in notebooks]
-    # the course page (syllabus) first, the notebooks in order, the teacher notes last
-    assert _toc_files() == ["course", *expected, "teacher_notes"]
+    # the course page (syllabus) first, the notebooks in order, the teacher notes, the benchmark tables (docs/benchmarks.md)
+    assert _toc_files() == ["course", *expected, "teacher_notes", "benchmarks"]
     # the landing page: one line per notebook, in order, each with what the reader learns
     lines = [ln for ln in (BOOK / "index.md").read_text().splitlines() if ln.startswith("- {doc}")]
     assert [re.search(r"`(.+?)`", ln).group(1) for ln in lines] == expected
