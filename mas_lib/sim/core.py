@@ -57,7 +57,34 @@ def _sum_axis(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-class _Held:
+class _CoreArray:
+    """A state array of :class:`BatchCore` kept in ``core.__dict__["_" + name]``, with one hook,
+    :meth:`_before`, run before every read or assignment from outside the core (the core's own
+    code reads ``core.__dict__`` directly)."""
+
+    __slots__ = ("key",)
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = "_" + name
+
+    def _before(self, core) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __get__(self, core, owner=None):
+        if core is None:
+            return self
+        self._before(core)
+        try:
+            return core.__dict__[self.key]
+        except KeyError:
+            raise AttributeError(f"BatchCore has no {self.key[1:]!r} before reset()") from None
+
+    def __set__(self, core, value) -> None:
+        self._before(core)
+        core.__dict__[self.key] = value
+
+
+class _Held(_CoreArray):
     """A state array of :class:`BatchCore` that a lean one-copy step may leave as Python lists.
 
     After :func:`mas_lib.sim.onecopy.step_one`, ``on_hand``, ``backlog``, ``requests``, ``prev_end`` and
@@ -67,28 +94,14 @@ class _Held:
     (:func:`mas_lib.sim.onecopy.write_held`): every reader sees exactly the arrays ``BatchCore.step``
     would have made. ``pipeline`` and ``transit`` are plain attributes, updated in place every day."""
 
-    __slots__ = ("key",)
+    __slots__ = ()
 
-    def __set_name__(self, owner, name: str) -> None:
-        self.key = "_" + name
-
-    def __get__(self, core, owner=None):
-        if core is None:
-            return self
+    def _before(self, core) -> None:
         if core._held is not None:
             write_held(core)
-        try:
-            return core.__dict__[self.key]
-        except KeyError:
-            raise AttributeError(f"BatchCore has no {self.key[1:]!r} before reset()") from None
-
-    def __set__(self, core, value) -> None:
-        if core._held is not None:
-            write_held(core)
-        core.__dict__[self.key] = value
 
 
-class _Queue:
+class _Queue(_CoreArray):
     """``pipeline`` or ``transit`` of :class:`BatchCore`: an array updated in place every day.
 
     Between lean one-copy steps the core also keeps the day's lists of both (``core._lean_queues``),
@@ -96,23 +109,10 @@ class _Queue:
     reference that could be written into later), the lean path reads the arrays afresh every day
     until the next :meth:`BatchCore.reset`; the core's own code reads ``core.__dict__``."""
 
-    __slots__ = ("key",)
+    __slots__ = ()
 
-    def __set_name__(self, owner, name: str) -> None:
-        self.key = "_" + name
-
-    def __get__(self, core, owner=None):
-        if core is None:
-            return self
+    def _before(self, core) -> None:
         core._lean_queues, core._queues_shared = None, True
-        try:
-            return core.__dict__[self.key]
-        except KeyError:
-            raise AttributeError(f"BatchCore has no {self.key[1:]!r} before reset()") from None
-
-    def __set__(self, core, value) -> None:
-        core._lean_queues, core._queues_shared = None, True
-        core.__dict__[self.key] = value
 
 
 class BatchCore:
