@@ -18,8 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from mas_lib import scale
 from mas_lib.validation import ConfigError
@@ -330,20 +328,6 @@ def test_python_random_is_the_same_on_dask_workers_as_serially(client):
                                                 progress=False))
     _same(serial, dist)
     assert serial["r"].tolist() == [random.Random(s).random() for _ in range(4) for s in (0, 1, 2)]
-
-
-@settings(max_examples=15, deadline=None)
-@given(seeds=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=3, unique=True),
-       caller_seed=st.integers(0, 2**31))
-def test_a_serial_sweep_leaves_the_caller_s_generators_as_they_were(seeds, caller_seed):
-    random.seed(caller_seed)
-    np.random.seed(caller_seed)  # noqa: NPY002
-    want_py, want_np = random.Random(caller_seed).random(), np.random.RandomState(caller_seed).random_sample()
-    frame = scale.run_sweep(draws_after_a_wait, {"x": [0]}, seeds=seeds, progress=False)
-    assert random.random() == want_py
-    assert np.random.random() == want_np  # noqa: NPY002
-    assert frame["r"].tolist() == [random.Random(s).random() for s in seeds]
-    assert frame["n"].tolist() == [np.random.RandomState(s).random_sample() for s in seeds]
 
 
 # ------------------------------------------------------------------------ arguments
